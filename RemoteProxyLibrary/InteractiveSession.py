@@ -1,0 +1,21 @@
+"""Porting alias: ``RemoteProxyLibrary.InteractiveSession`` as in the older library."""
+
+from .shells import (
+    BashShell,
+    InteractiveSession,
+    PythonShell,
+    Shell,
+    SshShell,
+    SudoShell,
+    SuShell,
+)
+
+__all__ = [
+    "BashShell",
+    "InteractiveSession",
+    "PythonShell",
+    "Shell",
+    "SshShell",
+    "SuShell",
+    "SudoShell",
+]

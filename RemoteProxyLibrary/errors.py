@@ -1,0 +1,161 @@
+"""Every exception RemoteProxyLibrary raises, in one tree.
+
+::
+
+    RemoteProxyLibraryError
+     +-- TerminalError                 bytes could not be moved through the terminal
+     |    +-- TerminalClosed           the other end went away (EOF, channel closed)
+     |    +-- TerminalTimeout          (also TimeoutError) nothing matched in time
+     +-- ShellError                    a hop of the shell stack failed; names the hop
+     |    +-- ShellStartTimeout        (also TimeoutError) the hop's prompt never came
+     |    +-- ShellConnectionFailed    unknown host, refused port, no route
+     |    +-- ShellAuthenticationFailed  wrong password or key, wrong su password
+     |    +-- ShellPermissionDenied    e.g. no sudo rights
+     |    +-- UnknownShell             a shelldict names no known shell
+     |    +-- ShellStackEmpty          pop() or exec on a terminal with no shell
+     +-- RunnerException               (reference name) the Python runner failed
+     |    +-- RunnerTerminalSessionBroken   the runner's session is unusable
+     |    +-- RunnerTerminalSessionClosed   used after close() or before initialize()
+     |    +-- RunnerTerminalUnableToDeserialize  a reply could not be decoded
+     |    +-- UnableToSerialize        a value cannot travel (either direction)
+     |    +-- ProtocolViolation        a corrupted or unexpected frame for a request
+     |    +-- RemoteTimeout            (also TimeoutError) carries response_id
+     |    +-- InvalidProxySession      proxy of a closed/recovered session or moved away
+     |    +-- RemoteError              remote exception of a non-builtin type
+     +-- SessionInitializationFailed   recovery gave up; args[0] is the last error
+
+Remote exceptions of builtin types (``KeyError``, ``AttributeError``, ...) are
+raised locally as that very type; their ``remote_traceback`` attribute holds the
+traceback text from the target.
+
+Passwords never appear in any message: hops render credentials as ``******``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class RemoteProxyLibraryError(Exception):
+    """Root of every exception raised by RemoteProxyLibrary."""
+
+
+class TerminalError(RemoteProxyLibraryError):
+    """Bytes could not be moved through the terminal."""
+
+
+class TerminalClosed(TerminalError):
+    """The terminal's other end went away (EOF, closed channel, dead child)."""
+
+
+class TerminalTimeout(TerminalError, TimeoutError):
+    """Nothing expected arrived through the terminal in time."""
+
+
+class ShellError(RemoteProxyLibraryError):
+    """A hop of a shell stack failed.
+
+    ``hop`` describes the shell (kind, host, user), ``last_output`` is the tail of
+    what the terminal showed last (credentials never included).
+    """
+
+    def __init__(self, message: str, hop: str = "", last_output: str = "") -> None:
+        self.hop = hop
+        self.last_output = last_output
+        text = f"{hop}: {message}" if hop else message
+        if last_output:
+            text += f"\nLast output seen:\n{last_output}"
+        super().__init__(text)
+
+
+class ShellStartTimeout(ShellError, TimeoutError):
+    """A hop's prompt (or a command's end) never came within the timeout."""
+
+
+class ShellConnectionFailed(ShellError):
+    """A hop could not connect: unknown host, refused port, no route."""
+
+
+class ShellAuthenticationFailed(ShellError):
+    """A hop refused the credentials (SSH password or key, su password)."""
+
+
+class ShellPermissionDenied(ShellError):
+    """A hop is not allowed for this user (e.g. no sudo rights)."""
+
+
+class UnknownShell(ShellError):
+    """A shell dict names a shell kind that is not registered."""
+
+
+class ShellStackEmpty(ShellError):
+    """An operation needs a shell but the terminal holds none."""
+
+
+class RunnerException(RemoteProxyLibraryError):
+    """Base of the Python runner's exceptions (name from the reference API)."""
+
+
+class RunnerTerminalSessionBroken(RunnerException):
+    """The runner's session is broken; ``args[0]`` is the original exception."""
+
+
+class RunnerTerminalSessionClosed(RunnerException):
+    """The runner was used after ``close()`` or before ``initialize()``."""
+
+
+class RunnerTerminalUnableToDeserialize(RunnerException):
+    """A reply from the target could not be decoded by the controller's codec."""
+
+
+class UnableToSerialize(RunnerException):
+    """A value cannot travel: not a handled type and not a proxy."""
+
+
+class ProtocolViolation(RunnerException):
+    """A frame for a request arrived corrupted or made no sense."""
+
+
+class RemoteTimeout(RunnerException, TimeoutError):
+    """A remote call did not answer in time; its response can be fetched later.
+
+    ``response_id`` identifies the pending response for
+    ``_RemoteProxy.get_remote_proxy_response()``. ``response_wrap`` is called
+    with the response when it is fetched; its return value is given back.
+    """
+
+    def __init__(self, response_id: Any, response_wrap: Any = None, message: str = "") -> None:
+        self.response_id = response_id
+        self.response_wrap = response_wrap if response_wrap is not None else _identity
+        super().__init__(message or f"remote call {response_id} did not answer in time")
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class InvalidProxySession(RunnerException):
+    """A proxy was used whose session is gone (closed, recovered) or whose
+    content was moved to another proxy by ``set_from_remote_proxy``."""
+
+
+class RemoteError(RunnerException):
+    """A remote exception of a type that is not a Python builtin.
+
+    ``remote_type`` is ``module.QualName`` on the target, ``remote_message`` its
+    ``str()``, ``remote_traceback`` the traceback text.
+    """
+
+    def __init__(self, remote_type: str, remote_message: str, remote_traceback: str = "") -> None:
+        self.remote_type = remote_type
+        self.remote_message = remote_message
+        self.remote_traceback = remote_traceback
+        super().__init__(f"{remote_type}: {remote_message}")
+
+
+class SessionInitializationFailed(RemoteProxyLibraryError):
+    """Recovery gave up after ``max_tries``; ``args[0]`` is the last exception."""
+
+    def __init__(self, original: Optional[BaseException] = None, *args: Any) -> None:
+        super().__init__(original, *args)
+        self.original = original

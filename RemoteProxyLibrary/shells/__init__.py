@@ -1,0 +1,25 @@
+"""Shell stacks: hops whose prompts and answers are data, one module per kind."""
+
+from .base import Answer, Failure, Shell
+from .bash import BashShell
+from .python import PythonShell
+from .secret import Secret
+from .session import InteractiveSession
+from .shellstack import ShellStack
+from .ssh import SshShell
+from .su import SuShell
+from .sudo import SudoShell
+
+__all__ = [
+    "Answer",
+    "BashShell",
+    "Failure",
+    "InteractiveSession",
+    "PythonShell",
+    "Secret",
+    "Shell",
+    "ShellStack",
+    "SshShell",
+    "SuShell",
+    "SudoShell",
+]

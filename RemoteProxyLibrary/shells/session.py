@@ -1,0 +1,95 @@
+"""InteractiveSession: one terminal holding a stack of shells."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from ..errors import ShellStackEmpty, TerminalError
+from ..terminal import Terminal
+from .base import Shell
+
+LOGGER = logging.getLogger("RemoteProxyLibrary.shells")
+
+
+class InteractiveSession:
+    """A terminal and the stack of shells opened in it, bottom first.
+
+    ``spawn(shell)`` opens the terminal with its first shell; ``push(shell)``
+    starts another inside the current one; ``pop()`` leaves the current one.
+    """
+
+    def __init__(self) -> None:
+        self.terminal: Optional[Terminal] = None
+        self.shells: list[Shell] = []
+
+    def spawn(self, shell: Shell) -> Shell:
+        """Close any open terminal, then open a new one running ``shell``."""
+        self.close_terminal()
+        self.terminal = shell.spawn()
+        self.shells = [shell]
+        return shell
+
+    def push(self, shell: Shell) -> Shell:
+        """Start ``shell`` inside the current shell (spawn it if there is none)."""
+        if not self.shells:
+            return self.spawn(shell)
+        assert self.terminal is not None
+        shell.start(self.terminal, self.current_shell())
+        self.shells.append(shell)
+        return shell
+
+    def pop(self) -> Shell:
+        """Leave the current shell and wait for its parent's prompt.
+
+        Popping the first shell closes the terminal.
+        """
+        shell = self.current_shell()
+        if len(self.shells) == 1:
+            self.close_terminal()
+            return shell
+        parent = self.shells[-2]
+        shell.exit()
+        parent._expect_prompt(parent.timeout, f"leaving {shell.describe()}")
+        self.shells.pop()
+        return shell
+
+    def pop_until(self, shell: Shell) -> None:
+        """Pop shells until ``shell`` is the current one."""
+        if shell not in self.shells:
+            raise ShellStackEmpty(f"{shell.describe()} is not in this session")
+        while self.current_shell() is not shell:
+            self.pop()
+
+    def current_shell(self) -> Shell:
+        """The shell on top of the stack."""
+        if not self.shells:
+            raise ShellStackEmpty("the session holds no shell (not spawned or closed)")
+        return self.shells[-1]
+
+    def get_parent_shell(self) -> Optional[Shell]:
+        """The shell below the current one, if any."""
+        return self.shells[-2] if len(self.shells) > 1 else None
+
+    def close_terminal(self) -> None:
+        """Leave every shell (best effort, briefly) and close the terminal."""
+        terminal, self.terminal = self.terminal, None
+        shells, self.shells = self.shells, []
+        if terminal is None:
+            return
+        try:
+            for shell, parent in zip(reversed(shells[1:]), reversed(shells[:-1])):
+                if not terminal.is_alive():
+                    break
+                shell.exit()
+                parent._expect_prompt(min(parent.timeout, 5.0), f"leaving {shell.describe()}")
+            if shells and terminal.is_alive():
+                shells[0].exit()
+        except (TerminalError, Exception) as error:  # closing must not fail
+            LOGGER.debug("closing %s: %s", terminal, error)
+        finally:
+            terminal.close()
+
+    def __repr__(self) -> str:
+        stack = " > ".join(s.describe() for s in self.shells) or "closed"
+        return f"<InteractiveSession {stack}>"

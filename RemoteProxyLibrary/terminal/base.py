@@ -1,0 +1,72 @@
+"""The terminal interface shared by local ptys and SSH channels."""
+
+from __future__ import annotations
+
+import abc
+import threading
+
+from pexpect.spawnbase import SpawnBase
+
+from ..errors import TerminalClosed
+
+#: Wide enough that no program wraps or truncates a line of ours.
+COLUMNS = 4000
+ROWS = 50
+
+
+class Terminal(abc.ABC):
+    """One pty, seen from the controller.
+
+    ``spawn`` is a pexpect object (str mode, UTF-8) used by shells to type
+    commands and expect prompts. ``write``/``read`` move raw bytes for the agent
+    protocol; they bypass pexpect's buffer, so a caller switches from one to the
+    other only at a point where the target is silent.
+    """
+
+    description: str = "terminal"
+
+    def __init__(self) -> None:
+        self._write_lock = threading.Lock()
+
+    @property
+    @abc.abstractmethod
+    def spawn(self) -> SpawnBase:
+        """The pexpect object driving this terminal."""
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` entirely; thread-safe (whole buffers never interleave)."""
+        with self._write_lock:
+            self._write_all(data)
+
+    @abc.abstractmethod
+    def _write_all(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def read(self, size: int, timeout: float | None) -> bytes:
+        """Return up to ``size`` bytes, ``b""`` if none came within ``timeout``.
+
+        Raises :class:`TerminalClosed` when the other end is gone.
+        """
+
+    @abc.abstractmethod
+    def is_alive(self) -> bool:
+        """True while bytes can still flow."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the terminal and end what runs in it (idempotent)."""
+
+    def take_buffered(self) -> bytes:
+        """Bytes pexpect has read but no expect consumed; empties that buffer."""
+        spawn = self.spawn
+        pending = spawn.buffer
+        spawn.buffer = spawn.string_type()
+        if isinstance(pending, str):
+            return pending.encode("utf-8", "surrogateescape")
+        return bytes(pending)
+
+    def _closed(self, why: str) -> TerminalClosed:
+        return TerminalClosed(f"{self.description}: {why}")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description}>"

@@ -1,0 +1,89 @@
+"""A local pty running a command, driven through pexpect."""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+from collections.abc import Mapping, Sequence
+
+import pexpect
+
+from .base import COLUMNS, ROWS, Terminal
+
+
+class LocalTerminal(Terminal):
+    """A command (normally a shell) in a new local pty."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        timeout: float = 30,
+    ) -> None:
+        super().__init__()
+        full_env = dict(os.environ if env is None else env)
+        full_env.setdefault("TERM", "dumb")
+        full_env["TERM"] = "dumb"
+        self.description = f"local pty ({argv[0]})"
+        self._spawn = pexpect.spawn(
+            argv[0],
+            list(argv[1:]),
+            env=full_env,
+            timeout=timeout,
+            encoding="utf-8",
+            codec_errors="replace",
+            dimensions=(ROWS, COLUMNS),
+            echo=True,
+        )
+        self._spawn.delaybeforesend = None
+
+    @property
+    def spawn(self) -> pexpect.spawn:
+        return self._spawn
+
+    @property
+    def pid(self) -> int:
+        return int(self._spawn.pid)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        fd = self._spawn.child_fd
+        while view:
+            try:
+                written = os.write(fd, view)
+            except OSError as error:
+                raise self._closed(f"write failed: {error}") from error
+            view = view[written:]
+
+    def read(self, size: int, timeout: float | None) -> bytes:
+        fd = self._spawn.child_fd
+        if fd < 0:
+            raise self._closed("closed")
+        try:
+            ready, _, _ = select.select([fd], [], [], timeout)
+        except (OSError, ValueError) as error:
+            raise self._closed(f"select failed: {error}") from error
+        if not ready:
+            return b""
+        try:
+            data = os.read(fd, size)
+        except OSError as error:
+            if error.errno == errno.EIO:
+                raise self._closed("end of file") from error
+            raise self._closed(f"read failed: {error}") from error
+        if not data:
+            raise self._closed("end of file")
+        return data
+
+    def is_alive(self) -> bool:
+        return not self._spawn.closed and bool(self._spawn.isalive())
+
+    def close(self) -> None:
+        spawn = self._spawn
+        if spawn.closed:
+            return
+        try:
+            spawn.close(force=True)
+        except (OSError, pexpect.ExceptionPexpect):
+            pass
