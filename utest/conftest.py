@@ -1,0 +1,43 @@
+"""Shared pytest fixtures: a real sshd target and a fault-injecting proxy."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
+if RESOURCES not in sys.path:
+    sys.path.insert(0, RESOURCES)
+
+from faultproxy import FaultProxy  # noqa: E402
+from sshtarget import SshTarget, available, ensure_packages  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def ssh_target() -> Iterator[SshTarget]:
+    """One private sshd on 127.0.0.1 with key/password/su users per session.
+
+    Skips the test when not root or sshd/sudo cannot be installed.
+    """
+    ensure_packages()
+    ok, reason = available()
+    if not ok:
+        pytest.skip(reason)
+    target = SshTarget().start()
+    try:
+        yield target
+    finally:
+        target.stop()
+
+
+@pytest.fixture
+def fault_proxy(ssh_target: SshTarget) -> Iterator[FaultProxy]:
+    """A started FaultProxy in front of ``ssh_target`` (connect to ``.port``)."""
+    proxy = FaultProxy(ssh_target.host, ssh_target.port).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
