@@ -1,0 +1,428 @@
+"""The agent: runs on the target, inside its own python3 (3.6+), stdlib only.
+
+Stage-0 (typed at the target's prompt) has put the tty in raw mode and exec'd
+the bundle holding this module and ``wire``. :func:`main` then
+
+- keeps private copies of the tty for frames, points fds 0/1/2 at /dev/null and
+  at pipes (so prints and child processes never write into the frame stream);
+- answers requests, each in a worker thread, so slow calls run side by side;
+- sends what remote code prints with the reply of the request that printed it
+  (``O`` frames carry output of background threads and child processes);
+- on ``Z`` (close) puts everything back and returns to whoever called it.
+
+Requests (kind ``R``), payload ``(release, op, args, mode, assign_to)``:
+``release`` lists handles to drop first (garbage riding along), ``op`` one of
+:data:`OPS`, ``mode`` one of the ``MODE_*`` values, ``assign_to`` a name to bind
+the result to (or ``None``). Replies (kind ``R``) carry
+``(status, stdout, stderr)`` encoded and length-prefixed (4 bytes, big
+endian), then the encoded value (the exception's description when ``status``
+is ``STATUS_EXCEPTION``). The value comes apart so a 100 MB result is encoded
+once. ``P`` is a ping answered by the reader thread itself.
+"""
+
+import builtins
+import itertools
+import operator
+import os
+import select
+import struct
+import sys
+import termios
+import threading
+import traceback
+
+from ..wire import codec, framing
+
+MODE_VALUE = 0  # the result must travel by value
+MODE_AUTO = 1  # by value when it can, else kept behind a new handle
+MODE_REF = 2  # always kept behind a new handle
+MODE_NONE = 3  # nothing returned
+
+STATUS_OK = 0
+STATUS_EXCEPTION = 1
+STATUS_CANNOT_TRAVEL = 2
+
+
+class CannotTravel(Exception):
+    """The result was asked for by value but is not plain data."""
+
+HANDLE_PREFIX = "_rpl_h"
+
+
+def _resolve_name(ns, name):
+    if name in ns:
+        return ns[name]
+    return eval(name, ns)
+
+
+class Worker(object):
+    """Executes one request at a time in a namespace shared by all workers."""
+
+    def __init__(self, agent):
+        self.agent = agent
+
+    def run(self, request_id, payload):
+        agent = self.agent
+        out = []
+        err = []
+        described = {}
+        agent.capture.out = out
+        agent.capture.err = err
+        agent.capture.described = described
+        try:
+            status, value = self.execute(payload)
+        finally:
+            agent.capture.out = None
+            agent.capture.err = None
+            agent.capture.described = None
+        meta = codec.encode((status, "".join(out), "".join(err), described))
+        agent.send(request_id, "R", struct.pack(">I", len(meta)) + meta + value)
+
+    def execute(self, payload):
+        """Return (status, encoded value); never raises."""
+        agent = self.agent
+        try:
+            release, op, args, mode, assign_to = codec.decode(payload, agent.deref)
+            for name in release:
+                agent.ns.pop(name, None)
+            if op == "describe":
+                obj = _resolve_name(agent.ns, args[0])
+                return STATUS_OK, codec.encode(agent.keep(obj, args[0]))
+            result = OPS[op](agent, *args)
+            if assign_to:
+                agent.ns[assign_to] = result
+            return STATUS_OK, agent.outgoing(result, mode, assign_to)
+        except CannotTravel as error:
+            return STATUS_CANNOT_TRAVEL, codec.encode(str(error))
+        except BaseException as error:  # everything goes back to the controller
+            return STATUS_EXCEPTION, codec.encode(agent.describe_error(error))
+
+
+class Pool(object):
+    """Worker threads, reused; a new one starts when none is idle."""
+
+    def __init__(self, agent):
+        self.agent = agent
+        self.lock = threading.Lock()
+        self.idle = 0
+        self.jobs = []
+        self.ready = threading.Condition(self.lock)
+
+    def submit(self, job):
+        with self.lock:
+            if self.idle:
+                self.idle -= 1
+                self.jobs.append(job)
+                self.ready.notify()
+                return
+        thread = threading.Thread(target=self.work, args=(job,), name="rpl-worker")
+        thread.daemon = True
+        thread.start()
+
+    def work(self, job):
+        worker = Worker(self.agent)
+        while job is not None:
+            worker.run(*job)
+            with self.lock:
+                self.idle += 1
+                while not self.jobs:
+                    self.ready.wait()
+                job = self.jobs.pop(0)
+
+    def stop(self):
+        with self.lock:
+            self.jobs.extend([None] * self.idle)
+            self.idle = 0
+            self.ready.notify_all()
+
+
+class Capture(threading.local):
+    out = None
+    err = None
+    described = None
+
+
+class Router(object):
+    """``sys.stdout``/``sys.stderr`` stand-in: text goes to the capture of the
+    request running in this thread, else to the original stream (a pipe)."""
+
+    def __init__(self, capture, attr, fallback):
+        self._capture = capture
+        self._attr = attr
+        self._fallback = fallback
+
+    def write(self, text):
+        target = getattr(self._capture, self._attr)
+        if target is None:
+            return self._fallback.write(text)
+        target.append(text)
+        return len(text)
+
+    def flush(self):
+        if getattr(self._capture, self._attr) is None:
+            self._fallback.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._fallback, name)
+
+
+class Agent(object):
+    """State of one agent run: handles, fds, threads."""
+
+    def __init__(self, tty_attrs, handled_types):
+        self.tty_attrs = tty_attrs
+        self.handled_types = handled_types
+        self.ns = {"__builtins__": builtins, "__name__": "__rpl__"}
+        self.counter = itertools.count(1)
+        self.protocol = framing.FrameProtocol()
+        self.write_lock = threading.Lock()
+        self.capture = Capture()
+        self.pool = Pool(self)
+        self.running = True
+        self.described = set()
+
+    # ---- values ------------------------------------------------------------------
+    def deref(self, ref):
+        """A Ref from the controller names an object in our namespace."""
+        return _resolve_name(self.ns, ref.name)
+
+    def keep(self, obj, name=None):
+        """Anything that cannot travel by value stays here behind a handle."""
+        if name is None:
+            name = HANDLE_PREFIX + str(next(self.counter))
+            self.ns[name] = obj
+        key = type_key(obj)
+        described = self.capture.described
+        if described is not None and key not in self.described:
+            self.described.add(key)
+            described[key] = method_names(obj)
+        return codec.Ref(name, key, callable(obj))
+
+    def outgoing(self, result, mode, assign_to):
+        """The encoded result: by value, or a Ref to a handle, as ``mode`` says."""
+        if mode == MODE_NONE:
+            return codec.encode(None)
+        if mode == MODE_REF:
+            return codec.encode(self.keep(result, assign_to))
+        try:
+            return codec.encode(result)
+        except codec.EncodeError as error:
+            if mode == MODE_VALUE:
+                raise CannotTravel(str(error))
+            return codec.encode(self.keep(result, assign_to))
+
+    def describe_error(self, error):
+        cls = type(error)
+        try:
+            codec.encode(error.args)
+            args = error.args
+        except codec.EncodeError:
+            args = None
+        try:
+            message = str(error)
+        except Exception:  # a broken __str__ must not break the reply
+            message = "<unprintable " + cls.__name__ + ">"
+        text = "".join(traceback.format_exception(cls, error, error.__traceback__))
+        return (cls.__module__, cls.__qualname__, args, message, text)
+
+    # ---- frames ------------------------------------------------------------------
+    def send(self, request_id, kind, payload):
+        with self.write_lock:
+            for part in self.protocol.frame_parts(request_id, kind, payload):
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(self.tty_out, view):]
+
+    def serve(self):
+        pool = self.pool
+        while self.running:
+            data = os.read(self.tty_in, 1 << 16)
+            if not data:
+                return
+            for event in self.protocol.receive(data):
+                if not isinstance(event, framing.Message):
+                    continue  # noise and corrupt frames: the controller times out or retries
+                kind = event.kind
+                if kind == "R":
+                    pool.submit((event.request_id, event.payload))
+                elif kind == "P":
+                    self.send(event.request_id, "P", event.payload)
+                elif kind == "Z":
+                    self.running = False
+                    self.send(event.request_id, "Z", b"")
+                    return
+
+    # ---- fds -----------------------------------------------------------------------
+    def setup_fds(self):
+        self.tty_in = os.dup(0)
+        self.tty_out = os.dup(1)
+        self.saved = [os.dup(fd) for fd in (0, 1, 2)]
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        self.pipes = {}
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            self.pipes[read_end] = name
+        self.original_streams = (sys.stdout, sys.stderr)
+        sys.stdout = Router(self.capture, "out", sys.stdout)
+        sys.stderr = Router(self.capture, "err", sys.stderr)
+        thread = threading.Thread(target=self.forward_output, name="rpl-output")
+        thread.daemon = True
+        thread.start()
+
+    def forward_output(self):
+        """Output that no request captured (threads, children) goes as O frames."""
+        open_fds = list(self.pipes)
+        while open_fds:
+            ready, _, _ = select.select(open_fds, [], [])
+            for fd in ready:
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    open_fds.remove(fd)
+                    os.close(fd)
+                    continue
+                text = data.decode("utf-8", "replace")
+                self.send(0, "O", codec.encode((self.pipes[fd], text)))
+
+    def restore(self):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        sys.stdout, sys.stderr = self.original_streams
+        for fd, saved in zip((0, 1, 2), self.saved):
+            os.dup2(saved, fd)
+            os.close(saved)
+        self.pool.stop()
+        termios.tcsetattr(self.tty_in, termios.TCSADRAIN, self.tty_attrs)
+        os.close(self.tty_in)
+        os.close(self.tty_out)
+        self.ns.clear()
+
+
+def type_key(obj):
+    """Names what an object's methods depend on: its type, or the module itself."""
+    if isinstance(obj, type(sys)):
+        return "module:" + str(getattr(obj, "__name__", "?"))
+    cls = type(obj)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return cls.__module__ + "." + cls.__qualname__
+
+
+def method_names(obj):
+    """Callable attributes (no dunders) found on the type (or module) of ``obj``."""
+    names = []
+    try:
+        if isinstance(obj, type(sys)):
+            items = list(vars(obj).items())
+        else:
+            cls = type(obj)
+            items = [(name, getattr(cls, name, None)) for name in dir(cls)]
+        for name, value in items:
+            if not name.startswith("__") and callable(value):
+                names.append(name)
+    except Exception:  # a hostile __dir__ must not break the reply
+        pass
+    return names
+
+
+def _import(agent, *names):
+    for name in names:
+        if name.startswith(("import ", "from ")):
+            exec(name, agent.ns)
+        else:
+            agent.ns[name.partition(".")[0]] = __import__(name)
+
+
+_CODE_CACHE = {}
+
+
+def _compile(source):
+    code = _CODE_CACHE.get(source)
+    if code is None:
+        try:
+            code = (True, compile(source, "<remote>", "eval"))
+        except SyntaxError:
+            code = (False, compile(source, "<remote>", "exec"))
+        if len(_CODE_CACHE) > 256:
+            _CODE_CACHE.clear()
+        _CODE_CACHE[source] = code
+    return code
+
+
+def _eval(agent, source):
+    is_expression, code = _compile(source)
+    result = eval(code, agent.ns)
+    return result if is_expression else None
+
+
+def _call(agent, target, args, kwargs):
+    if isinstance(target, str):
+        target = _resolve_name(agent.ns, target)
+    return target(*args, **kwargs)
+
+
+def _method(agent, obj, name, args, kwargs):
+    return getattr(obj, name)(*args, **kwargs)
+
+
+def _value(agent, name):
+    return _resolve_name(agent.ns, name)
+
+
+def _ping(agent):
+    return "pong"
+
+
+def _dir(agent, obj):
+    return dir(obj)
+
+
+def _callable(agent, obj):
+    return callable(obj)
+
+
+def _operator(name):
+    function = getattr(operator, name)
+    return lambda agent, *args: function(*args)
+
+
+def _builtin(name):
+    function = getattr(builtins, name)
+    return lambda agent, *args: function(*args)
+
+
+OPS = {
+    "eval": _eval,
+    "call": _call,
+    "method": _method,
+    "value": _value,
+    "import": _import,
+    "ping": _ping,
+    "dir": _dir,
+    "callable": _callable,
+}
+for _name in ("getattr", "setattr", "delattr", "len", "iter", "next", "repr", "str",
+              "bool", "hash", "format", "reversed"):
+    OPS[_name] = _builtin(_name)
+for _name in ("getitem", "setitem", "delitem", "contains", "eq", "ne", "lt", "le", "gt", "ge",
+              "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs",
+              "invert", "and_", "or_", "xor", "lshift", "rshift", "matmul", "iadd", "isub",
+              "imul", "index"):
+    OPS[_name] = _operator(_name)
+
+
+def main(tty_attrs, handled_types=None):
+    """Serve frames until closed, then give the terminal back (see module doc)."""
+    agent = Agent(tty_attrs, handled_types)
+    agent.setup_fds()
+    try:
+        agent.send(0, "H", codec.encode({"pid": os.getpid(), "python": list(sys.version_info[:3])}))
+        agent.serve()
+    finally:
+        agent.restore()

@@ -1,0 +1,234 @@
+"""The controller's end of the agent protocol: requests in flight, matched by id.
+
+One reader thread turns terminal bytes into protocol events and completes the
+pending request of each reply. Any number of threads may send requests at once;
+each request is one frame out and one reply back (one round trip). Noise and
+output of the target are queued here and handed to whoever asks (the calling
+thread logs them): the reader thread itself never logs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import struct
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Optional
+
+from ..errors import (
+    ProtocolViolation,
+    RunnerTerminalSessionBroken,
+    RunnerTerminalSessionClosed,
+    RunnerTerminalUnableToDeserialize,
+    TerminalError,
+)
+from ..terminal import Terminal
+from ..wire import codec, framing
+
+LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
+
+STATUS_OK = 0
+STATUS_EXCEPTION = 1
+
+
+class Pending:
+    """A request in flight: completed once by the reader thread."""
+
+    __slots__ = ("_done", "_error", "_payload", "kind", "request_id", "sent_at")
+
+    def __init__(self, request_id: int, kind: str) -> None:
+        self.request_id = request_id
+        self.kind = kind
+        self.sent_at = time.monotonic()
+        self._done = threading.Event()
+        self._payload: Any = None
+        self._error: Optional[BaseException] = None
+
+    def complete(self, payload: Any = None, error: Optional[BaseException] = None) -> None:
+        if self._done.is_set():
+            return
+        self._payload = payload
+        self._error = error
+        self._done.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: Optional[float]) -> bool:
+        return self._done.wait(timeout)
+
+    def payload(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._payload
+
+
+class Reply:
+    """A decoded ``R`` reply: status, printed output, new type descriptions
+    (type key -> callable attribute names) and the still encoded value."""
+
+    __slots__ = ("described", "status", "stderr", "stdout", "value_bytes")
+
+    def __init__(self, payload: Any) -> None:
+        try:
+            view = memoryview(payload)
+            (size,) = struct.unpack_from(">I", view)
+            meta = codec.decode(view[4 : 4 + size])
+            self.status, self.stdout, self.stderr, self.described = meta
+            self.value_bytes = view[4 + size :]
+        except (struct.error, ValueError, TypeError) as error:
+            raise RunnerTerminalUnableToDeserialize(f"malformed reply: {error}") from None
+
+    def value(self, ref_decoder: Optional[Callable[[codec.Ref], Any]] = None) -> Any:
+        try:
+            return codec.decode(self.value_bytes, ref_decoder)
+        except codec.DecodeError as error:
+            raise RunnerTerminalUnableToDeserialize(f"cannot decode the reply: {error}") from None
+
+
+class AgentConnection:
+    """Requests to a running agent over ``terminal`` (see module doc)."""
+
+    def __init__(self, terminal: Terminal, name: str = "") -> None:
+        self.terminal = terminal
+        self.name = name or terminal.description
+        self._receiver = framing.FrameProtocol()
+        self._sender = framing.FrameProtocol()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, Pending] = {}
+        self._lock = threading.Lock()
+        self._garbage: deque[str] = deque()
+        self.notices: deque[tuple[str, str]] = deque(maxlen=10000)
+        self.round_trips = 0
+        self.hello: Optional[Pending] = Pending(0, "H")
+        self.broken: Optional[BaseException] = None
+        self.closed = False
+        self._reader = threading.Thread(target=self._read_loop, name="rpl-reader", daemon=True)
+
+    def start(self, initial: bytes = b"") -> None:
+        if initial:
+            self._dispatch(initial)
+        self._reader.start()
+
+    # ---- sending -------------------------------------------------------------------
+    def request(self, kind: str, payload: bytes) -> Pending:
+        """Send one message; the returned Pending completes with the reply."""
+        if self.broken is not None:
+            raise RunnerTerminalSessionBroken(self.broken)
+        if self.closed:
+            raise RunnerTerminalSessionClosed(f"{self.name}: closed")
+        request_id = next(self._ids)
+        pending = Pending(request_id, kind)
+        with self._lock:
+            self._pending[request_id] = pending
+            self.round_trips += 1
+        try:
+            self.terminal.write(self._sender.frame(request_id, kind, payload))
+        except TerminalError as error:
+            self._fail_all(error)
+            raise RunnerTerminalSessionBroken(error) from error
+        return pending
+
+    def release_later(self, handle: str) -> None:
+        """Queue ``handle`` for release; no I/O (safe from ``__del__``)."""
+        self._garbage.append(handle)
+
+    def take_garbage(self, limit: int = 100000) -> list[str]:
+        """Handles queued for release (they ride along with the next request)."""
+        taken = []
+        garbage = self._garbage
+        while garbage and len(taken) < limit:
+            try:
+                taken.append(garbage.popleft())
+            except IndexError:
+                break
+        return taken
+
+    @property
+    def garbage_count(self) -> int:
+        return len(self._garbage)
+
+    # ---- receiving -----------------------------------------------------------------
+    def _read_loop(self) -> None:
+        terminal = self.terminal
+        while not self.closed:
+            try:
+                data = terminal.read(1 << 18, 0.5)
+            except TerminalError as error:
+                if not self.closed:
+                    self._fail_all(error)
+                return
+            if data:
+                self._dispatch(data)
+
+    def _dispatch(self, data: bytes) -> None:
+        for event in self._receiver.receive(data):
+            if isinstance(event, framing.Message):
+                if event.kind == "O":
+                    self._notice_output(event.payload)
+                    continue
+                pending = self._pop(event.request_id)
+                if pending is not None:
+                    pending.complete(event.payload)
+                else:
+                    self.notices.append(("noise", f"reply to unknown request {event.request_id}"))
+            elif isinstance(event, framing.Noise):
+                text = bytes(event.data).decode("utf-8", "replace")
+                self.notices.append(("noise", text))
+            elif isinstance(event, framing.CorruptFrame):
+                pending = self._pop(event.request_id) if event.request_id is not None else None
+                reason = f"corrupted frame: {event.reason}"
+                if pending is not None:
+                    pending.complete(error=ProtocolViolation(f"{self.name}: {reason}"))
+                self.notices.append(("noise", reason))
+
+    def _notice_output(self, payload: Any) -> None:
+        try:
+            stream, text = codec.decode(payload)
+        except (codec.DecodeError, ValueError, TypeError):
+            self.notices.append(("noise", "undecodable output frame"))
+            return
+        self.notices.append((str(stream), str(text)))
+
+    def _pop(self, request_id: int) -> Optional[Pending]:
+        if request_id == 0 and self.hello is not None:
+            hello, self.hello = self.hello, None
+            return hello
+        with self._lock:
+            return self._pending.pop(request_id, None)
+
+    def _fail_all(self, error: BaseException) -> None:
+        self.broken = error
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for item in pending:
+            item.complete(error=RunnerTerminalSessionBroken(error))
+        if self.hello is not None:
+            self.hello.complete(error=RunnerTerminalSessionBroken(error))
+
+    def forget(self, pending: Pending) -> None:
+        """Stop waiting for ``pending`` (its reply, if any, is dropped)."""
+        with self._lock:
+            self._pending.pop(pending.request_id, None)
+
+    def drain_notices(self) -> list[tuple[str, str]]:
+        """Output and noise seen since the last call (for the caller to log)."""
+        items = []
+        while self.notices:
+            try:
+                items.append(self.notices.popleft())
+            except IndexError:
+                break
+        return items
+
+    def stop(self) -> None:
+        """Stop reading (the terminal stays open); idempotent."""
+        self.closed = True
+        if self._reader.is_alive() and threading.current_thread() is not self._reader:
+            self._reader.join(2)
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for item in pending:
+            item.complete(error=RunnerTerminalSessionClosed(f"{self.name}: closed"))

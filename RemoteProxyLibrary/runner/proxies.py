@@ -1,0 +1,381 @@
+"""Transparent proxies for remote objects: ``_RemoteProxy`` and ``_RecursiveProxy``.
+
+Every operation on a proxy is one request, one round trip: attribute get/set,
+item get/set/delete, calls, ``len``, ``in``, comparisons and arithmetic. A method
+call ``proxy.name(...)`` is one round trip too: the agent tells, once per type,
+which attributes of that type are callable, so ``proxy.name`` is known to be a
+method without asking and the call goes out as a single ``method`` request.
+
+Plain data (the runner's ``HANDLED_TYPES``) comes back as local values, anything
+else as a new proxy (a ``_RecursiveProxy`` from a recursive one).
+
+The proxy's own state lives in attributes prefixed ``_rpl_``; the reference's
+constructor arguments ``local_spec``, ``parent`` and ``is_remote_owned`` are kept
+there, not as plain attributes, so they never shadow a remote attribute of the
+same name (``pathlib.Path.parent``).
+
+``repr()`` and ``str()`` are local and cheap; :meth:`get_remote_repr` asks the
+target. Hashing is by identity (proxies can be dict keys without a round trip).
+
+Dropped proxies that own their handle queue it for release without I/O; it is
+released by the next request of the session.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ..errors import InvalidProxySession, RemoteTimeout
+from ..wire import codec
+
+if TYPE_CHECKING:
+    from .runnerterminal import RunnerTerminal
+
+MODE_VALUE = 0
+MODE_AUTO = 1
+MODE_REF = 2
+MODE_NONE = 3
+
+DEFAULT_TIMEOUT = 3600.0
+
+
+def _spec_methods(local_spec: Any) -> Optional[frozenset[str]]:
+    if local_spec is None:
+        return None
+    return frozenset(
+        name
+        for name, value in inspect.getmembers(local_spec)
+        if callable(value) and not name.startswith("__")
+    )
+
+
+class _RemoteProxyBase:
+    """Machinery shared by every proxy kind (not part of the reference API)."""
+
+    _rpl_session: RunnerTerminal
+
+    def __init__(
+        self,
+        session: RunnerTerminal,
+        remote_name: Optional[str],
+        local_spec: Any = None,
+        parent: Any = None,
+        is_remote_owned: Optional[bool] = True,
+        ref: Optional[codec.Ref] = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "_rpl_session", session)
+        put(self, "_rpl_name", remote_name)
+        put(self, "_rpl_session_id", session.session_id if remote_name is not None else None)
+        put(self, "_rpl_spec", local_spec)
+        put(self, "_rpl_spec_methods", _spec_methods(local_spec))
+        put(self, "_rpl_parent", parent)
+        put(self, "_rpl_owned", bool(is_remote_owned))
+        put(self, "_rpl_type", ref.type_name if ref is not None else None)
+        put(self, "_rpl_callable", ref.callable if ref is not None else None)
+        put(self, "_rpl_timeout", getattr(parent, "_rpl_timeout", None))
+        put(self, "_rpl_async", False)
+        put(self, "_rpl_moved", False)
+
+    # ---- state -------------------------------------------------------------------
+    def _rpl_check(self) -> None:
+        if self._rpl_moved:
+            raise InvalidProxySession("proxy content was moved by set_from_remote_proxy")
+        if self._rpl_name is None:
+            raise InvalidProxySession("empty proxy: fill it with set_from_remote_proxy first")
+        if self._rpl_session_id != self._rpl_session.session_id:
+            raise InvalidProxySession(
+                f"proxy {self._rpl_name} belongs to a session that was closed or recovered"
+            )
+
+    def _rpl_ref_for_session(self, session_id: int) -> codec.Ref:
+        """How this proxy travels as an argument: a Ref the agent resolves."""
+        self._rpl_check()
+        if self._rpl_session_id != session_id:
+            raise InvalidProxySession(f"proxy {self._rpl_name} belongs to another session")
+        return codec.Ref(self._rpl_name, self._rpl_type or "", bool(self._rpl_callable))
+
+    def _rpl_wrap(self, value: Any) -> Any:
+        """Turn a Ref in a reply into a proxy of this proxy's family."""
+        if isinstance(value, codec.Ref):
+            return _RemoteProxy(self._rpl_session, value.name, None, None, True, value)
+        return value
+
+    def _rpl_effective_timeout(self) -> float:
+        timeout = self._rpl_timeout
+        prompt = self._rpl_session.prompt_timeout
+        if timeout is None:
+            return DEFAULT_TIMEOUT + prompt
+        if timeout < 0:
+            return -1.0
+        return float(timeout) + prompt
+
+    def _rpl_request(self, op: str, args: tuple, mode: int = MODE_AUTO) -> Any:
+        """One round trip; honours async mode and the proxy's timeout."""
+        session = self._rpl_session
+        prepare = getattr(session, "initialize_if_needed", None)
+        if prepare is not None:
+            prepare()
+        self._rpl_check()
+        pending = session.send_request(op, args, mode)
+        wrap = self._rpl_wrap
+        if self._rpl_async:
+            with session._lock:
+                session._timed_out[pending.request_id] = pending
+            return RemoteTimeout(pending.request_id, wrap, f"asynchronous call {pending.request_id}")
+        return wrap(session.wait_reply(pending, self._rpl_effective_timeout(), None, wrap))
+
+    # ---- reference API -----------------------------------------------------------
+    def as_local_value(self) -> Any:
+        """A local copy of the proxied object (it must be plain data)."""
+        return self._rpl_request("value", (self._rpl_ref(),), MODE_VALUE)
+
+    def _rpl_ref(self) -> codec.Ref:
+        return self._rpl_ref_for_session(self._rpl_session.session_id)
+
+    def as_recursive_proxy(self) -> _RecursiveProxy:
+        """A :class:`_RecursiveProxy` for the same remote object."""
+        self._rpl_check()
+        ref = codec.Ref(self._rpl_name, self._rpl_type or "", bool(self._rpl_callable))
+        return _RecursiveProxy(self._rpl_session, self._rpl_name, self, False, ref)
+
+    def get_proxy_handle(self) -> Optional[str]:
+        """The remote name (handle) of the proxied object."""
+        return self._rpl_name
+
+    def get_remote_proxy_response(self, remotetimeout: RemoteTimeout, timeout: Optional[float] = None) -> Any:
+        """The response of a call that returned or raised ``remotetimeout``.
+
+        Blocks until it comes (at most ``timeout`` seconds when given); raises the
+        remote exception if the call failed.
+        """
+        value = self._rpl_session.get_response(remotetimeout.response_id, timeout)
+        return remotetimeout.response_wrap(value)
+
+    def remote_proxy_autoprepare(self) -> None:
+        """Initialize the proxy's session if needed (auto-recovering runners)."""
+        prepare = getattr(self._rpl_session, "initialize_if_needed", None)
+        if prepare is not None:
+            prepare()
+
+    def remote_proxy_use_asynchronous_response(self) -> None:
+        """From now on, calls return a :class:`RemoteTimeout` handle at once."""
+        object.__setattr__(self, "_rpl_async", True)
+
+    def remote_proxy_use_synchronous_response(self) -> None:
+        """From now on, calls wait for their response (the default)."""
+        object.__setattr__(self, "_rpl_async", False)
+
+    def set_from_remote_proxy(self, proxy: _RemoteProxyBase) -> None:
+        """Take over the content of ``proxy``; ``proxy`` becomes unusable
+        (:class:`InvalidProxySession`) so two proxies never own one handle."""
+        if proxy is self:
+            return
+        put = object.__setattr__
+        for name in ("_rpl_session", "_rpl_name", "_rpl_session_id", "_rpl_spec",
+                     "_rpl_spec_methods", "_rpl_parent", "_rpl_owned", "_rpl_type",
+                     "_rpl_callable"):  # fmt: skip
+            put(self, name, getattr(proxy, name))
+        put(self, "_rpl_moved", False)
+        put(proxy, "_rpl_owned", False)
+        put(proxy, "_rpl_moved", True)
+
+    def set_proxy_spec(self, local_spec: Any) -> None:
+        """Declare which methods the remote object has, from a local class."""
+        object.__setattr__(self, "_rpl_spec", local_spec)
+        object.__setattr__(self, "_rpl_spec_methods", _spec_methods(local_spec))
+
+    def set_remote_proxy_timeout(self, timeout: Optional[float]) -> None:
+        """Timeout of this proxy's calls in seconds: ``None`` is the default
+        (3600 s); the runner's ``prompt_timeout`` is added to a positive one; a
+        negative one makes every call raise :class:`RemoteTimeout` at once."""
+        object.__setattr__(self, "_rpl_timeout", None if timeout is None else float(timeout))
+
+    def get_remote_repr(self) -> str:
+        """``repr()`` of the remote object (one round trip)."""
+        return str(self._rpl_request("repr", (self._rpl_ref(),), MODE_VALUE))
+
+    # ---- python protocol ---------------------------------------------------------
+    def __repr__(self) -> str:
+        state = ""
+        if self._rpl_moved:
+            state = " (moved)"
+        elif self._rpl_name is None:
+            state = " (empty)"
+        kind = self._rpl_type or "?"
+        return f"<{type(self).__name__} {self._rpl_name} of {kind}{state}>"
+
+    __str__ = __repr__
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __del__(self) -> None:
+        try:
+            if self._rpl_owned and self._rpl_name is not None and not self._rpl_moved:
+                self._rpl_session.add_handle_to_garbage(self._rpl_session_id, self._rpl_name)
+        except Exception:  # never fail in __del__ (interpreter shutdown)
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_rpl_") or (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(name)
+        methods = self._rpl_spec_methods
+        if methods is None and self._rpl_type is not None:
+            methods = self._rpl_session.methods_of(self._rpl_type)
+        if methods is not None and name in methods:
+            return _RemoteMethod(self, name)
+        return self._rpl_request("getattr", (self._rpl_ref(), name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_rpl_"):
+            object.__setattr__(self, name, value)
+            return
+        self._rpl_request("setattr", (self._rpl_ref(), name, value), MODE_NONE)
+
+    def __delattr__(self, name: str) -> None:
+        self._rpl_request("delattr", (self._rpl_ref(), name), MODE_NONE)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._rpl_request("call", (self._rpl_ref(), args, kwargs))
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._rpl_request("getitem", (self._rpl_ref(), key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._rpl_request("setitem", (self._rpl_ref(), key, value), MODE_NONE)
+
+    def __delitem__(self, key: Any) -> None:
+        self._rpl_request("delitem", (self._rpl_ref(), key), MODE_NONE)
+
+    def __len__(self) -> int:
+        return int(self._rpl_request("len", (self._rpl_ref(),), MODE_VALUE))
+
+    def __contains__(self, item: Any) -> bool:
+        return bool(self._rpl_request("contains", (self._rpl_ref(), item), MODE_VALUE))
+
+    def __bool__(self) -> bool:
+        return bool(self._rpl_request("bool", (self._rpl_ref(),), MODE_VALUE))
+
+    def __iter__(self) -> Any:
+        iterator = self._rpl_request("iter", (self._rpl_ref(),), MODE_REF)
+        while True:
+            try:
+                yield iterator._rpl_request("next", (iterator._rpl_ref(),))
+            except StopIteration:
+                return
+
+    def __next__(self) -> Any:
+        return self._rpl_request("next", (self._rpl_ref(),))
+
+
+def _binary(op: str, reflected: bool = False) -> Callable[[_RemoteProxyBase, Any], Any]:
+    if reflected:
+
+        def method(self: _RemoteProxyBase, other: Any) -> Any:
+            return self._rpl_request(op, (other, self._rpl_ref()))
+
+    else:
+
+        def method(self: _RemoteProxyBase, other: Any) -> Any:
+            return self._rpl_request(op, (self._rpl_ref(), other))
+
+    return method
+
+
+def _unary(op: str) -> Callable[[_RemoteProxyBase], Any]:
+    def method(self: _RemoteProxyBase) -> Any:
+        return self._rpl_request(op, (self._rpl_ref(),))
+
+    return method
+
+
+for _op in ("eq", "ne", "lt", "le", "gt", "ge"):
+    setattr(_RemoteProxyBase, f"__{_op}__", _binary(_op))
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
+            "lshift", "rshift"):  # fmt: skip
+    setattr(_RemoteProxyBase, f"__{_op}__", _binary(_op))
+    setattr(_RemoteProxyBase, f"__r{_op}__", _binary(_op, reflected=True))
+for _op in ("and", "or", "xor"):
+    setattr(_RemoteProxyBase, f"__{_op}__", _binary(_op + "_"))
+    setattr(_RemoteProxyBase, f"__r{_op}__", _binary(_op + "_", reflected=True))
+for _op in ("neg", "pos", "abs", "invert"):
+    setattr(_RemoteProxyBase, f"__{_op}__", _unary(_op))
+_RemoteProxyBase.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
+
+
+class _RemoteProxy(_RemoteProxyBase):
+    """Exposes a remote object as a local one (see module doc).
+
+    ``session`` is a RunnerTerminal, ``remote_name`` the remote object's name,
+    ``local_spec`` an optional local class telling which methods it has,
+    ``parent`` a proxy to keep alive while this one lives, ``is_remote_owned``
+    whether the remote object is released when this proxy is dropped.
+    """
+
+    def __init__(
+        self,
+        session: RunnerTerminal,
+        remote_name: Optional[str],
+        local_spec: Any = None,
+        parent: Any = None,
+        is_remote_owned: Optional[bool] = True,
+        ref: Optional[codec.Ref] = None,
+    ) -> None:
+        super().__init__(session, remote_name, local_spec, parent, is_remote_owned, ref)
+
+
+class _RecursiveProxy(_RemoteProxy):
+    """Like :class:`_RemoteProxy`, but every attribute, method and return value
+    that is not plain data is a ``_RecursiveProxy`` too."""
+
+    def __init__(
+        self,
+        session: RunnerTerminal,
+        remote_name: Optional[str],
+        parent: Any = None,
+        is_remote_owned: Optional[bool] = None,
+        ref: Optional[codec.Ref] = None,
+    ) -> None:
+        owned = True if is_remote_owned is None else is_remote_owned
+        super().__init__(session, remote_name, None, parent, owned, ref)
+
+    def _rpl_wrap(self, value: Any) -> Any:
+        if isinstance(value, codec.Ref):
+            return _RecursiveProxy(self._rpl_session, value.name, None, True, value)
+        return value
+
+
+class _RemoteMethod:
+    """``proxy.name`` where ``name`` is a known method: calling it is one
+    ``method`` request; anything else first fetches it as a proxy."""
+
+    __slots__ = ("_rpl_name", "_rpl_owner", "_rpl_resolved")
+
+    def __init__(self, owner: _RemoteProxyBase, name: str) -> None:
+        self._rpl_owner = owner
+        self._rpl_name = name
+        self._rpl_resolved: Optional[_RemoteProxyBase] = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        owner = self._rpl_owner
+        return owner._rpl_request("method", (owner._rpl_ref(), self._rpl_name, args, kwargs))
+
+    def _rpl_target(self) -> _RemoteProxyBase:
+        if self._rpl_resolved is None:
+            owner = self._rpl_owner
+            ref = owner._rpl_request("getattr", (owner._rpl_ref(), self._rpl_name), MODE_REF)
+            self._rpl_resolved = ref
+        return self._rpl_resolved
+
+    def _rpl_ref_for_session(self, session_id: int) -> codec.Ref:
+        return self._rpl_target()._rpl_ref_for_session(session_id)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_rpl_"):
+            raise AttributeError(name)
+        return getattr(self._rpl_target(), name)
+
+    def __repr__(self) -> str:
+        return f"<remote method {self._rpl_name} of {self._rpl_owner!r}>"

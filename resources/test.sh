@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: own virtual environment, lint, types,
+# Python-3.6 check of what runs on targets, unit tests against a real sshd.
+# As root it installs openssh-server and sudo when missing (the SSH tests need
+# them); as another user those tests are skipped with a one-line reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${RPL_TEST_VENV:-.venv-test}
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+if [ "$(id -u)" = 0 ]; then
+    "$venv/bin/python" -c 'import sys; sys.path.insert(0, "resources"); import sshtarget; sshtarget.ensure_packages()'
+fi
+echo "== ruff";  "$venv/bin/ruff" check RemoteProxyLibrary utest resources bench
+echo "== mypy";  "$venv/bin/mypy"
+echo "== vermin (target side: Python 3.6+)"
+"$venv/bin/vermin" -t=3.6- --no-tips --violations --eval-annotations RemoteProxyLibrary/wire RemoteProxyLibrary/agent
+echo "== vermin (controller: Python 3.9+)"
+"$venv/bin/vermin" -t=3.9- --no-tips --violations --eval-annotations RemoteProxyLibrary
+echo "== pytest"
+"$venv/bin/python" -m pytest "$@"
