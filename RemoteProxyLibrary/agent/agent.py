@@ -30,6 +30,7 @@ import sys
 import termios
 import threading
 import traceback
+from typing import Any, Callable, Dict, List, Tuple
 
 from ..wire import codec, framing
 
@@ -63,9 +64,9 @@ class Worker(object):
 
     def run(self, request_id, payload):
         agent = self.agent
-        out = []
-        err = []
-        described = {}
+        out = []  # type: List[str]
+        err = []  # type: List[str]
+        described = {}  # type: Dict[str, List[str]]
         agent.capture.out = out
         agent.capture.err = err
         agent.capture.described = described
@@ -208,7 +209,7 @@ class Agent(object):
             return codec.encode(result)
         except codec.EncodeError as error:
             if mode == MODE_VALUE:
-                raise CannotTravel(str(error))
+                raise CannotTravel(str(error)) from None
             return codec.encode(self.keep(result, assign_to))
 
     def describe_error(self, error):
@@ -339,7 +340,7 @@ def _import(agent, *names):
             agent.ns[name.partition(".")[0]] = __import__(name)
 
 
-_CODE_CACHE = {}
+_CODE_CACHE = {}  # type: Dict[str, Tuple[bool, Any]]
 
 
 def _compile(source):
@@ -397,7 +398,7 @@ def _builtin(name):
     return lambda agent, *args: function(*args)
 
 
-OPS = {
+OPS = {  # type: Dict[str, Callable[..., Any]]
     "eval": _eval,
     "call": _call,
     "method": _method,

@@ -27,7 +27,7 @@ _MODULES = (
     ("agent", "agent"),
 )
 
-_LOADER = '''
+_LOADER = """
 def _rpl_boot(sources, tty_attrs):
     import sys, types
     pkg = {package!r}
@@ -55,7 +55,7 @@ def _rpl_boot(sources, tty_attrs):
             sys.modules.pop(name, None)
 _rpl_boot({sources!r}, _rpl_t)
 del _rpl_boot
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def build() -> Bootstrap:
     size = len(blob)
     stage0 = (
         "import os,tty,termios,zlib,base64;_rpl_t=termios.tcgetattr(0);tty.setraw(0);"
-        f"os.write(1,b'{ready}\\r\\n');_rpl_d=b'';"
+        f"_rpl_d=os.write(1,b'{ready}\\r\\n');_rpl_d=b'';"
         f"exec('while len(_rpl_d)<{size}:_rpl_d+=os.read(0,{size}-len(_rpl_d))');"
         "exec(zlib.decompress(base64.b64decode(_rpl_d)));del _rpl_d,_rpl_t"
     )

@@ -22,6 +22,7 @@ from ..errors import (
     RunnerTerminalSessionBroken,
     RunnerTerminalSessionClosed,
     RunnerTerminalUnableToDeserialize,
+    TerminalClosed,
     TerminalError,
 )
 from ..terminal import Terminal
@@ -91,8 +92,12 @@ class Reply:
 class AgentConnection:
     """Requests to a running agent over ``terminal`` (see module doc)."""
 
-    def __init__(self, terminal: Terminal, name: str = "") -> None:
+    def __init__(self, terminal: Terminal, name: str = "", sentinels: tuple[str, ...] = ()) -> None:
         self.terminal = terminal
+        #: Shell prompts of the stack: seeing one means the agent is gone.
+        self.sentinels = tuple(s for s in sentinels if s)
+        self._noise_tail = ""
+        self.last_heard = time.monotonic()
         self.name = name or terminal.description
         self._receiver = framing.FrameProtocol()
         self._sender = framing.FrameProtocol()
@@ -123,7 +128,8 @@ class AgentConnection:
         pending = Pending(request_id, kind)
         with self._lock:
             self._pending[request_id] = pending
-            self.round_trips += 1
+            if kind == "R":
+                self.round_trips += 1
         try:
             self.terminal.write(self._sender.frame(request_id, kind, payload))
         except TerminalError as error:
@@ -137,7 +143,7 @@ class AgentConnection:
 
     def take_garbage(self, limit: int = 100000) -> list[str]:
         """Handles queued for release (they ride along with the next request)."""
-        taken = []
+        taken: list[str] = []
         garbage = self._garbage
         while garbage and len(taken) < limit:
             try:
@@ -161,6 +167,7 @@ class AgentConnection:
                     self._fail_all(error)
                 return
             if data:
+                self.last_heard = time.monotonic()
                 self._dispatch(data)
 
     def _dispatch(self, data: bytes) -> None:
@@ -177,12 +184,27 @@ class AgentConnection:
             elif isinstance(event, framing.Noise):
                 text = bytes(event.data).decode("utf-8", "replace")
                 self.notices.append(("noise", text))
+                self._check_sentinels(text)
             elif isinstance(event, framing.CorruptFrame):
                 pending = self._pop(event.request_id) if event.request_id is not None else None
                 reason = f"corrupted frame: {event.reason}"
                 if pending is not None:
                     pending.complete(error=ProtocolViolation(f"{self.name}: {reason}"))
                 self.notices.append(("noise", reason))
+
+    def _check_sentinels(self, text: str) -> None:
+        window = self._noise_tail + text
+        for prompt in self.sentinels:
+            if prompt in window:
+                self._fail_all(
+                    TerminalClosed(f"{self.name}: the agent is gone, a shell prompt came back")
+                )
+                return
+        self._noise_tail = window[-200:]
+
+    def mark_broken(self, error: BaseException) -> None:
+        """Declare the session broken: every waiting request fails with ``error``."""
+        self._fail_all(error)
 
     def _notice_output(self, payload: Any) -> None:
         try:
@@ -200,7 +222,8 @@ class AgentConnection:
             return self._pending.pop(request_id, None)
 
     def _fail_all(self, error: BaseException) -> None:
-        self.broken = error
+        if self.broken is None:
+            self.broken = error
         with self._lock:
             pending, self._pending = list(self._pending.values()), {}
         for item in pending:
@@ -215,7 +238,7 @@ class AgentConnection:
 
     def drain_notices(self) -> list[tuple[str, str]]:
         """Output and noise seen since the last call (for the caller to log)."""
-        items = []
+        items: list[tuple[str, str]] = []
         while self.notices:
             try:
                 items.append(self.notices.popleft())

@@ -123,7 +123,9 @@ class _RemoteProxyBase:
         if self._rpl_async:
             with session._lock:
                 session._timed_out[pending.request_id] = pending
-            return RemoteTimeout(pending.request_id, wrap, f"asynchronous call {pending.request_id}")
+            return RemoteTimeout(
+                pending.request_id, wrap, f"asynchronous call {pending.request_id}"
+            )
         return wrap(session.wait_reply(pending, self._rpl_effective_timeout(), None, wrap))
 
     # ---- reference API -----------------------------------------------------------
@@ -144,7 +146,9 @@ class _RemoteProxyBase:
         """The remote name (handle) of the proxied object."""
         return self._rpl_name
 
-    def get_remote_proxy_response(self, remotetimeout: RemoteTimeout, timeout: Optional[float] = None) -> Any:
+    def get_remote_proxy_response(
+        self, remotetimeout: RemoteTimeout, timeout: Optional[float] = None
+    ) -> Any:
         """The response of a call that returned or raised ``remotetimeout``.
 
         Blocks until it comes (at most ``timeout`` seconds when given); raises the

@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
+import time
 from typing import Any, Callable, Optional
 
 from ..errors import (
@@ -29,6 +30,7 @@ from ..errors import (
     RemoteTimeout,
     RunnerTerminalSessionBroken,
     RunnerTerminalSessionClosed,
+    TerminalTimeout,
     UnableToSerialize,
 )
 from ..shells import InteractiveSession, PythonShell
@@ -73,6 +75,10 @@ class RunnerTerminal:
     MAX_GARBAGE = 100
 
     def __init__(self, timeout: float = 3600, prompt_timeout: float = 30, python: str = "python3"):
+        #: Silence (seconds) during a call after which the agent is pinged.
+        self.liveness_interval = 2.0
+        #: Seconds a ping may take before the session counts as broken.
+        self.liveness_timeout = 3.0
         self.timeout = float(timeout)
         self.prompt_timeout = float(prompt_timeout)
         self.python = python
@@ -115,7 +121,8 @@ class RunnerTerminal:
             ) from None
         leftover = terminal.take_buffered()
         terminal.write(boot.blob)
-        connection = AgentConnection(terminal, name=shell.describe())
+        sentinels = tuple(s.prompt for s in interactive.shells)
+        connection = AgentConnection(terminal, name=shell.describe(), sentinels=sentinels)
         connection.start(leftover)
         hello = connection.hello
         assert hello is not None
@@ -165,7 +172,8 @@ class RunnerTerminal:
 
     @property
     def round_trips(self) -> int:
-        """Requests sent to the agent so far (each one round trip)."""
+        """Requests sent to the agent so far, each one round trip (liveness
+        checks and close not counted)."""
         return self._connection.round_trips if self._connection else 0
 
     # ---- requests ------------------------------------------------------------------
@@ -198,13 +206,48 @@ class RunnerTerminal:
         """Wait for ``pending``; raise :class:`RemoteTimeout` if it does not come."""
         if timeout is None:
             timeout = self.timeout + self.prompt_timeout
-        if timeout < 0 or not pending.wait(timeout):
+        if timeout < 0 or not self._wait_alive(pending, timeout):
             with self._lock:
                 self._timed_out[pending.request_id] = pending
             raise RemoteTimeout(pending.request_id, response_wrap,
                                 f"remote call {pending.request_id} did not answer "
                                 f"within {max(timeout, 0):g} s")  # fmt: skip
         return self._result(pending, ref_decoder)
+
+    def _wait_alive(self, pending: Pending, timeout: float) -> bool:
+        """Wait for ``pending``; while the target is silent, check it is alive.
+
+        The agent answers pings from its reader thread, so a slow call keeps
+        answering while a dead link or a stopped process does not. Returns
+        False on timeout; raises RunnerTerminalSessionBroken when broken.
+        """
+        if pending.wait(min(timeout, self.liveness_interval)):
+            return True
+        connection = self._connection
+        deadline = time.monotonic() + timeout - min(timeout, self.liveness_interval)
+        while True:
+            if connection is None or connection.broken is not None:
+                pending.payload()  # raises the reason it broke
+                raise RunnerTerminalSessionBroken("session closed while waiting")
+            now = time.monotonic()
+            if now >= deadline:
+                return pending.done()
+            if now - connection.last_heard >= self.liveness_interval:
+                self._check_alive(connection, pending)
+            if pending.wait(min(deadline - now, self.liveness_interval)):
+                return True
+
+    def _check_alive(self, connection: AgentConnection, pending: Pending) -> None:
+        ping = connection.request("P", b"")
+        if ping.wait(self.liveness_timeout) or pending.done():
+            return
+        connection.mark_broken(
+            TerminalTimeout(
+                f"{connection.name}: no answer to a liveness check within "
+                f"{self.liveness_timeout:g} s (link or target hung)"
+            )
+        )
+        pending.payload()
 
     def get_response(
         self,
@@ -217,7 +260,7 @@ class RunnerTerminal:
             pending = self._timed_out.get(response_id)
         if pending is None:
             raise KeyError(f"no pending response {response_id} in this session")
-        if not pending.wait(timeout):
+        if not self._wait_alive(pending, float("inf") if timeout is None else timeout):
             raise RemoteTimeout(response_id, None, f"remote call {response_id} still running")
         with self._lock:
             self._timed_out.pop(response_id, None)

@@ -1,0 +1,173 @@
+"""AutoRunnerTerminal: a RunnerTerminal that rebuilds its session when it breaks.
+
+Every call (``run_python`` and friends, and every proxy operation) first makes
+sure the session is usable: if the connection to the agent broke (terminal
+closed, liveness check unanswered, the agent's shell prompt came back), the
+terminal stack is reopened, the agent started again and ``prepare`` re-run.
+A call that fails because the session broke under it is tried again on the new
+session, at most ``max_tries`` times in all.
+
+After a recovery, proxies made before it raise ``InvalidProxySession``, except
+the ones that ``prepare`` refilled with ``set_from_remote_proxy``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Optional, Union
+
+from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
+from ..runner.runnerterminal import RunnerTerminal
+from ..shells import Shell, ShellStack
+from .autorecoveringterminal import AutoRecoveringTerminal
+
+LOGGER = logging.getLogger("RemoteProxyLibrary.recovery")
+
+#: What marks a broken session by default.
+BROKEN_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    RunnerTerminalSessionBroken,
+    TerminalError,
+    ShellError,
+    OSError,
+    EOFError,
+)
+
+
+def _nothing() -> None:
+    return None
+
+
+class AutoRunnerTerminal(RunnerTerminal):
+    """RunnerTerminal with automatic recovery (see module doc)."""
+
+    def __init__(self, timeout: float = 3600, prompt_timeout: float = 30, python: str = "python3"):
+        super().__init__(timeout=timeout, prompt_timeout=prompt_timeout, python=python)
+        self._auto: Optional[AutoRecoveringTerminal] = None
+        self._user_prepare: Callable[[], Any] = _nothing
+        self._user_finalize: Callable[[], Any] = _nothing
+        self._preparing = False
+
+    # ---- set up --------------------------------------------------------------------
+    def initialize(
+        self,
+        session: AutoRecoveringTerminal,
+        prepare: Callable[[], Any] = _nothing,
+        finalize: Callable[[], Any] = _nothing,
+    ) -> None:
+        """Use ``session`` (an AutoRecoveringTerminal) for the shell stack.
+
+        Nothing is opened here. This overrides the session's prepare, finalize
+        and verify; call ``session.set_verify()`` afterwards to use your own.
+        """
+        self._auto = session
+        self._user_prepare = prepare
+        self._user_finalize = finalize
+        session.set_prepare(self._prepare_runner)
+        session.set_finalize(self._finalize_runner)
+        session.set_verify(self._verify_runner)
+
+    def initialize_with_shells(
+        self,
+        shells: Union[Shell, Sequence[Shell]],
+        prepare: Callable[[], Any] = _nothing,
+        finalize: Callable[[], Any] = _nothing,
+        sleep_between_tries: float = 1,
+        max_tries: int = 3,
+    ) -> None:
+        """Recover with the stack ``shells`` (bottom first). Nothing is opened
+        here: call :meth:`initialize_if_needed`, or just use the runner."""
+        auto = AutoRecoveringTerminal()
+        auto.initialize(
+            shells,
+            broken_exceptions=BROKEN_EXCEPTIONS,
+            init_broken_exceptions=BROKEN_EXCEPTIONS,
+            sleep_between_tries=sleep_between_tries,
+            max_tries=max_tries,
+        )
+        self.initialize(auto, prepare, finalize)
+
+    def initialize_with_shelldicts(
+        self,
+        shelldicts: Iterable[Mapping[str, Any]],
+        prepare: Callable[[], Any] = _nothing,
+        finalize: Callable[[], Any] = _nothing,
+        sleep_between_tries: float = 1,
+        max_tries: int = 3,
+    ) -> None:
+        """As :meth:`initialize_with_shells`, with shells given as shell dicts."""
+        shells = ShellStack().initialize(shelldicts)
+        self.initialize_with_shells(shells, prepare, finalize, sleep_between_tries, max_tries)
+
+    @property
+    def recovering_terminal(self) -> AutoRecoveringTerminal:
+        if self._auto is None:
+            raise RunnerTerminalSessionBroken("AutoRunnerTerminal is not initialized")
+        return self._auto
+
+    # ---- hooks given to the AutoRecoveringTerminal -------------------------------
+    def _prepare_runner(self) -> None:
+        auto = self.recovering_terminal
+        self._start_agent(auto.get_session())
+        self._preparing = True
+        try:
+            self._user_prepare()
+        finally:
+            self._preparing = False
+
+    def _finalize_runner(self) -> None:
+        try:
+            if self._connection is not None and self._connection.broken is None:
+                self._user_finalize()
+        finally:
+            self._drop_connection()
+
+    def _verify_runner(self) -> None:
+        connection = self._connection
+        if connection is None:
+            raise RunnerTerminalSessionBroken("the agent is not running")
+        if connection.broken is not None:
+            raise RunnerTerminalSessionBroken(connection.broken)
+
+    def _drop_connection(self) -> None:
+        connection = self._connection
+        if connection is not None and connection.broken is not None:
+            with self._lock:
+                self._connection = None
+                self._interactive = None
+                self.session_id += 1
+            connection.stop()
+            return
+        RunnerTerminal.close(self)
+
+    # ---- use -----------------------------------------------------------------------
+    def initialize_if_needed(self) -> None:
+        """Open or recover the session if it is not usable (no round trip when
+        it is)."""
+        if self._preparing:
+            return
+        connection = self._connection
+        if connection is not None and connection.broken is None and self._auto is not None:
+            return
+        self.recovering_terminal.initialize_if_needed()
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        auto = self.recovering_terminal
+        last: Optional[BaseException] = None
+        for attempt in range(1, auto.max_tries + 1):
+            self.initialize_if_needed()
+            try:
+                return super()._call(*args, **kwargs)
+            except RunnerTerminalSessionBroken as error:
+                last = error
+                LOGGER.warning("session broke during a call (try %d of %d): %s",
+                               attempt, auto.max_tries, error)  # fmt: skip
+        assert last is not None
+        raise last
+
+    def close(self) -> None:
+        """Finalize (errors only logged) and close the session."""
+        if self._auto is not None:
+            self._auto.close()
+        else:
+            super().close()

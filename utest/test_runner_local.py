@@ -1,0 +1,198 @@
+"""RunnerTerminal against a real python3 started in a real local pty."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import pytest
+
+from RemoteProxyLibrary import (
+    BashShell,
+    InteractiveSession,
+    PythonShell,
+    RemoteError,
+    RemoteTimeout,
+    RunnerTerminalSessionClosed,
+    UnableToSerialize,
+)
+from RemoteProxyLibrary.runnerterminal import RunnerTerminal
+
+
+@pytest.fixture(params=["bash", "python"])
+def runner(request):
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    if request.param == "python":
+        session.push(PythonShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.initialize(session)
+    yield runner
+    runner.close()
+    session.close_terminal()
+
+
+@pytest.fixture
+def bash_runner():
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.initialize(session)
+    yield runner
+    runner.close()
+    session.close_terminal()
+
+
+def test_expressions_and_statements(runner):
+    assert runner.run_python("1+1") == 2
+    assert runner.run_python("a = [1, 'x', None]") is None
+    assert runner.run_python("a") == [1, "x", None]
+    assert runner.run_python("{'k': (1.5, b'\\xff', {1, 2})}") == {"k": (1.5, b"\xff", {1, 2})}
+
+
+def test_remote_pid_is_another_process(runner):
+    runner.import_libraries("os")
+    assert runner.run_python("os.getpid()") != os.getpid()
+
+
+def test_builtin_exception_is_raised_as_itself_with_remote_traceback(runner):
+    with pytest.raises(ZeroDivisionError) as info:
+        runner.run_python("1/0")
+    assert "Traceback" in info.value.remote_traceback
+    assert "ZeroDivisionError" in info.value.remote_traceback
+    assert runner.run_python("2*3") == 6
+
+
+def test_syntax_error(runner):
+    with pytest.raises(SyntaxError):
+        runner.run_python("def (:")
+    assert runner.run_python("'still alive'") == "still alive"
+
+
+def test_non_builtin_exception_names_remote_type(runner):
+    runner.run_python("class Boom(Exception): pass")
+    with pytest.raises(RemoteError) as info:
+        runner.run_python("exec('raise Boom(\"bad thing\")')")
+    assert "Boom" in info.value.remote_type
+    assert "bad thing" in str(info.value)
+    assert runner.run_python("1") == 1
+
+
+def test_value_that_cannot_travel_gives_clear_error_and_session_goes_on(runner):
+    runner.import_libraries("threading")
+    with pytest.raises(UnableToSerialize, match="lock"):
+        runner.run_python("threading.Lock()")
+    assert runner.run_python("[threading.Lock] and 5") == 5
+
+
+def test_non_utf8_bytes_and_surrogates(runner):
+    assert runner.run_python("bytes(range(256))") == bytes(range(256))
+    assert runner.run_python("'\\udcff' + 'é'") == "\udcffé"
+
+
+def test_stdout_and_stderr_are_captured_and_logged(runner, caplog):
+    caplog.set_level(logging.INFO, logger="RemoteProxyLibrary")
+    assert runner.run_python("print('hello out') or __import__('sys').stderr.write('e!')") == 2
+    text = caplog.text
+    assert "hello out" in text
+    assert "e!" in text
+    assert runner.run_python("3") == 3
+
+
+def test_child_process_output_never_corrupts_frames(runner):
+    runner.import_libraries("os")
+    assert runner.run_python("os.system('echo from a child; echo err >&2')") == 0
+    assert runner.run_python("'next'") == "next"
+
+
+def test_run_python_call_and_assign(runner):
+    runner.import_libraries("os.path")
+    assert runner.run_python_call("os.path.join", "a", "b", "c") == "a/b/c"
+    result = runner.assign_and_run_python("x", "[1, 2]")
+    assert result.isobj and result.obj == [1, 2]
+    result = runner.assign_and_run_python("lock", "__import__('threading').Lock()")
+    assert not result.isobj
+    assert runner.run_python("lock.acquire()") is True
+    assert runner.run_and_return_handled_python("x").obj == [1, 2]
+    assert not runner.run_and_return_handled_python("lock").isobj
+
+
+def test_call_past_timeout_raises_remote_timeout_and_response_comes_later(bash_runner):
+    runner = bash_runner
+    runner.import_libraries("time")
+    with pytest.raises(RemoteTimeout) as info:
+        runner.run_python("time.sleep(0.5) or 'late'", timeout=0.05)
+    assert isinstance(info.value, TimeoutError)
+    assert runner.run_python("'meanwhile'") == "meanwhile"
+    assert runner.get_response(info.value.response_id, timeout=5) == "late"
+
+
+def test_garbage_typed_into_terminal_mid_session(bash_runner):
+    runner = bash_runner
+    runner.connection.terminal.write(
+        b"\x00garbage {RPL:zz \x1b[31m\r\n{RPL:1:R.:4:AAAA:00000000}\n"
+    )
+    time.sleep(0.2)
+    assert runner.run_python("40+2") == 42
+
+
+def test_large_values_both_ways(bash_runner):
+    runner = bash_runner
+    blob = os.urandom(3 * 1024 * 1024)
+    assert runner.run_python_call("len", blob) == len(blob)
+    assert runner.run_python_call("bytes", blob) == blob
+
+
+def test_concurrent_requests_in_flight(bash_runner):
+    runner = bash_runner
+    runner.import_libraries("time")
+    pendings = [runner.send_request("eval", (f"time.sleep(0.3) or {i}",)) for i in range(10)]
+    start = time.monotonic()
+    results = [runner.wait_reply(p, 10) for p in pendings]
+    assert results == list(range(10))
+    assert time.monotonic() - start < 2.5
+
+
+def test_one_request_is_one_round_trip(bash_runner):
+    runner = bash_runner
+    before = runner.round_trips
+    runner.run_python("1")
+    assert runner.round_trips == before + 1
+
+
+def test_close_gives_the_shell_back(bash_runner):
+    runner = bash_runner
+    session = runner.session
+    pid = runner.run_python("__import__('os').getpid()")
+    runner.close()
+    with pytest.raises(RunnerTerminalSessionClosed):
+        runner.run_python("1")
+    assert session.current_shell().exec_command("echo back").strip() == "back"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the remote python is still running after close()")
+
+
+def test_close_in_python_shell_returns_to_its_prompt():
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    session.push(PythonShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.initialize(session)
+    runner.run_python("import sys")
+    runner.close()
+    shell = session.current_shell()
+    assert (
+        shell.exec_command("print(sorted(m for m in sys.modules if 'remoteproxy' in m))").strip()
+        == "[]"
+    )
+    session.pop()
+    assert session.current_shell().exec_command("echo ok").strip() == "ok"
+    session.close_terminal()
