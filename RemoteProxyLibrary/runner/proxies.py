@@ -39,6 +39,9 @@ MODE_NONE = 3
 
 DEFAULT_TIMEOUT = 3600.0
 
+#: Stands for "this proxy" in the arguments of a request (see ``_rpl_request``).
+_SELF = object()
+
 
 def _spec_methods(local_spec: Any) -> Optional[frozenset[str]]:
     if local_spec is None:
@@ -112,12 +115,20 @@ class _RemoteProxyBase:
         return float(timeout) + prompt
 
     def _rpl_request(self, op: str, args: tuple, mode: int = MODE_AUTO) -> Any:
-        """One round trip; honours async mode and the proxy's timeout."""
+        """One round trip; honours async mode and the proxy's timeout.
+
+        ``_SELF`` in ``args`` stands for this proxy; it is resolved after the
+        session is prepared (``prepare`` may just have filled this proxy).
+        """
         session = self._rpl_session
         prepare = getattr(session, "initialize_if_needed", None)
         if prepare is not None:
             prepare()
+        session = self._rpl_session
         self._rpl_check()
+        if any(arg is _SELF for arg in args):
+            ref = self._rpl_ref()
+            args = tuple(ref if arg is _SELF else arg for arg in args)
         pending = session.send_request(op, args, mode)
         wrap = self._rpl_wrap
         if self._rpl_async:
@@ -131,7 +142,7 @@ class _RemoteProxyBase:
     # ---- reference API -----------------------------------------------------------
     def as_local_value(self) -> Any:
         """A local copy of the proxied object (it must be plain data)."""
-        return self._rpl_request("value", (self._rpl_ref(),), MODE_VALUE)
+        return self._rpl_request("value", (_SELF,), MODE_VALUE)
 
     def _rpl_ref(self) -> codec.Ref:
         return self._rpl_ref_for_session(self._rpl_session.session_id)
@@ -198,7 +209,7 @@ class _RemoteProxyBase:
 
     def get_remote_repr(self) -> str:
         """``repr()`` of the remote object (one round trip)."""
-        return str(self._rpl_request("repr", (self._rpl_ref(),), MODE_VALUE))
+        return str(self._rpl_request("repr", (_SELF,), MODE_VALUE))
 
     # ---- python protocol ---------------------------------------------------------
     def __repr__(self) -> str:
@@ -230,67 +241,67 @@ class _RemoteProxyBase:
             methods = self._rpl_session.methods_of(self._rpl_type)
         if methods is not None and name in methods:
             return _RemoteMethod(self, name)
-        return self._rpl_request("getattr", (self._rpl_ref(), name))
+        return self._rpl_request("getattr", (_SELF, name))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_rpl_"):
             object.__setattr__(self, name, value)
             return
-        self._rpl_request("setattr", (self._rpl_ref(), name, value), MODE_NONE)
+        self._rpl_request("setattr", (_SELF, name, value), MODE_NONE)
 
     def __delattr__(self, name: str) -> None:
-        self._rpl_request("delattr", (self._rpl_ref(), name), MODE_NONE)
+        self._rpl_request("delattr", (_SELF, name), MODE_NONE)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._rpl_request("call", (self._rpl_ref(), args, kwargs))
+        return self._rpl_request("call", (_SELF, args, kwargs))
 
     def __getitem__(self, key: Any) -> Any:
-        return self._rpl_request("getitem", (self._rpl_ref(), key))
+        return self._rpl_request("getitem", (_SELF, key))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._rpl_request("setitem", (self._rpl_ref(), key, value), MODE_NONE)
+        self._rpl_request("setitem", (_SELF, key, value), MODE_NONE)
 
     def __delitem__(self, key: Any) -> None:
-        self._rpl_request("delitem", (self._rpl_ref(), key), MODE_NONE)
+        self._rpl_request("delitem", (_SELF, key), MODE_NONE)
 
     def __len__(self) -> int:
-        return int(self._rpl_request("len", (self._rpl_ref(),), MODE_VALUE))
+        return int(self._rpl_request("len", (_SELF,), MODE_VALUE))
 
     def __contains__(self, item: Any) -> bool:
-        return bool(self._rpl_request("contains", (self._rpl_ref(), item), MODE_VALUE))
+        return bool(self._rpl_request("contains", (_SELF, item), MODE_VALUE))
 
     def __bool__(self) -> bool:
-        return bool(self._rpl_request("bool", (self._rpl_ref(),), MODE_VALUE))
+        return bool(self._rpl_request("bool", (_SELF,), MODE_VALUE))
 
     def __iter__(self) -> Any:
-        iterator = self._rpl_request("iter", (self._rpl_ref(),), MODE_REF)
+        iterator = self._rpl_request("iter", (_SELF,), MODE_REF)
         while True:
             try:
-                yield iterator._rpl_request("next", (iterator._rpl_ref(),))
+                yield iterator._rpl_request("next", (_SELF,))
             except StopIteration:
                 return
 
     def __next__(self) -> Any:
-        return self._rpl_request("next", (self._rpl_ref(),))
+        return self._rpl_request("next", (_SELF,))
 
 
 def _binary(op: str, reflected: bool = False) -> Callable[[_RemoteProxyBase, Any], Any]:
     if reflected:
 
         def method(self: _RemoteProxyBase, other: Any) -> Any:
-            return self._rpl_request(op, (other, self._rpl_ref()))
+            return self._rpl_request(op, (other, _SELF))
 
     else:
 
         def method(self: _RemoteProxyBase, other: Any) -> Any:
-            return self._rpl_request(op, (self._rpl_ref(), other))
+            return self._rpl_request(op, (_SELF, other))
 
     return method
 
 
 def _unary(op: str) -> Callable[[_RemoteProxyBase], Any]:
     def method(self: _RemoteProxyBase) -> Any:
-        return self._rpl_request(op, (self._rpl_ref(),))
+        return self._rpl_request(op, (_SELF,))
 
     return method
 
@@ -364,12 +375,12 @@ class _RemoteMethod:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         owner = self._rpl_owner
-        return owner._rpl_request("method", (owner._rpl_ref(), self._rpl_name, args, kwargs))
+        return owner._rpl_request("method", (_SELF, self._rpl_name, args, kwargs))
 
     def _rpl_target(self) -> _RemoteProxyBase:
         if self._rpl_resolved is None:
             owner = self._rpl_owner
-            ref = owner._rpl_request("getattr", (owner._rpl_ref(), self._rpl_name), MODE_REF)
+            ref = owner._rpl_request("getattr", (_SELF, self._rpl_name), MODE_REF)
             self._rpl_resolved = ref
         return self._rpl_resolved
 

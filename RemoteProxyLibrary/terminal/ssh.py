@@ -121,7 +121,7 @@ class SshTerminal(Terminal):
     def _write_all(self, data: bytes) -> None:
         try:
             self.channel.sendall(data)
-        except OSError as error:
+        except (OSError, EOFError, paramiko.SSHException) as error:
             raise self._closed(f"write failed: {error}") from error
 
     def read(self, size: int, timeout: float | None) -> bytes:
@@ -131,7 +131,7 @@ class SshTerminal(Terminal):
             data = channel.recv(size)
         except socket.timeout:
             return b""
-        except OSError as error:
+        except (OSError, EOFError, paramiko.SSHException) as error:
             raise self._closed(f"read failed: {error}") from error
         if not data:
             raise self._closed("channel closed")
