@@ -160,11 +160,35 @@ def test_proxy_after_close_raises_invalid_session(runner):
 
 def test_garbage_collection_releases_handles_without_io_in_del(runner):
     base = live_handles(runner)
-    for _ in range(300):
+    os_proxy = runner.get_recursive_proxy("os")
+    peak = 0
+    for i in range(20000):
         proxy = runner.get_proxy_object_from_call("object")
+        assert os_proxy.path.join("a", str(i)) == f"a/{i}"  # handled result: no handle kept
         del proxy
+        if i % 2000 == 0:
+            peak = max(peak, live_handles(runner) - base)
     gc.collect()
+    assert peak <= runner.MAX_GARBAGE + 2
     assert live_handles(runner) <= base + 1
+
+
+def test_proxy_to_a_string_gives_the_string(runner):
+    text = runner.get_proxy_object_from_call("str", "os.getcwd")
+    assert text.as_local_value() == "os.getcwd"
+    assert text.upper() == "OS.GETCWD"
+
+
+def test_a_slow_call_does_not_block_other_threads(runner):
+    time_proxy = runner.get_recursive_proxy("time")
+    slow = threading.Thread(target=time_proxy.sleep, args=(2,))
+    slow.start()
+    time.sleep(0.1)
+    start = time.monotonic()
+    for _ in range(20):
+        assert runner.run_python("1 + 1") == 2
+    assert time.monotonic() - start < 1.0
+    slow.join()
 
 
 def test_threads_share_one_terminal(runner):
@@ -173,7 +197,7 @@ def test_threads_share_one_terminal(runner):
 
     def work(n):
         try:
-            for i in range(100):
+            for i in range(1000):
                 assert os_proxy.path.join(str(n), str(i)) == f"{n}/{i}"
         except Exception as error:  # reported below
             errors.append(error)

@@ -196,3 +196,25 @@ def test_close_in_python_shell_returns_to_its_prompt():
     session.pop()
     assert session.current_shell().exec_command("echo ok").strip() == "ok"
     session.close_terminal()
+
+
+def test_handled_types_are_configurable():
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.HANDLED_TYPES = (type(None), int, str)
+    runner.initialize(session)
+    assert runner.get_proxy_or_basic_from_call("len", "abc") == 3
+    as_proxy = runner.get_proxy_or_basic_from_call("list", "ab")
+    assert runner.isproxy(as_proxy)
+    assert as_proxy.as_local_value() == ["a", "b"]
+    runner.close()
+    session.close_terminal()
+
+
+def test_large_return_and_next_call(bash_runner):
+    runner = bash_runner
+    value = runner.run_python("bytes(100 * 1024 * 1024)")
+    assert len(value) == 100 * 1024 * 1024
+    del value
+    assert runner.run_python("'small'") == "small"

@@ -30,7 +30,6 @@ import sys
 import termios
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Tuple
 
 from ..wire import codec, framing
 
@@ -205,6 +204,9 @@ class Agent(object):
             return codec.encode(None)
         if mode == MODE_REF:
             return codec.encode(self.keep(result, assign_to))
+        handled = self.handled_types
+        if mode == MODE_AUTO and handled is not None and not isinstance(result, handled):
+            return codec.encode(self.keep(result, assign_to))
         try:
             return codec.encode(result)
         except codec.EncodeError as error:
@@ -368,6 +370,14 @@ def _call(agent, target, args, kwargs):
     return target(*args, **kwargs)
 
 
+def _apply(agent, obj, args, kwargs):
+    return obj(*args, **kwargs)
+
+
+def _identity(agent, obj):
+    return obj
+
+
 def _method(agent, obj, name, args, kwargs):
     return getattr(obj, name)(*args, **kwargs)
 
@@ -378,6 +388,14 @@ def _value(agent, name):
 
 def _ping(agent):
     return "pong"
+
+
+def _configure(agent, handled_type_names):
+    """Restrict what travels by value in MODE_AUTO to these builtin types."""
+    agent.handled_types = tuple(
+        type(None) if name == "NoneType" else getattr(builtins, name)
+        for name in handled_type_names
+    )
 
 
 def _dir(agent, obj):
@@ -401,10 +419,13 @@ def _builtin(name):
 OPS = {  # type: Dict[str, Callable[..., Any]]
     "eval": _eval,
     "call": _call,
+    "apply": _apply,
+    "identity": _identity,
     "method": _method,
     "value": _value,
     "import": _import,
     "ping": _ping,
+    "configure": _configure,
     "dir": _dir,
     "callable": _callable,
 }

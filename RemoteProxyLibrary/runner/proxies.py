@@ -142,7 +142,7 @@ class _RemoteProxyBase:
     # ---- reference API -----------------------------------------------------------
     def as_local_value(self) -> Any:
         """A local copy of the proxied object (it must be plain data)."""
-        return self._rpl_request("value", (_SELF,), MODE_VALUE)
+        return self._rpl_request("identity", (_SELF,), MODE_VALUE)
 
     def _rpl_ref(self) -> codec.Ref:
         return self._rpl_ref_for_session(self._rpl_session.session_id)
@@ -253,7 +253,7 @@ class _RemoteProxyBase:
         self._rpl_request("delattr", (_SELF, name), MODE_NONE)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._rpl_request("call", (_SELF, args, kwargs))
+        return self._rpl_request("apply", (_SELF, args, kwargs))
 
     def __getitem__(self, key: Any) -> Any:
         return self._rpl_request("getitem", (_SELF, key))

@@ -68,6 +68,9 @@ class RunResult:
 class RunnerTerminal:
     """The Python terminal session behind the transparent proxies."""
 
+    #: What travels by value where a call may return a value or a proxy. Set a
+    #: narrower tuple (on the class or an instance) to get proxies for, e.g.,
+    #: lists; the codec carries no other types.
     HANDLED_TYPES: tuple[type, ...] = (
         type(None), bool, int, float, complex, str, bytes, bytearray,
         list, tuple, dict, set, frozenset,
@@ -137,6 +140,20 @@ class RunnerTerminal:
             self._methods = {}
             self._timed_out = {}
             self.session_id += 1
+        self._configure_handled_types()
+
+    def _configure_handled_types(self) -> None:
+        """Tell the agent about a HANDLED_TYPES narrower than the default."""
+        handled = tuple(self.HANDLED_TYPES)
+        if set(handled) == set(RunnerTerminal.HANDLED_TYPES):
+            return
+        unknown = [t for t in handled if t not in RunnerTerminal.HANDLED_TYPES]
+        if unknown:
+            raise ValueError(
+                f"HANDLED_TYPES may only name types the codec carries by value, not {unknown}"
+            )
+        names = tuple("NoneType" if t is type(None) else t.__name__ for t in handled)
+        self._call("configure", (names,), MODE_NONE)
 
     def close(self) -> None:
         """Stop the agent and give the terminal back to the shell it started in.
