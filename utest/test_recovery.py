@@ -39,7 +39,9 @@ def make_runner(shells, prepare=None, **kwargs):
     runner = AutoRunnerTerminal(prompt_timeout=kwargs.pop("prompt_timeout", 8))
     runner.liveness_interval = 1.0
     runner.liveness_timeout = 2.0
-    runner.initialize_with_shells(shells, prepare or (lambda: None), sleep_between_tries=0.2, **kwargs)
+    runner.initialize_with_shells(
+        shells, prepare or (lambda: None), sleep_between_tries=0.2, **kwargs
+    )
     return runner
 
 
