@@ -20,15 +20,19 @@ type, e.g. a namedtuple as ``tuple``, an ``OrderedDict`` as ``dict``, an
 containers deep.
 
 Format: every value is one tag byte followed by its body.  Unsigned
-``varint`` is LEB128 (7 bits per byte, least significant group first, high
-bit set on all bytes but the last, at most 10 bytes).
+``varint`` (lengths and counts) is LEB128 (7 bits per byte, least
+significant group first, high bit set on all bytes but the last, at most 10
+bytes).
 
 ====  ===========  ==========================================================
 tag   type         body
 ====  ===========  ==========================================================
 N     None         (nothing)
 T F   bool         (nothing)
-i     int          varint of the zigzag value (``-2**63 <= n < 2**63``)
+i     int          1 byte, signed (``-2**7 <= n < 2**7``)
+h     int          2 bytes, signed little endian (``-2**15 <= n < 2**15``)
+w     int          4 bytes, signed little endian (``-2**31 <= n < 2**31``)
+q     int          8 bytes, signed little endian (``-2**63 <= n < 2**63``)
 I     int          varint byte count, then two's complement little endian
 f     float        IEEE 754 double, little endian
 c     complex      two doubles: real, imag
@@ -134,16 +138,28 @@ class Ref:
 # Constants
 
 _N, _T, _F = 0x4E, 0x54, 0x46
-_INT, _BIGINT, _FLOAT, _COMPLEX = 0x69, 0x49, 0x66, 0x63
+_INT8, _INT16, _INT32, _INT64, _BIGINT = 0x69, 0x68, 0x77, 0x71, 0x49
+_FLOAT, _COMPLEX = 0x66, 0x63
 _STR, _BYTES, _BYTEARRAY = 0x73, 0x62, 0x61
 _LIST, _TUPLE, _DICT, _SET, _FROZENSET = 0x6C, 0x74, 0x64, 0x65, 0x7A
 _REF = 0x52
+_SEQUENCE_TAGS = (_TUPLE, _LIST)
+_BYTES_TAGS = (_BYTES, _BYTEARRAY)
+_SET_TAGS = (_SET, _FROZENSET)
 
 _INT64_MIN = -(1 << 63)
 _INT64_LIMIT = 1 << 63
+_INT32_MIN = -(1 << 31)
+_INT32_LIMIT = 1 << 31
 
 _FLOAT_STRUCT = struct.Struct("<Bd")
 _COMPLEX_STRUCT = struct.Struct("<Bdd")
+_pack_int16 = struct.Struct("<Bh").pack
+_pack_int32 = struct.Struct("<Bi").pack
+_pack_int64 = struct.Struct("<Bq").pack
+_unpack_int16 = struct.Struct("<h").unpack_from
+_unpack_int32 = struct.Struct("<i").unpack_from
+_unpack_int64 = struct.Struct("<q").unpack_from
 _pack_float = _FLOAT_STRUCT.pack
 _pack_complex = _COMPLEX_STRUCT.pack
 _unpack_double = struct.Struct("<d").unpack_from
@@ -160,8 +176,8 @@ _HDR_BYTES = _headers(_BYTES)
 _HDR_LIST = _headers(_LIST)
 _HDR_TUPLE = _headers(_TUPLE)
 _HDR_DICT = _headers(_DICT)
-# Small ints -64..63: tag + one zigzag byte.
-_SMALL_INT = [bytes((_INT, (n << 1) ^ (n >> 63))) for n in range(-64, 64)]
+# Ints -128..127: tag + one signed byte, indexed by n + 128.
+_SMALL_INT = [bytes((_INT8, n & 0xFF)) for n in range(-128, 128)]
 
 _B_NONE = b"N"
 _B_TRUE = b"T"
@@ -247,11 +263,10 @@ def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: i
             parts.append(_header(_STR, n))
             parts.append(data)
     elif t is int:
-        if -64 <= obj < 64:
-            parts.append(_SMALL_INT[obj + 64])
-        elif -8192 <= obj < 8192:
-            z = (obj << 1) ^ (obj >> 63)
-            parts.append(bytes((_INT, (z & 0x7F) | 0x80, z >> 7)))
+        if -128 <= obj < 128:
+            parts.append(_SMALL_INT[obj + 128])
+        elif -32768 <= obj < 32768:
+            parts.append(_pack_int16(_INT16, obj))
         else:
             _enc_int(obj, parts)
     elif obj is None:
@@ -269,8 +284,8 @@ def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: i
         for item in obj:
             # Inlined fast paths for the commonest items.
             ti = type(item)
-            if ti is int and -64 <= item < 64:
-                append(_SMALL_INT[item + 64])
+            if ti is int and -128 <= item < 128:
+                append(_SMALL_INT[item + 128])
             elif ti is str:
                 data = item.encode("utf-8", "surrogatepass")
                 n = len(data)
@@ -318,8 +333,10 @@ def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: i
 
 
 def _enc_int(n: int, parts: List[Any]) -> None:
-    if _INT64_MIN <= n < _INT64_LIMIT:
-        parts.append(b"i" + _uvarint((n << 1) ^ (n >> 63)))
+    if _INT32_MIN <= n < _INT32_LIMIT:
+        parts.append(_pack_int32(_INT32, n))
+    elif _INT64_MIN <= n < _INT64_LIMIT:
+        parts.append(_pack_int64(_INT64, n))
     else:
         size = (n.bit_length() + 8) // 8  # room for the sign bit
         parts.append(_header(_BIGINT, size))
@@ -337,8 +354,8 @@ def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], de
     elif isinstance(obj, float):
         parts.append(_pack_float(_FLOAT, float.__float__(obj)))
     elif isinstance(obj, complex):
-        real = complex.real.__get__(obj)  # type: ignore[attr-defined]
-        imag = complex.imag.__get__(obj)  # type: ignore[attr-defined]
+        real = complex.real.__get__(obj)
+        imag = complex.imag.__get__(obj)
         parts.append(_pack_complex(_COMPLEX, real, imag))
     elif isinstance(obj, str):
         _enc(str.__str__(obj), parts, ref_encoder, depth)
@@ -496,10 +513,15 @@ def decode(data: Any, ref_decoder: Optional[RefDecoder] = None) -> Any:
     remaining data before anything is allocated and nesting is limited to
     :data:`MAX_DEPTH`.  A large bytes value is copied once.
     """
-    if type(data) is not bytes:
-        data = memoryview(data).cast("B")
+    view = None
+    if type(data) is not bytes or len(data) > 0x10000:
+        # Slices of a memoryview copy nothing; small bytes are faster as is.
+        data = view = memoryview(data).cast("B")
     try:
         value, pos = _dec(data, 0, ref_decoder, 0)
+        if pos != len(data):
+            raise DecodeError("{} trailing bytes after the value".format(len(data) - pos))
+        return value
     except DecodeError:
         raise
     except _RefDecoderFailed as failed:
@@ -510,9 +532,9 @@ def decode(data: Any, ref_decoder: Optional[RefDecoder] = None) -> Any:
         raise DecodeError("nesting too deep for the call stack") from None
     except (TypeError, ValueError, OverflowError, MemoryError) as exc:
         raise DecodeError("invalid data: {}".format(exc)) from None
-    if pos != len(data):
-        raise DecodeError("{} trailing bytes after the value".format(len(data) - pos))
-    return value
+    finally:
+        if view is not None:
+            view.release()  # the caller may resize its bytearray right away
 
 
 def _varint(data: Any, pos: int) -> Tuple[int, int]:
@@ -551,33 +573,38 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
             n, pos = _varint(data, pos - 1)
         end = pos + n
         if end > len(data):
-            raise DecodeError("truncated str at offset {}".format(pos))
+            raise DecodeError("length {} at offset {} exceeds the data".format(n, pos))
         try:
             return str(data[pos:end], "utf-8", "surrogatepass"), end
         except UnicodeDecodeError:
             raise DecodeError("invalid UTF-8 in str at offset {}".format(pos)) from None
-    if tag == _INT:
-        z = data[pos]
-        if z < 0x80:
-            return (z >> 1) ^ -(z & 1), pos + 1
-        high = data[pos + 1]
-        if high < 0x80:
-            z = (z & 0x7F) | (high << 7)
-            return (z >> 1) ^ -(z & 1), pos + 2
-        z, pos = _varint(data, pos)
-        return (z >> 1) ^ -(z & 1), pos
+    if tag == _INT8:
+        n = data[pos]
+        return (n - 256 if n >= 0x80 else n), pos + 1
+    if tag == _INT16:
+        return _unpack_int16(data, pos)[0], pos + 2
     if tag == _N:
         return None, pos
-    if tag == _TUPLE or tag == _LIST:
+    if tag in _SEQUENCE_TAGS:
         if depth >= MAX_DEPTH:
             raise DecodeError("nesting deeper than {} levels".format(MAX_DEPTH))
         n, pos = _length(data, pos)
         depth += 1
-        items = []
+        items: List[Any] = []
         append = items.append
         for _ in range(n):
-            item, pos = _dec(data, pos, ref_decoder, depth)
-            append(item)
+            # Inlined fast paths for the commonest items.
+            item_tag = data[pos]
+            if item_tag == _INT8:
+                item = data[pos + 1]
+                append(item - 256 if item >= 0x80 else item)
+                pos += 2
+            elif item_tag == _N:
+                append(None)
+                pos += 1
+            else:
+                item, pos = _dec(data, pos, ref_decoder, depth)
+                append(item)
         return (tuple(items) if tag == _TUPLE else items), pos
     if tag == _DICT:
         if depth >= MAX_DEPTH:
@@ -601,7 +628,7 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
         return False, pos
     if tag == _FLOAT:
         return _unpack_double(data, pos)[0], pos + 8
-    if tag == _BYTES or tag == _BYTEARRAY:
+    if tag in _BYTES_TAGS:
         n, pos = _length(data, pos)
         end = pos + n
         if tag == _BYTES:
@@ -613,6 +640,10 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
 def _dec_other(
     tag: int, data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
 ) -> Tuple[Any, int]:
+    if tag == _INT32:
+        return _unpack_int32(data, pos)[0], pos + 4
+    if tag == _INT64:
+        return _unpack_int64(data, pos)[0], pos + 8
     if tag == _BIGINT:
         n, pos = _length(data, pos)
         end = pos + n
@@ -620,7 +651,7 @@ def _dec_other(
     if tag == _COMPLEX:
         real, imag = _unpack_2double(data, pos)
         return complex(real, imag), pos + 16
-    if tag == _SET or tag == _FROZENSET:
+    if tag in _SET_TAGS:
         if depth >= MAX_DEPTH:
             raise DecodeError("nesting deeper than {} levels".format(MAX_DEPTH))
         n, pos = _length(data, pos)

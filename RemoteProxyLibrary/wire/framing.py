@@ -1,110 +1,489 @@
-"""Scratch framing (lead's stand-in until the real one lands)."""
+"""Sans-IO frame protocol spoken by both ends (controller and agent).
+
+This module does no I/O: :meth:`FrameProtocol.frame` turns a message into
+bytes to write, :meth:`FrameProtocol.receive` turns bytes read into events.
+It is standard library only, keeps no mutable module state and is written for
+Python 3.6+, because it is also shipped to and run on the target.
+
+The protocol rules
+==================
+
+1. A *message* is ``(request_id, kind, payload)``: ``request_id`` an int in
+   ``0 <= request_id < 2**64`` (replies carry the id of their request),
+   ``kind`` one ASCII letter whose meaning is the caller's business,
+   ``payload`` any bytes.
+
+2. A message travels as one or more *frames*, all printable ASCII so that
+   they survive an interactive terminal::
+
+       {RPL:<id>:<kind><flag>:<len>:<payload>:<crc>}\\n
+
+   ``<id>`` and ``<len>`` are lowercase hex without sign (1 to 16 digits);
+   ``<payload>`` is standard base64 (``A-Z a-z 0-9 + /``, ``=`` padding) of
+   one chunk of the message, exactly ``<len>`` characters; ``<crc>`` is 8
+   lowercase hex digits.
+
+3. A message whose payload is larger than ``max_chunk`` bytes is cut into
+   chunks of ``max_chunk`` bytes (the last one shorter), each sent as a frame
+   with the message's id and kind.  ``<flag>`` is ``+`` when more chunks of
+   the message follow and ``.`` on the last (or only) chunk.  Each chunk is
+   base64-encoded on its own.  Frames of messages with different ids (or
+   kinds) may be interleaved; chunks of one message are sent in order.  The
+   receiver reassembles per ``(id, kind)``.
+
+4. ``<crc>`` is the CRC-32 (``zlib.crc32``) of the frame's bytes from ``{``
+   through the last payload character, *chained* through a message: the
+   first frame of a message starts from 0 (so a single-frame message carries
+   the plain CRC-32 of those bytes), every later frame of the same message
+   starts from the previous frame's crc value.  A lost, duplicated or foreign
+   chunk therefore fails the check of the next frame that arrives.
+
+5. The receiver accepts a frame once its ``}`` is checked; a directly
+   following ``\\n`` or ``\\r\\n`` (a terminal may add the ``\\r``) belongs to
+   the frame and is dropped; a missing newline is tolerated.
+
+6. Everything outside frames is *noise* (terminal echo, prompts, program
+   output) and is reported, coalesced, as :class:`Noise` as soon as it is
+   known not to start a frame; only a possible unfinished header at the end
+   of the data seen so far is held back.
+
+7. Resynchronisation, so that damage never stalls the receiver for longer
+   than it takes the next bytes to arrive:
+
+   * A ``{`` that does not begin a valid header
+     (``{RPL:`` hex ``:`` letter flag ``:`` hex ``:``, at most 42 bytes) is
+     noise; scanning continues with the next byte.
+   * In the payload, a byte outside the base64 alphabet ends the frame as
+     corrupt (:class:`CorruptFrame`); scanning resumes *at* that byte, which
+     may begin the next frame.  So a length that is too large is detected as
+     soon as the trailer or the next frame arrives.
+   * After the payload, anything but ``:`` 8-hex ``}`` is a bad trailer
+     (a length that is too small); scanning resumes at the first byte that
+     does not fit.  A crc mismatch drops the frame; scanning resumes after
+     its ``}``.
+   * On any corrupt frame the partially reassembled message of that id and
+     kind is dropped and reported once; if the corrupt frame announced more
+     chunks, the rest of that message is dropped silently (those frames
+     cannot be checked any more) until its last chunk, or until a frame of
+     that id and kind that checks as the first frame of a new message.
+   * A message that would grow beyond ``max_message`` bytes is reported as
+     corrupt and its frames are skipped without being buffered.
+
+   The bytes of a damaged frame that are not recognised as part of it (e.g.
+   the rest of a payload after a bad trailer) are reported as noise.
+"""
+
 import binascii
 import re
 import zlib
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union
 
-_HEADER = re.compile(rb"\{RPL:([0-9a-f]{1,16}):([A-Za-z])([+.]):([0-9a-f]{1,16}):")
+__all__ = [
+    "CorruptFrame",
+    "FrameProtocol",
+    "Message",
+    "Noise",
+]
 
 
-class Message(object):
-    __slots__ = ("request_id", "kind", "payload")
+class Message:
+    """A complete message received.
 
-    def __init__(self, request_id, kind, payload):
+    ``payload`` is ``bytes`` for a single-frame message and a ``bytearray``
+    for a message reassembled from several chunks (avoids one copy of a
+    possibly huge payload).  Compare or convert with ``bytes(payload)``.
+    """
+
+    __slots__ = ("kind", "payload", "request_id")
+
+    def __init__(self, request_id: int, kind: str, payload: Union[bytes, bytearray]) -> None:
         self.request_id = request_id
         self.kind = kind
         self.payload = payload
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return (self.request_id, self.kind, self.payload) == (
+            other.request_id,
+            other.kind,
+            other.payload,
+        )
 
-class Noise(object):
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Message(request_id={!r}, kind={!r}, payload={})".format(
+            self.request_id, self.kind, _short(self.payload)
+        )
+
+
+class Noise:
+    """Bytes seen outside frames (terminal output), in arrival order."""
+
     __slots__ = ("data",)
 
-    def __init__(self, data):
+    def __init__(self, data: bytes) -> None:
         self.data = data
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Noise):
+            return NotImplemented
+        return self.data == other.data
 
-class CorruptFrame(object):
-    __slots__ = ("request_id", "reason")
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
 
-    def __init__(self, request_id, reason):
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Noise({})".format(_short(self.data))
+
+
+class CorruptFrame:
+    """A frame (and the message it belonged to) was damaged and dropped.
+
+    ``request_id`` is the id from the frame header, or None when unknown.
+    ``reason`` says what was wrong, e.g. ``"checksum mismatch"``.
+    """
+
+    __slots__ = ("reason", "request_id")
+
+    def __init__(self, request_id: Optional[int], reason: str) -> None:
         self.request_id = request_id
         self.reason = reason
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CorruptFrame):
+            return NotImplemented
+        return (self.request_id, self.reason) == (other.request_id, other.reason)
 
-class FrameProtocol(object):
-    def __init__(self, max_chunk=1 << 20, max_message=1 << 31):
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "CorruptFrame(request_id={!r}, reason={!r})".format(self.request_id, self.reason)
+
+
+Event = Union[Message, Noise, CorruptFrame]
+
+
+def _short(data: Any) -> str:
+    if len(data) <= 60:
+        return repr(data)
+    return "<{} bytes: {!r}...>".format(len(data), bytes(data[:40]))
+
+
+_HEADER = re.compile(rb"\{RPL:([0-9a-f]{1,16}):([A-Za-z])([+.]):([0-9a-f]{1,16}):")
+# Longest prefix of a header; reaching the end of the data means "undecided".
+_HEADER_PREFIX = re.compile(
+    rb"\{(?:R(?:P(?:L(?::(?:[0-9a-f]{1,16}"
+    rb"(?::(?:[A-Za-z](?:[+.](?::[0-9a-f]{0,16})?)?)?)?)?)?)?)?)?"
+)
+_TRAILER = re.compile(rb":([0-9a-f]{8})\}")
+_TRAILER_PREFIX = re.compile(rb":[0-9a-f]{0,8}")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_KINDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ID_LIMIT = 1 << 64
+
+_SCAN, _PAYLOAD, _TRAILER_STATE = 0, 1, 2
+_LF, _CR = 0x0A, 0x0D
+
+
+class _Partial:
+    """A message being reassembled: its data so far and crc chain value."""
+
+    __slots__ = ("crc", "data")
+
+    def __init__(self, data: bytearray, crc: int) -> None:
+        self.data = data
+        self.crc = crc
+
+
+class FrameProtocol:
+    """Frames outgoing messages and parses incoming bytes (both directions).
+
+    ``max_chunk`` is the largest raw payload put in one frame when sending;
+    ``max_message`` the largest message accepted when receiving (larger ones
+    are reported as :class:`CorruptFrame` and skipped).
+
+    One object can serve both directions: sending keeps no state.
+    """
+
+    def __init__(self, max_chunk: int = 1 << 20, max_message: int = 1 << 31) -> None:
+        if max_chunk < 1:
+            raise ValueError("max_chunk must be at least 1")
+        if max_message < 0:
+            raise ValueError("max_message must not be negative")
         self.max_chunk = max_chunk
-        self.buf = bytearray()
-        self.partial = {}
+        self.max_message = max_message
+        self.reset()
 
-    def frame_parts(self, request_id, kind, payload):
-        view = memoryview(payload)
-        n = len(view)
-        pos = 0
-        while True:
-            chunk = view[pos:pos + self.max_chunk]
-            pos += len(chunk)
-            flag = "+" if pos < n else "."
-            b64 = binascii.b2a_base64(chunk, newline=False)
-            head = ("{RPL:%x:%s%s:%x:" % (request_id, kind, flag, len(b64))).encode()
+    def reset(self) -> None:
+        """Forget everything received so far (buffered bytes and partials)."""
+        self._buf = bytearray()
+        self._state = _SCAN
+        self._eat_newline = False
+        # Current frame, positions relative to the start of self._buf.
+        self._frame_start = 0
+        self._payload_start = 0
+        self._payload_end = 0
+        self._checked = 0
+        self._id = 0
+        self._kind = ""
+        self._more = False
+        self._skip = False
+        self._partials: Dict[Tuple[int, str], _Partial] = {}
+        self._discarding: Set[Tuple[int, str]] = set()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held back: an unfinished frame or possible frame start."""
+        return len(self._buf)
+
+    # ------------------------------------------------------------------
+    # Sending
+
+    def frame(self, request_id: int, kind: str, payload: Any) -> bytes:
+        """All frame bytes for one message (one or more frames).
+
+        ``payload`` is bytes-like.  ``kind`` is one ASCII letter and
+        ``0 <= request_id < 2**64``; anything else raises ``ValueError``.
+        """
+        prefix = _prefix(request_id, kind)
+        if len(payload) <= self.max_chunk and type(payload) is bytes:
+            b64 = binascii.b2a_base64(payload, newline=False)
+            head = b"%s.:%x:" % (prefix, len(b64))
             crc = zlib.crc32(b64, zlib.crc32(head))
-            yield b"".join((head, b64, b":%08x}\n" % crc))
-            if pos >= n:
-                return
+            return b"".join((head, b64, b":%08x}\n" % crc))
+        return b"".join([piece for pieces in self._pieces(prefix, payload) for piece in pieces])
 
-    def frame(self, request_id, kind, payload):
-        return b"".join(self.frame_parts(request_id, kind, payload))
+    def frame_parts(self, request_id: int, kind: str, payload: Any) -> Iterator[bytes]:
+        """Yield the frames of one message one at a time (same bytes as
+        :meth:`frame`), to stream a huge message without holding all of it
+        encoded.  The payload must not change while iterating."""
+        prefix = _prefix(request_id, kind)
+        for pieces in self._pieces(prefix, payload):
+            yield b"".join(pieces)
 
-    def receive(self, data):
-        buf = self.buf
-        buf += data
-        events = []
+    def _pieces(self, prefix: bytes, payload: Any) -> Iterator[Tuple[bytes, bytes, bytes]]:
+        view = memoryview(payload)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        size = view.nbytes
+        step = self.max_chunk
+        crc = 0
+        start = 0
         while True:
-            start = buf.find(b"{RPL:")
-            if start < 0:
-                keep = 0
-                for k in range(4, 0, -1):
-                    if buf.endswith(b"{RPL:"[:k]):
-                        keep = k
+            end = start + step
+            b64 = binascii.b2a_base64(view[start:end], newline=False)
+            more = end < size
+            head = b"%s%s:%x:" % (prefix, b"+" if more else b".", len(b64))
+            crc = zlib.crc32(b64, zlib.crc32(head, crc))
+            yield head, b64, b":%08x}\n" % crc
+            if not more:
+                return
+            start = end
+
+    # ------------------------------------------------------------------
+    # Receiving
+
+    def receive(self, data: Any) -> List[Event]:
+        """Feed bytes read from the other end; return the events they complete.
+
+        Events are :class:`Message`, :class:`Noise` and :class:`CorruptFrame`
+        in stream order.  Never raises on any input; bytes that cannot be
+        decided yet (an unfinished frame) are kept for the next call.
+        """
+        buf = self._buf
+        buf += data
+        events: List[Event] = []
+        size = len(buf)
+        state = self._state
+        noise_start = 0
+        pos = self._checked if state != _SCAN else 0
+        while True:
+            if state == _SCAN:
+                if self._eat_newline:
+                    if pos >= size:
                         break
-                if len(buf) > keep:
-                    events.append(Noise(bytes(buf[:len(buf) - keep])))
-                    del buf[:len(buf) - keep]
-                return events
-            if start:
-                events.append(Noise(bytes(buf[:start])))
-                del buf[:start]
-            m = _HEADER.match(buf)
-            if m is None:
-                if len(buf) < 64 and b":" not in buf[5:] or len(buf) < 16:
-                    return events
-                events.append(Noise(bytes(buf[:1])))
-                del buf[:1]
-                continue
-            rid = int(m.group(1), 16)
-            kind = m.group(2).decode()
-            more = m.group(3) == b"+"
-            length = int(m.group(4), 16)
-            hend = m.end()
-            need = hend + length + 11
-            if len(buf) < need:
-                return events
-            b64 = bytes(buf[hend:hend + length])
-            trailer = bytes(buf[hend + length:need])
-            crc = zlib.crc32(b64, zlib.crc32(bytes(buf[:hend])))
-            del buf[:need]
-            if trailer != b":%08x}\n" % crc:
-                self.partial.pop(rid, None)
-                events.append(CorruptFrame(rid, "checksum mismatch"))
-                continue
-            raw = binascii.a2b_base64(b64)
-            acc = self.partial.get(rid)
+                    byte = buf[pos]
+                    if byte == _LF:
+                        pos += 1
+                        noise_start = pos
+                    elif byte == _CR:
+                        if pos + 1 >= size:
+                            break  # wait: is it "\r\n"?
+                        if buf[pos + 1] == _LF:
+                            pos += 2
+                            noise_start = pos
+                    self._eat_newline = False
+                start = buf.find(b"{", pos)
+                if start < 0:
+                    pos = size
+                    break
+                match = _HEADER.match(buf, start)
+                if match is None:
+                    prefix = _HEADER_PREFIX.match(buf, start)
+                    if prefix is not None and prefix.end() == size:
+                        pos = start  # maybe the start of a frame: wait
+                        break
+                    pos = start + 1
+                    continue
+                if start > noise_start:
+                    events.append(Noise(_copy(buf, noise_start, start)))
+                pos = self._start_frame(match, start, events)
+                state = _PAYLOAD
+            elif state == _PAYLOAD:
+                payload_end = self._payload_end
+                end = payload_end if payload_end < size else size
+                if end > pos:
+                    if buf[pos:end].translate(None, _BASE64_ALPHABET):
+                        bad = _NOT_BASE64.search(buf, pos, end)
+                        pos = bad.start() if bad is not None else end
+                        self._fail("unexpected byte 0x{:02x} in payload".format(buf[pos]), events)
+                        state = _SCAN
+                        noise_start = pos
+                        continue
+                    pos = end
+                if pos < payload_end:
+                    break
+                state = _TRAILER_STATE
+            else:
+                match = _TRAILER.match(buf, pos)
+                if match is None:
+                    prefix = _TRAILER_PREFIX.match(buf, pos)
+                    fits = prefix.end() if prefix is not None else pos
+                    if fits == size:
+                        break  # trailer not complete yet
+                    self._fail("bad trailer", events)
+                    pos = noise_start = fits
+                    state = _SCAN
+                    continue
+                if not self._skip:
+                    self._finish(int(match.group(1), 16), events)
+                pos = noise_start = match.end()
+                self._eat_newline = True
+                state = _SCAN
+
+        self._state = state
+        if state == _SCAN:
+            if pos > noise_start:
+                events.append(Noise(_copy(buf, noise_start, pos)))
+            drop = pos
+        elif self._skip:
+            drop = pos  # nothing of a skipped frame is kept
+        else:
+            drop = self._frame_start
+        if drop:
+            del buf[:drop]
+            self._frame_start -= drop
+            self._payload_start -= drop
+            self._payload_end -= drop
+            pos -= drop
+        self._checked = pos
+        return events
+
+    def _start_frame(self, match: Any, start: int, events: List[Event]) -> int:
+        """Set up the frame whose header matched; return the payload start."""
+        request_id = int(match.group(1), 16)
+        length = int(match.group(4), 16)
+        payload_start = match.end()
+        self._id = request_id
+        self._kind = match.group(2).decode("ascii")
+        self._more = match.group(3) == b"+"
+        self._frame_start = start
+        self._payload_start = payload_start
+        self._payload_end = payload_start + length
+        self._skip = False
+        partial = self._partials.get((request_id, self._kind))
+        have = len(partial.data) if partial is not None else 0
+        if have + length // 4 * 3 - 2 > self.max_message:  # at least this much
+            self._fail(self._too_large, events)
+            self._skip = True
+        return payload_start
+
+    @property
+    def _too_large(self) -> str:
+        return "message larger than max_message ({} bytes)".format(self.max_message)
+
+    def _fail(self, reason: str, events: List[Event]) -> None:
+        """The current frame is corrupt: report it (unless already known)."""
+        if self._skip:
+            return
+        key = (self._id, self._kind)
+        self._partials.pop(key, None)
+        events.append(CorruptFrame(self._id, reason))
+        if self._more:
+            self._discarding.add(key)
+        else:
+            self._discarding.discard(key)
+
+    def _finish(self, crc: int, events: List[Event]) -> None:
+        """Check and deliver the frame whose trailer carries ``crc``."""
+        request_id = self._id
+        kind = self._kind
+        more = self._more
+        key = (request_id, kind)
+        partial = self._partials.get(key)
+        start = self._frame_start
+        with memoryview(self._buf)[start : self._payload_end] as frame:
+            actual = zlib.crc32(frame, partial.crc if partial is not None else 0)
+            if actual != crc and partial is not None and zlib.crc32(frame) == crc:
+                # A new message begins: the previous one lost its last chunks.
+                del self._partials[key]
+                events.append(CorruptFrame(request_id, "incomplete message (chunks lost)"))
+                partial = None
+                actual = crc
+            if actual != crc:
+                if partial is None and key in self._discarding:
+                    # Rest of a message already reported as corrupt.
+                    if not more:
+                        self._discarding.discard(key)
+                    return
+                self._fail("checksum mismatch", events)
+                return
+            try:
+                data = binascii.a2b_base64(frame[self._payload_start - start :])
+            except (binascii.Error, ValueError):
+                self._fail("bad base64 payload", events)
+                return
+        self._discarding.discard(key)
+        if (len(partial.data) if partial is not None else 0) + len(data) > self.max_message:
+            self._fail(self._too_large, events)
+            return
+        if partial is None:
             if more:
-                if acc is None:
-                    acc = self.partial[rid] = bytearray()
-                acc += raw
-                continue
-            if acc is not None:
-                acc += raw
-                del self.partial[rid]
-                raw = acc
-            events.append(Message(rid, kind, raw))
+                self._partials[key] = _Partial(bytearray(data), crc)
+            else:
+                events.append(Message(request_id, kind, data))
+            return
+        partial.data += data
+        partial.crc = crc
+        if not more:
+            del self._partials[key]
+            events.append(Message(request_id, kind, partial.data))
+
+
+def _prefix(request_id: int, kind: str) -> bytes:
+    """Checked ``{RPL:<id>:<kind>`` for a message."""
+    if kind not in _KINDS or len(kind) != 1:
+        raise ValueError("kind must be one ASCII letter, not {!r}".format(kind))
+    if not 0 <= request_id < _ID_LIMIT:
+        raise ValueError("request_id must be in 0 .. 2**64-1, not {!r}".format(request_id))
+    return b"{RPL:%x:%s" % (request_id, kind.encode("ascii"))
+
+
+def _copy(buf: bytearray, start: int, end: int) -> bytes:
+    """``bytes(buf[start:end])`` with a single copy, leaving buf resizable."""
+    with memoryview(buf) as view:
+        return view[start:end].tobytes()
