@@ -11,7 +11,7 @@ venv=${RPL_TEST_VENV:-.venv-test}
 if [ "$(id -u)" = 0 ]; then
     "$venv/bin/python" -c 'import sys; sys.path.insert(0, "resources"); import sshtarget; sshtarget.ensure_packages()'
 fi
-echo "== ruff";  "$venv/bin/ruff" check RemoteProxyLibrary utest resources bench
+echo "== ruff";  "$venv/bin/ruff" check .
 echo "== mypy";  "$venv/bin/mypy"
 echo "== vermin (target side: Python 3.6+)"
 "$venv/bin/vermin" -t=3.6- --no-tips --violations --eval-annotations RemoteProxyLibrary/wire RemoteProxyLibrary/agent
