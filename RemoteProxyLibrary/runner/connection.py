@@ -131,7 +131,10 @@ class AgentConnection:
             if kind == "R":
                 self.round_trips += 1
         try:
-            self.terminal.write(self._sender.frame(request_id, kind, payload))
+            if len(payload) > self._sender.max_chunk:
+                self.terminal.write_parts(self._sender.frame_parts(request_id, kind, payload))
+            else:
+                self.terminal.write(self._sender.frame(request_id, kind, payload))
         except TerminalError as error:
             self._fail_all(error)
             raise RunnerTerminalSessionBroken(error) from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
+from collections.abc import Iterable
 
 from pexpect.spawnbase import SpawnBase
 
@@ -37,6 +38,12 @@ class Terminal(abc.ABC):
         """Send ``data`` entirely; thread-safe (whole buffers never interleave)."""
         with self._write_lock:
             self._write_all(data)
+
+    def write_parts(self, parts: Iterable[bytes]) -> None:
+        """Send several buffers back to back, no other write in between."""
+        with self._write_lock:
+            for part in parts:
+                self._write_all(part)
 
     @abc.abstractmethod
     def _write_all(self, data: bytes) -> None: ...
