@@ -30,6 +30,7 @@ import sys
 import termios
 import threading
 import traceback
+from typing import Any, Callable, Dict, List, Tuple
 
 from ..wire import codec, framing
 
@@ -63,9 +64,9 @@ class Worker(object):
 
     def run(self, request_id, payload):
         agent = self.agent
-        out = []  # type: List[str]
-        err = []  # type: List[str]
-        described = {}  # type: Dict[str, List[str]]
+        out: List[str] = []
+        err: List[str] = []
+        described: Dict[str, List[str]] = {}
         agent.capture.out = out
         agent.capture.err = err
         agent.capture.described = described
@@ -342,7 +343,7 @@ def _import(agent, *names):
             agent.ns[name.partition(".")[0]] = __import__(name)
 
 
-_CODE_CACHE = {}  # type: Dict[str, Tuple[bool, Any]]
+_CODE_CACHE: Dict[str, Tuple[bool, Any]] = {}
 
 
 def _compile(source):
@@ -416,7 +417,7 @@ def _builtin(name):
     return lambda agent, *args: function(*args)
 
 
-OPS = {  # type: Dict[str, Callable[..., Any]]
+OPS: Dict[str, Callable[..., Any]] = {
     "eval": _eval,
     "call": _call,
     "apply": _apply,
