@@ -218,3 +218,17 @@ def test_large_return_and_next_call(bash_runner):
     assert len(value) == 100 * 1024 * 1024
     del value
     assert runner.run_python("'small'") == "small"
+
+
+def test_a_frame_that_reaches_a_plain_shell_is_a_comment_there():
+    from RemoteProxyLibrary.runner.connection import INERT
+    from RemoteProxyLibrary.wire import framing
+
+    session = InteractiveSession()
+    shell = session.spawn(BashShell(timeout=10))
+    frame = INERT + framing.FrameProtocol().frame(7, "R", b"touch /tmp/should-not-matter")
+    session.terminal.write(frame)
+    output = shell._expect_prompt(5, "typed frame")
+    assert "not found" not in output
+    assert shell.exec_command("echo $?").strip() == "0"
+    session.close_terminal()

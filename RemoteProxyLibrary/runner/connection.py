@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ..errors import (
     ProtocolViolation,
@@ -32,6 +32,11 @@ LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
 STATUS_OK = 0
 STATUS_EXCEPTION = 1
+
+#: Sent before every frame: if the agent died and a shell (sh, bash, python)
+#: reads what we send, each frame line is a comment there and does nothing.
+#: The agent's framing skips it as noise.
+INERT = b"#"
 
 
 class Pending:
@@ -132,13 +137,18 @@ class AgentConnection:
                 self.round_trips += 1
         try:
             if len(payload) > self._sender.max_chunk:
-                self.terminal.write_parts(self._sender.frame_parts(request_id, kind, payload))
+                self.terminal.write_parts(self._commented(request_id, kind, payload))
             else:
-                self.terminal.write(self._sender.frame(request_id, kind, payload))
+                self.terminal.write(INERT + self._sender.frame(request_id, kind, payload))
         except TerminalError as error:
             self._fail_all(error)
             raise RunnerTerminalSessionBroken(error) from error
         return pending
+
+    def _commented(self, request_id: int, kind: str, payload: Any) -> Iterator[bytes]:
+        for part in self._sender.frame_parts(request_id, kind, payload):
+            yield INERT
+            yield part
 
     def release_later(self, handle: str) -> None:
         """Queue ``handle`` for release; no I/O (safe from ``__del__``)."""
