@@ -173,7 +173,8 @@ class Agent(object):
     def __init__(self, tty_attrs, handled_types):
         self.tty_attrs = tty_attrs
         self.handled_types = handled_types
-        self.ns = {"__builtins__": builtins, "__name__": "__rpl__"}
+        # os and sys are there from the start, as in the older library
+        self.ns = {"__builtins__": builtins, "__name__": "__rpl__", "os": os, "sys": sys}
         self.counter = itertools.count(1)
         self.protocol = framing.FrameProtocol()
         self.write_lock = threading.Lock()

@@ -11,6 +11,10 @@ Decisions where the reference is vague:
   any other value raises :class:`UnableToSerialize` and the session stays usable
   (use ``get_proxy_object_from_call`` or ``assign_and_run_python`` to keep it
   remote). A statement (``a = 1``) returns ``None``.
+- Remote code runs in one namespace of its own on the target, where ``os``
+  and ``sys`` are imported from the start (as in the older library, so
+  ``get_recursive_proxy('os')`` works at once); import anything else with
+  ``import_libraries``.
 - Default timeout of remote calls: ``timeout`` (3600 s) plus ``prompt_timeout``.
 - Dropped proxies' handles ride along with the next request, whatever its kind,
   so at most the handles dropped since the last request wait on the target
