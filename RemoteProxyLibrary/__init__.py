@@ -24,9 +24,12 @@ from .errors import (
     UnableToSerialize,
     UnknownShell,
 )
+
+# The class, bound after the porting module of the same name has been loaded,
+# so ``import RemoteProxyLibrary.InteractiveSession`` cannot shadow it.
+from .InteractiveSession import InteractiveSession
 from .shells import (
     BashShell,
-    InteractiveSession,
     PythonShell,
     Secret,
     Shell,
@@ -70,3 +73,13 @@ __all__ = [
     "UnableToSerialize",
     "UnknownShell",
 ]
+
+
+def __getattr__(name: str) -> type:
+    """``RemoteProxyLibrary.RemoteProxyLibrary``, the Robot Framework library
+    class, imported on first use: importing this package does not import robot."""
+    if name == "RemoteProxyLibrary":
+        from .keywords import RemoteProxyLibrary
+
+        return RemoteProxyLibrary
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import codeop
+import warnings
+
 from ..errors import ShellError
-from .base import Shell, clean_output
+from .base import Shell
 
 
 class PythonShell(Shell):
     """An interactive Python started with ``python`` (default ``python3``).
 
-    It runs without readline (no echo, no line editing, no colours) and shows
-    a unique ``sys.ps1``; starting it proves it evaluates an expression.
+    It shows a unique ``sys.ps1`` and an empty ``sys.ps2``; starting it proves
+    it evaluates an expression. The tty is left with ECHO off (set with
+    ``termios`` before the first prompt) and otherwise cooked; if the target's
+    Python has ``readline``, readline honours ECHO off and puts the tty in
+    non-canonical mode only while it reads a line. No site hook runs (no tab
+    completion, no history file), and ``PYTHON_BASIC_REPL=1`` keeps Python 3.13+
+    on the basic REPL (no colours).
     """
 
     shellname = "PythonShell"
     exit_command = "raise SystemExit"
+    echo_command = "print({})"
     init_command = None
 
     def __init__(self, timeout: float = 30, python: str = "python3") -> None:
@@ -40,11 +49,22 @@ class PythonShell(Shell):
     def verify(self) -> None:
         output = self.exec_command("print(6*7)").strip()
         if output != "42":
-            raise ShellError(f"python did not evaluate print(6*7): {output!r}", self.describe())
+            raise ShellError(f"python did not evaluate print(6*7): {output[-200:]!r}", self.hop())
 
-    def exec_command(self, cmd: str, timeout: float = -1) -> str:
-        """Run one line of Python at the prompt; returns what it printed."""
-        return clean_output(super().exec_command(cmd, timeout))
+    def _typed(self, cmd: str) -> str:
+        # A compound statement on one line (``for i in x: print(i)``) needs the
+        # empty line that ends it at the interactive prompt.
+        return cmd + "\n" if _incomplete(cmd) else cmd
 
     def get_status_code(self, timeout: float = 5) -> int:
-        raise ShellError("a Python shell has no exit status", self.describe())
+        raise ShellError("a Python shell has no exit status", self.hop())
+
+
+def _incomplete(line: str) -> bool:
+    """True if the interactive prompt would wait for more lines after ``line``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return codeop.compile_command(line, "<input>", "single") is None
+    except (SyntaxError, ValueError, OverflowError):
+        return False

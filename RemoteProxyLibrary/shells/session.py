@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from ..errors import ShellStackEmpty, TerminalError
+import pexpect
+
+from ..errors import ShellError, ShellStackEmpty, TerminalError
 from ..terminal import Terminal
 from .base import Shell
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.shells")
+#: Upper bound (seconds) of each step of closing a terminal.
+CLOSE_TIMEOUT = 5.0
 
 
 class InteractiveSession:
@@ -52,11 +56,13 @@ class InteractiveSession:
         shell.exit()
         parent._expect_prompt(parent.timeout, f"leaving {shell.describe()}")
         self.shells.pop()
+        shell.terminal = None
+        shell.parent = None
         return shell
 
     def pop_until(self, shell: Shell) -> None:
         """Pop shells until ``shell`` is the current one."""
-        if shell not in self.shells:
+        if not any(s is shell for s in self.shells):
             raise ShellStackEmpty(f"{shell.describe()} is not in this session")
         while self.current_shell() is not shell:
             self.pop()
@@ -82,12 +88,17 @@ class InteractiveSession:
                 if not terminal.is_alive():
                     break
                 shell.exit()
-                parent._expect_prompt(min(parent.timeout, 5.0), f"leaving {shell.describe()}")
+                parent._expect_prompt(min(parent.timeout, CLOSE_TIMEOUT), f"leaving {shell}")
             if shells and terminal.is_alive():
                 shells[0].exit()
-        except (TerminalError, Exception) as error:  # closing must not fail
-            LOGGER.debug("closing %s: %s", terminal, error)
+                # Let the first shell end by itself (clean logout, no SIGHUP).
+                terminal.spawn.expect(pexpect.EOF, timeout=min(shells[0].timeout, CLOSE_TIMEOUT))
+        except (TerminalError, ShellError, pexpect.ExceptionPexpect, OSError) as error:
+            LOGGER.debug("closing %s: %s", terminal, error)  # closing must not fail
         finally:
+            for shell in shells:
+                shell.terminal = None
+                shell.parent = None
             terminal.close()
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import socket
+import time
 from typing import Optional
 
 import paramiko
@@ -39,6 +40,7 @@ class SshShell(BashShell):
     """
 
     shellname = "SshShell"
+    exited_error = ShellConnectionFailed
 
     def __init__(
         self,
@@ -69,7 +71,8 @@ class SshShell(BashShell):
     # ---- first hop: paramiko -----------------------------------------------------
     def spawn(self) -> Terminal:
         if not self.username:
-            raise ShellError("a first SSH hop needs a username", self.describe())
+            raise ShellError("a first SSH hop needs a username", self.hop())
+        started = time.monotonic()
         try:
             terminal = SshTerminal(
                 self.host,
@@ -82,21 +85,27 @@ class SshShell(BashShell):
             )
         except paramiko.AuthenticationException as error:
             raise ShellAuthenticationFailed(
-                str(error) or "authentication failed", self.describe()
+                str(error) or "authentication failed", self.hop()
             ) from None
         except socket.gaierror as error:
-            raise ShellConnectionFailed(f"unknown host: {error}", self.describe()) from None
+            raise ShellConnectionFailed(f"unknown host: {error}", self.hop()) from None
         except (socket.timeout, TimeoutError) as error:
-            raise ShellStartTimeout(f"connection timed out: {error}", self.describe()) from None
+            raise ShellStartTimeout(f"connection timed out: {error}", self.hop()) from None
         except paramiko.ssh_exception.NoValidConnectionsError as error:
-            raise ShellConnectionFailed(f"connection refused: {error}", self.describe()) from None
+            raise ShellConnectionFailed(f"connection refused: {error}", self.hop()) from None
         except (paramiko.SSHException, OSError, EOFError) as error:
-            raise ShellConnectionFailed(
-                f"{type(error).__name__}: {error}", self.describe()
-            ) from None
+            why = f"{type(error).__name__}: {error}"
+            if time.monotonic() - started >= 0.95 * self.timeout:
+                # A silent server: paramiko's banner/negotiation/auth timeouts
+                # surface as assorted SSHExceptions.
+                raise ShellStartTimeout(
+                    f"no answer from the server within {self.timeout:g} s ({why})", self.hop()
+                ) from None
+            raise ShellConnectionFailed(why, self.hop()) from None
         try:
             self._come_up(terminal, parent=None)
         except BaseException:
+            self.terminal = None
             terminal.close()
             raise
         return terminal

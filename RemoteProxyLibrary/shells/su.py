@@ -13,7 +13,14 @@ from .secret import Secret, SecretLike, as_secret
 
 class SuShell(BashShell):
     """A shell as ``user`` through ``su``; ``password`` is ``user``'s password
-    (root is not asked). ``login=True`` gives a login environment (``su -l``)."""
+    (root is not asked). ``login=True`` gives a login environment (``su -l``).
+
+    ``command_option`` passes our shell command to ``su``. util-linux ``su -c``
+    runs the command in a new session without a controlling terminal (no job
+    control, ``sudo`` cannot ask for a password, ^C reaches ``su`` and ends the
+    whole hop), so the default is util-linux's ``--session-command``; use
+    ``"-c"`` for a ``su`` without it (BusyBox, shadow).
+    """
 
     shellname = "SuShell"
 
@@ -24,11 +31,13 @@ class SuShell(BashShell):
         timeout: float = 30,
         shell: str = DEFAULT_SHELL,
         login: bool = False,
+        command_option: str = "--session-command",
     ) -> None:
         super().__init__(timeout=timeout, shell=shell)
         self.user = user
         self.password = as_secret(password)
         self.login = login
+        self.command_option = command_option
 
     def describe(self) -> str:
         return f"SuShell(to {self.user})"
@@ -38,9 +47,8 @@ class SuShell(BashShell):
 
     def command_line(self) -> str:
         login = "-l " if self.login else ""
-        return f"su {login}-s /bin/sh {shlex.quote(self.user)} -c " + shlex.quote(
-            "exec " + self.shell_with_prompt()
-        )
+        command = shlex.quote("exec " + self.shell_with_prompt())
+        return f"su {login}-s /bin/sh {shlex.quote(self.user)} {self.command_option} {command}"
 
     def dialogue(self) -> list[Answer | Failure]:
         return [
@@ -53,4 +61,5 @@ class SuShell(BashShell):
             Failure(
                 r"does not exist|No passwd entry|[Uu]nknown (id|user)", ShellError, "no such user"
             ),
+            Failure(r"must be run from a terminal", ShellError, "su needs a terminal"),
         ]

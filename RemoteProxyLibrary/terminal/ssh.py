@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any
 
 import paramiko
@@ -48,7 +49,7 @@ class ChannelSpawn(SpawnBase):
             data = self.channel.recv(size)
         except socket.timeout:
             raise pexpect.TIMEOUT("timeout reading the SSH channel") from None
-        except OSError as error:
+        except (OSError, EOFError, paramiko.SSHException) as error:
             self.flag_eof = True
             raise pexpect.EOF(f"SSH channel failed: {error}") from None
         if not data:
@@ -62,14 +63,17 @@ class ChannelSpawn(SpawnBase):
         data = self._coerce_send_string(s)
         self._log(data, "send")
         payload = self._encoder.encode(data, final=False)
-        self.channel.sendall(payload)
+        try:
+            self.channel.sendall(payload)
+        except (EOFError, paramiko.SSHException) as error:
+            raise OSError(f"SSH channel failed: {error}") from None
         return len(payload)
 
     def sendline(self, s: Any = "") -> int:
         return self.send(s) + self.send(self.linesep)
 
     def isalive(self) -> bool:
-        return not self.channel.closed
+        return not (self.channel.closed or self.channel.eof_received)
 
     def close(self) -> None:
         self.channel.close()
@@ -113,16 +117,38 @@ class SshTerminal(Terminal):
             transport = client.get_transport()
             assert transport is not None
             transport.set_keepalive(0)
-            channel = transport.open_session(
-                window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE, timeout=timeout
-            )
-            channel.get_pty(term="dumb", width=COLUMNS, height=ROWS)
-            if environment:
-                channel.update_environment(environment)
-            if command is None:
-                channel.invoke_shell()
-            else:
-                channel.exec_command(command)
+            # paramiko waits without a timeout for the replies to the pty, env
+            # and exec requests: a watchdog closes the transport at the deadline.
+            expired = threading.Event()
+
+            def expire() -> None:
+                expired.set()
+                transport.close()
+
+            watchdog = threading.Timer(timeout, expire)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                channel = transport.open_session(
+                    window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE, timeout=timeout
+                )
+                channel.get_pty(term="dumb", width=COLUMNS, height=ROWS)
+                if environment:
+                    channel.update_environment(environment)
+                if command is None:
+                    channel.invoke_shell()
+                else:
+                    channel.exec_command(command)
+            except (OSError, EOFError, paramiko.SSHException) as error:
+                if expired.is_set():
+                    raise socket.timeout(
+                        f"no answer to the session requests within {timeout:g} s"
+                    ) from error
+                raise
+            finally:
+                watchdog.cancel()
+            if expired.is_set():
+                raise socket.timeout(f"no answer to the session requests within {timeout:g} s")
         except BaseException:
             client.close()
             raise
@@ -139,6 +165,9 @@ class SshTerminal(Terminal):
         # (quadratic for a 10 MB frame): hand it one packet's worth at a time.
         view = memoryview(data)
         channel = self.channel
+        if channel.eof_received:
+            # The remote pty is gone; paramiko would still accept the bytes.
+            raise self._closed("write failed: the other end closed the channel")
         try:
             while view:
                 sent = channel.send(bytes(view[:MAX_PACKET_SIZE]))
@@ -162,8 +191,14 @@ class SshTerminal(Terminal):
         return data
 
     def is_alive(self) -> bool:
+        channel = self.channel
         transport = self.client.get_transport()
-        return not self.channel.closed and transport is not None and transport.is_active()
+        return (
+            not channel.closed
+            and not channel.eof_received
+            and transport is not None
+            and transport.is_active()
+        )
 
     def close(self) -> None:
         self._spawn.closed = True
