@@ -15,7 +15,8 @@ import struct
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
 
 from ..errors import (
     ProtocolViolation,
