@@ -105,7 +105,7 @@ class AutoRecoveringTerminal:
         :class:`SessionInitializationFailed` holding the last error."""
         last: Optional[BaseException] = None
         for attempt in range(1, self._max_tries + 1):
-            self._close_session()
+            self._close_session(force=True)
             try:
                 self._open()
                 self._prepare()
@@ -114,7 +114,7 @@ class AutoRecoveringTerminal:
                 last = error
                 LOGGER.warning("opening the terminal failed (try %d of %d): %s",
                                attempt, self._max_tries, error)  # fmt: skip
-                self._close_session()
+                self._close_session(force=True)
                 if attempt < self._max_tries:
                     time.sleep(self._sleep)
         raise SessionInitializationFailed(last)
@@ -162,7 +162,7 @@ class AutoRecoveringTerminal:
                 LOGGER.warning("run %r failed (try %d of %d): %s", cmd, attempt,
                                self._max_tries, error)  # fmt: skip
                 self._run_finalize()
-                self._close_session()
+                self._close_session(force=True)
                 if attempt < self._max_tries:
                     time.sleep(self._sleep)
         assert last is not None
@@ -180,7 +180,7 @@ class AutoRecoveringTerminal:
         except Exception as error:  # the session may be gone: only log
             LOGGER.warning("finalize failed: %s: %s", type(error).__name__, error)
 
-    def _close_session(self) -> None:
+    def _close_session(self, force: bool = False) -> None:
         session, self._session = self._session, None
         if session is not None:
-            session.close_terminal()
+            session.close_terminal(force=force)

@@ -77,13 +77,19 @@ class InteractiveSession:
         """The shell below the current one, if any."""
         return self.shells[-2] if len(self.shells) > 1 else None
 
-    def close_terminal(self) -> None:
-        """Leave every shell (best effort, briefly) and close the terminal."""
+    def close_terminal(self, force: bool = False) -> None:
+        """Leave every shell (best effort, briefly) and close the terminal.
+
+        ``force`` skips leaving the shells (for a stack known to be broken or
+        hung): the terminal is closed at once and the far end hangs up.
+        """
         terminal, self.terminal = self.terminal, None
         shells, self.shells = self.shells, []
         if terminal is None:
             return
         try:
+            if force:
+                return
             for shell, parent in zip(reversed(shells[1:]), reversed(shells[:-1])):
                 if not terminal.is_alive():
                     break
