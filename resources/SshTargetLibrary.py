@@ -46,9 +46,10 @@ class SshTargetLibrary:
                 raise SkipExecution(reason)
             self._target = SshTarget().start()
         values = self._variables(self._target)
-        builtin = BuiltIn()
+        # Not BuiltIn().set_global_variable: it would log the passwords.
+        variables = BuiltIn()._variables
         for name, value in values.items():
-            builtin.set_global_variable("${" + name + "}", value)
+            variables.set_global("${" + name + "}", value)
         logger.info(f"SSH target on {values['SSH_HOST']}:{values['SSH_PORT']}")
         return values
 

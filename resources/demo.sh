@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# A real demo on a local terminal (no SSH needed): own virtual environment,
-# then python3 is started in a local pty, the agent is bootstrapped through it
-# and remote objects are used through proxies.
+# The demo on a local terminal (no SSH needed): own virtual environment, then a
+# Robot Framework suite (atest/demo/demo.robot) starts Python in a local pty
+# through RemoteProxyLibrary, runs code there and uses remote objects through
+# proxies. The same in plain Python: resources/demo.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${RPL_DEMO_VENV:-.venv-demo}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e .
-"$venv/bin/python" resources/demo.py
+out=results/demo
+"$venv/bin/python" -m robot --outputdir "$out" atest/demo/demo.robot
+echo
+echo "Demo log: $PWD/$out/log.html"

@@ -19,3 +19,5 @@ echo "== vermin (controller: Python 3.9+)"
 "$venv/bin/vermin" -t=3.9- --no-tips --violations --eval-annotations RemoteProxyLibrary
 echo "== pytest"
 "$venv/bin/python" -m pytest "$@"
+echo "== atest (Robot Framework suites under pabot, libdoc)"
+PYTHON="$venv/bin/python" bash atest/run.sh

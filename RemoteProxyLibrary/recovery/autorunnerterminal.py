@@ -149,7 +149,12 @@ class AutoRunnerTerminal(RunnerTerminal):
         connection = self._connection
         if connection is not None and connection.broken is None and self._auto is not None:
             return
-        self.recovering_terminal.initialize_if_needed()
+        auto = self.recovering_terminal
+        if connection is None and auto.is_open:
+            # the stack is open but the agent never started (or was closed)
+            self._prepare_runner()
+            return
+        auto.initialize_if_needed()
 
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         auto = self.recovering_terminal
@@ -160,7 +165,7 @@ class AutoRunnerTerminal(RunnerTerminal):
                 return super()._call(*args, **kwargs)
             except RunnerTerminalSessionBroken as error:
                 last = error
-                LOGGER.warning("session broke during a call (try %d of %d): %s",
+                LOGGER.info("session broke during a call (try %d of %d): %s",
                                attempt, auto.max_tries, error)  # fmt: skip
         assert last is not None
         raise last

@@ -109,7 +109,7 @@ class _RemoteProxyBase:
         timeout = self._rpl_timeout
         prompt = self._rpl_session.prompt_timeout
         if timeout is None:
-            return DEFAULT_TIMEOUT + prompt
+            return float(getattr(self._rpl_session, "timeout", DEFAULT_TIMEOUT)) + prompt
         if timeout < 0:
             return -1.0
         return float(timeout) + prompt
@@ -202,8 +202,8 @@ class _RemoteProxyBase:
         object.__setattr__(self, "_rpl_spec_methods", _spec_methods(local_spec))
 
     def set_remote_proxy_timeout(self, timeout: Optional[float]) -> None:
-        """Timeout of this proxy's calls in seconds: ``None`` is the default
-        (3600 s); the runner's ``prompt_timeout`` is added to a positive one; a
+        """Timeout of this proxy's calls in seconds: ``None`` is the runner's
+        ``timeout`` (3600 s unless set otherwise); the runner's ``prompt_timeout`` is added to a positive one; a
         negative one makes every call raise :class:`RemoteTimeout` at once."""
         object.__setattr__(self, "_rpl_timeout", None if timeout is None else float(timeout))
 

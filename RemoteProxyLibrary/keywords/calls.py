@@ -1,0 +1,77 @@
+"""Remote calls started in the background: what the ``Start ... Call`` keywords
+return and `Get Call Response` takes."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..errors import RemoteTimeout
+from ..runner.proxies import _RemoteProxy
+from ..runner.runnerterminal import RunnerTerminal
+
+_UNSET = object()
+
+
+class RemoteCall:
+    """A remote call running in the background. Give it to `Get Call Response`.
+
+    ``description`` says what was called; the call's value (or exception) is
+    kept once fetched, so asking again gives the same answer.
+    """
+
+    def __init__(
+        self, owner: _RemoteProxy, handle: RemoteTimeout, description: str, timeout: float
+    ) -> None:
+        self._owner = owner
+        self._handle = handle
+        self._timeout = timeout
+        self._value: Any = _UNSET
+        self._error: Optional[BaseException] = None
+        self.description = description
+
+    @classmethod
+    def start(
+        cls,
+        owner: _RemoteProxy,
+        target: Any,
+        args: tuple,
+        kwargs: dict,
+        description: str,
+        timeout: float,
+    ) -> RemoteCall:
+        """Call ``target`` without waiting: ``owner`` is the proxy that makes the
+        request (``target`` itself, or the proxy a remote method belongs to). It
+        is switched to asynchronous responses: give a throwaway proxy."""
+        if not RunnerTerminal.isproxy(target):
+            raise TypeError(f"{description} is not a remote callable: {target!r}")
+        owner.remote_proxy_use_asynchronous_response()
+        handle = target(*args, **kwargs)
+        if not isinstance(handle, RemoteTimeout):
+            raise TypeError(f"{description} did not start in the background: {handle!r}")
+        return cls(owner, handle, description, timeout)
+
+    def response(self, timeout: Optional[float] = None) -> Any:
+        """The call's value; waits at most ``timeout`` seconds (default: the
+        terminal's call timeout), then raises :class:`RemoteTimeout` and the
+        call can be waited for again."""
+        if self._error is not None:
+            raise self._error
+        if self._value is not _UNSET:
+            return self._value
+        wait = self._timeout if timeout is None else timeout
+        try:
+            value = self._owner.get_remote_proxy_response(self._handle, wait)
+        except RemoteTimeout:
+            raise RemoteTimeout(
+                self._handle.response_id,
+                message=f"Call {self.description} did not finish within {wait:g} s; "
+                "its response can be asked for again.",
+            ) from None
+        except Exception as error:
+            self._error = error
+            raise
+        self._value = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"<RemoteCall {self.description}>"

@@ -1,0 +1,54 @@
+"""Argument types of the keywords and their Robot Framework converters."""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+from robot.utils import secs_to_timestr, timestr_to_secs
+
+from ..runner.runnerterminal import RunnerTerminal
+
+
+class Seconds(float):
+    """A time in seconds: a Robot Framework time string such as ``10 s``,
+    ``1 min 30 s`` or ``1 hour``, or a plain number of seconds such as ``2.5``."""
+
+    @classmethod
+    def from_value(cls, value: Union[str, int, float]) -> Seconds:
+        return cls(timestr_to_secs(value))
+
+    def __str__(self) -> str:
+        return secs_to_timestr(float(self)) if self >= 0 else f"{float(self):g} seconds"
+
+    __repr__ = __str__
+
+
+#: Defaults of the library's time arguments.
+DEFAULT_TIMEOUT = Seconds(3600)
+DEFAULT_PROMPT_TIMEOUT = Seconds(30)
+DEFAULT_SLEEP_BETWEEN_TRIES = Seconds(1)
+
+
+class Proxy:
+    """A proxy of a remote object (as returned by `Get Proxy` and others), or
+    the name under which a proxy is registered in the terminal's proxy registry
+    (see `Proxy registry`). Names are looked up in the terminal given with
+    ``terminal``, by default the current terminal."""
+
+    # Only a type for argument conversion and documentation: never instantiated.
+
+    @staticmethod
+    def from_value(value: object) -> Any:
+        # A proxy is passed as it is; a string is a name, resolved by the keyword
+        # in the terminal it works on (the converter does not know which). No
+        # docstring here: Robot would show it instead of the class's.
+        if RunnerTerminal.isproxy(value) or isinstance(value, str):
+            return value
+        raise ValueError("expected a proxy or the name of a registered proxy")
+
+
+#: ``ROBOT_LIBRARY_CONVERTERS`` of the library.
+CONVERTERS = {
+    Seconds: Seconds.from_value,
+    Proxy: Proxy.from_value,
+}

@@ -1,0 +1,129 @@
+"""State shared by the keyword components: the terminal registry and defaults.
+
+Every helper here is private: Robot Framework (and RIDE) would list any public
+method as a keyword.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import replace
+from typing import Any, Optional, Union
+
+from robot.api import logger
+from robot.utils import ConnectionCache
+
+from ..errors import InvalidProxySession
+from ..runner.runnerterminal import RunnerTerminal
+from ..shells import Shell
+from .entry import NoSuchTerminal, TerminalEntry, TerminalSettings
+
+#: How keywords name a terminal: its index (1, 2, ...) or its alias.
+TerminalId = Union[int, str, None]
+
+NO_TERMINAL = (
+    "No open terminal: open one with 'Open Local Terminal', 'Open SSH Terminal' or "
+    "'Open Terminal', or switch to an open one with 'Switch Terminal'."
+)
+
+
+class LibraryCore:
+    """Terminal registry and settings; the keyword components build on it."""
+
+    def __init__(self, settings: TerminalSettings) -> None:
+        self._settings = settings
+        self._terminals: ConnectionCache[TerminalEntry] = ConnectionCache(NO_TERMINAL)
+        # Proxies made unusable by Release Proxy, by id (proxies compare remotely).
+        self._released: dict[int, weakref.ref] = {}
+
+    # ---- registry ----------------------------------------------------------------
+    def _entry(self, terminal: TerminalId = None, usable: bool = True) -> TerminalEntry:
+        """The terminal named by index or alias (default: the current one);
+        with ``usable``, fails if it is closed or was interrupted."""
+        if terminal is None or terminal == "":
+            if not self._terminals:
+                raise NoSuchTerminal(NO_TERMINAL)
+            entry = self._terminals.current
+            assert isinstance(entry, TerminalEntry)
+        else:
+            try:
+                entry = self._terminals.get_connection(terminal)
+            except RuntimeError:
+                raise NoSuchTerminal(
+                    f"No terminal with index or alias '{terminal}'. Terminals: "
+                    f"{self._known_terminals()}."
+                ) from None
+        if usable:
+            entry.check_usable()
+        return entry
+
+    def _proxy(self, proxy: Any, terminal: TerminalId) -> tuple[Any, Optional[TerminalEntry]]:
+        """The proxy (resolving a name) and its terminal's entry when named.
+
+        A proxy object given without ``terminal`` needs no terminal: it works
+        even if the current terminal is closed or another one is current.
+        """
+        if terminal is None and RunnerTerminal.isproxy(proxy):
+            entry = None
+        else:
+            entry = self._entry(terminal)
+            proxy = entry.proxy(proxy)
+        released = self._released.get(id(proxy))
+        if released is not None and released() is proxy:
+            raise InvalidProxySession(f"{proxy!r} was released with Release Proxy.")
+        return proxy, entry
+
+    def _mark_released(self, proxy: Any) -> None:
+        key = id(proxy)
+        self._released[key] = weakref.ref(proxy, lambda _: self._released.pop(key, None))
+
+    @staticmethod
+    def _adopt(entry: Optional[TerminalEntry], value: Any) -> Any:
+        return entry.adopt(value) if entry is not None else value
+
+    def _known_terminals(self) -> str:
+        names = [
+            f"{entry.index}" + (f" (alias '{entry.alias}')" if entry.alias else "")
+            for entry in self._terminals
+            if not entry.closed
+        ]
+        return ", ".join(names) or "none open"
+
+    def _terminal_settings(
+        self,
+        timeout: Optional[float],
+        prompt_timeout: Optional[float],
+        python: Optional[str],
+        auto_recovery: Optional[bool],
+    ) -> TerminalSettings:
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = float(timeout)
+        if prompt_timeout is not None:
+            changes["prompt_timeout"] = float(prompt_timeout)
+        if python:
+            changes["python"] = python
+        if auto_recovery is not None:
+            changes["auto_recovery"] = bool(auto_recovery)
+        return replace(self._settings, **changes)
+
+    def _open(self, shells: list[Shell], alias: Optional[str], settings: TerminalSettings) -> int:
+        entry = TerminalEntry(shells, settings, alias)
+        entry.open()
+        index = self._terminals.register(entry, alias)
+        entry.index = index
+        how = "opened" if not settings.auto_recovery else "ready (opened at first use)"
+        logger.info(f"{entry.name.capitalize()} {how}: {entry.describe_shells()}")
+        return index
+
+    def _close_entry(self, entry: TerminalEntry) -> None:
+        was_current = self._terminals.current is entry
+        for problem in entry.close():
+            logger.warn(f"Closing {entry.name}: {problem}")
+        if was_current:
+            self._terminals.current_index = None
+
+    def _close_all(self) -> None:
+        for entry in list(self._terminals):
+            self._close_entry(entry)
+        self._terminals.empty_cache()

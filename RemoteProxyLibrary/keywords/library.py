@@ -1,0 +1,173 @@
+"""The Robot Framework library class: keyword components put together."""
+
+from __future__ import annotations
+
+from typing import Union
+
+from .. import __version__
+from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
+from .entry import TerminalSettings
+from .listener import LibraryListener
+from .proxies import ProxyKeywords
+from .python import PythonKeywords
+from .terminals import TerminalKeywords
+
+
+class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
+    """Runs Python on targets through interactive terminals and holds remote
+    objects as local proxies.
+
+    A target needs nothing installed but its own ``python3``: the library opens
+    a terminal (a local pty, or SSH), goes through any hops (``ssh``, ``su``,
+    ``sudo``, ...), starts Python there and talks to a small agent it sends
+    through the terminal. Plain data travels by value; any other object stays
+    on the target and is used here through a proxy.
+
+    = Terminals =
+
+    `Open Local Terminal`, `Open SSH Terminal` and `Open Terminal` open a
+    terminal, make it the current one and return its index (1, 2, ...). An
+    optional ``alias`` names it too. Every keyword working on a terminal takes
+    an optional ``terminal`` argument (an index or an alias), so tests need
+    not `Switch Terminal`; without it the current terminal is used.
+
+    A terminal holds a stack of shells (hops): `Push Shell` starts another
+    shell inside the current one (``su``, ``sudo``, ``ssh`` to the next host,
+    ...), `Pop Shell` leaves it. Python keywords run in the top shell; Python
+    is started there by the first of them.
+
+    `Close Terminal` closes one terminal, `Close All Terminals` all of them.
+    Terminals left open are closed when the execution ends.
+
+    = Python and proxies =
+
+    `Run Python` runs code and returns its value, which must be plain data:
+    None, booleans, numbers, strings, bytes, and lists, tuples, dicts and sets
+    of them. `Evaluate Python`, `Call Remote Function`, `Call Proxy Method`,
+    `Get Proxy Attribute` and `Get Call Response` return plain data as values
+    and anything else as proxies. `Get Proxy` and `Get Proxy From Call` always
+    return proxies; `Get Local Value` copies a proxied object here.
+
+    A proxy given as an argument stands for its remote object. Remote
+    exceptions of Python's built-in types fail the keyword with the same type
+    and message (``ZeroDivisionError: division by zero``); other types fail
+    with ``RemoteError: module.Type: message``. The remote traceback is logged.
+
+    `Start Remote Function Call` and `Start Proxy Method Call` start a call
+    without waiting; `Get Call Response` waits for its value.
+
+    = Proxy registry =
+
+    Each terminal has a registry of proxies by name. `Get Proxy` registers its
+    proxy (under ``name``, by default the remote object's name),
+    `Evaluate Python` does with ``name``, and `Register Proxy` registers any
+    proxy.
+    Every keyword taking a ``proxy`` accepts a proxy object or a registered
+    name, looked up in the terminal given by ``terminal`` (default: the
+    current one). Names are case-sensitive.
+
+    | Import Remote Module | os |
+    | Get Proxy | os |
+    | ${cwd} = | Call Proxy Method | os | getcwd |
+
+    Pushing or popping a shell stops Python and empties the registry: the
+    proxies made before are no longer valid. `Release Proxy` releases one.
+
+    = Auto recovery =
+
+    With auto recovery (library argument ``auto_recovery``,
+    `Configure Auto Recovery` or the ``auto_recovery`` argument of the Open
+    keywords), a terminal records its stack of shells instead of opening it at
+    once: the first Python keyword opens it, and whenever it breaks (Python on
+    the target killed, SSH session dropped, target rebooted) the next keyword
+    opens it again, redoing every hop, restarting Python and importing again
+    the modules of `Import Remote Module`. A call that broke is tried again.
+    Proxies made before a recovery fail with ``InvalidProxySession``: get them
+    again.
+
+    Without auto recovery a terminal opens at once (so wrong credentials fail
+    the Open keyword) and a broken terminal stays broken: close it.
+
+    = Timeouts =
+
+    Times are given as Robot Framework time strings (``10 s``, ``1 min 30 s``,
+    ``1 hour``) or numbers of seconds. ``timeout`` limits remote calls (default
+    one hour), ``prompt_timeout`` each step of starting a shell and Python
+    (default 30 seconds); it is also added to the call timeout.
+
+    A Robot test or keyword timeout may stop a keyword while it waits for the
+    target: the call goes on on the target and the terminal stays usable. If
+    it stops a keyword while shells or Python start or stop, an
+    auto-recovering terminal is reopened by the next keyword; any other
+    terminal fails the next keyword with an explanation: close it.
+
+    = Logging =
+
+    What remote code prints, and remote tracebacks, go to the log of the
+    keyword that ran it (at ``INFO`` level); output of remote background
+    threads goes to the log of the next keyword. Passwords never appear in
+    the log: shells show them as ``******``. Robot itself logs keyword
+    arguments at ``TRACE`` level: give passwords as
+    [https://robotframework.org/robotframework/latest/RobotFrameworkUserGuide.html#secret-type|Secret]
+    to hide them there too.
+
+    = Example =
+
+    | ***** Settings *****
+    | Library           RemoteProxyLibrary    timeout=10 min
+    | Suite Setup       Open SSH Terminal    ${HOST}    admin    ${PASSWORD}    sudo=${True}
+    |
+    | ***** Test Cases *****
+    | Kernel Release
+    |     Import Remote Module    os
+    |     ${uname} =    Call Remote Function    os.uname
+    |     ${release} =    Get Proxy Attribute    ${uname}    release
+    |     Should Start With    ${release}    6.
+    |
+    | Process On Target
+    |     Import Remote Module    subprocess
+    |     ${process} =    Get Proxy From Call    subprocess.Popen    ${{['sleep', '1']}}
+    |     ${call} =    Start Proxy Method Call    ${process}    wait
+    |     ${status} =    Get Call Response    ${call}    timeout=10 s
+    |     Should Be Equal    ${status}    ${0}
+    """
+
+    ROBOT_LIBRARY_SCOPE = "GLOBAL"
+    ROBOT_LIBRARY_VERSION = __version__
+    ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
+    ROBOT_AUTO_KEYWORDS = False
+    ROBOT_LIBRARY_CONVERTERS = CONVERTERS
+
+    def __init__(
+        self,
+        timeout: Union[Seconds, str] = DEFAULT_TIMEOUT,
+        prompt_timeout: Union[Seconds, str] = DEFAULT_PROMPT_TIMEOUT,
+        python: str = "python3",
+        auto_recovery: bool = False,
+    ) -> None:
+        """Sets the defaults of the terminals; nothing is opened here.
+
+        - ``timeout``: how long a remote call may take (default one hour).
+        - ``prompt_timeout``: how long each step of starting a shell or Python
+          may take (default 30 seconds).
+        - ``python``: the command starting Python on targets.
+        - ``auto_recovery``: whether terminals recover automatically (see
+          `Auto recovery`; `Configure Auto Recovery` tunes it).
+
+        Each Open keyword can override these for its terminal.
+
+        (Times are typed ``Seconds | str`` here because Robot Framework does not
+        use a library's own converters for its import arguments.)
+
+        | Library | RemoteProxyLibrary |
+        | Library | RemoteProxyLibrary | timeout=5 min | prompt_timeout=10 s | auto_recovery=True |
+        """
+        super().__init__(
+            TerminalSettings(
+                timeout=Seconds.from_value(timeout),
+                prompt_timeout=Seconds.from_value(prompt_timeout),
+                python=python,
+                auto_recovery=bool(auto_recovery),
+            )
+        )
+        self.ROBOT_LIBRARY_LISTENER = LibraryListener(self._close_all)

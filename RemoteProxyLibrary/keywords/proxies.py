@@ -1,0 +1,186 @@
+"""Keywords that make and use proxies of remote objects."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..runner.proxies import _RemoteProxy
+from ..runner.runnerterminal import RunnerTerminal
+from .calls import RemoteCall
+from .converters import Proxy, Seconds
+from .core import LibraryCore, TerminalId
+
+
+class ProxyKeywords(LibraryCore):
+    """Get Proxy, Call Proxy Method, Get Proxy Attribute, Release Proxy, ..."""
+
+    @keyword("Get Proxy", tags=["proxy"])
+    def get_proxy(
+        self, remote_object: str, name: Optional[str] = None, *, terminal: TerminalId = None
+    ) -> Any:
+        """Returns a proxy of the remote object named ``remote_object`` and
+        registers it under ``name`` (default: ``remote_object``).
+
+        ``remote_object`` is a name or expression in the terminal's namespace;
+        the proxy refers to it by that name, so it does not keep the object
+        alive. Use `Get Proxy From Call` or `Evaluate Python` for new objects.
+
+        Examples:
+        | Import Remote Module | os |
+        | Get Proxy | os |
+        | ${cwd} = | Call Proxy Method | os | getcwd |
+        | ${environ} = | Get Proxy | os.environ | name=env |
+        """
+        entry = self._entry(terminal)
+        proxy = entry.adopt(entry.runner().get_proxy_object(remote_object))
+        entry.register(name or remote_object, proxy)
+        return proxy
+
+    @keyword("Get Proxy From Call", tags=["proxy"])
+    def get_proxy_from_call(
+        self, function: str, *args: Any, terminal: TerminalId = None, **kwargs: Any
+    ) -> Any:
+        """Calls ``function`` on the target and returns a proxy of the result,
+        whatever its type. The remote object lives as long as the proxy.
+
+        Arguments as with `Call Remote Function`; use `Register Proxy` to give
+        the proxy a name.
+
+        Example:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
+        | ${status} = | Call Proxy Method | ${process} | wait |
+        """
+        entry = self._entry(terminal)
+        return entry.adopt(entry.runner().get_proxy_object_from_call(function, *args, **kwargs))
+
+    @keyword("Register Proxy", tags=["proxy"])
+    def register_proxy(self, proxy: Proxy, name: str, *, terminal: TerminalId = None) -> None:
+        """Registers ``proxy`` under ``name`` in the terminal's proxy registry,
+        so keywords can take ``name`` in its place (see `Proxy registry`).
+
+        A name is unique in its terminal: registering it again replaces the
+        previous proxy. Register a proxy in the terminal it belongs to.
+
+        Example:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${command} |
+        | Register Proxy | ${process} | sleeper |
+        | Call Proxy Method | sleeper | wait |
+        """
+        target, _ = self._proxy(proxy, terminal)
+        self._entry(terminal).register(name, target)
+
+    @keyword("Call Proxy Method", tags=["proxy"])
+    def call_proxy_method(
+        self, proxy: Proxy, method: str, *args: Any, terminal: TerminalId = None, **kwargs: Any
+    ) -> Any:
+        """Calls ``method`` of the remote object of ``proxy`` with ``args`` and
+        ``kwargs`` and returns the result: plain data as a value, anything else
+        as a proxy. One round trip.
+
+        Examples:
+        | ${text} = | Call Proxy Method | ${file} | read |
+        | ${parts} = | Call Proxy Method | os.path | split | /tmp/a.txt |
+        | Call Proxy Method | sleeper | wait | timeout=${5} |
+        """
+        target, entry = self._proxy(proxy, terminal)
+        return self._adopt(entry, getattr(target, method)(*args, **kwargs))
+
+    @keyword("Get Proxy Attribute", tags=["proxy"])
+    def get_proxy_attribute(
+        self, proxy: Proxy, attribute: str, *, terminal: TerminalId = None
+    ) -> Any:
+        """Returns ``attribute`` of the remote object of ``proxy``: plain data as
+        a value, anything else as a proxy.
+
+        Example:
+        | ${pid} = | Get Proxy Attribute | ${process} | pid |
+        """
+        target, entry = self._proxy(proxy, terminal)
+        return self._adopt(entry, getattr(target, attribute))
+
+    @keyword("Set Proxy Attribute", tags=["proxy"])
+    def set_proxy_attribute(
+        self, proxy: Proxy, attribute: str, value: Any, *, terminal: TerminalId = None
+    ) -> None:
+        """Sets ``attribute`` of the remote object of ``proxy`` to ``value`` (plain
+        data, or a proxy standing for its remote object).
+
+        Example:
+        | Set Proxy Attribute | ${config} | verbose | ${True} |
+        """
+        target, _ = self._proxy(proxy, terminal)
+        setattr(target, attribute, value)
+
+    @keyword("Get Local Value", tags=["proxy"])
+    def get_local_value(self, proxy: Proxy, *, terminal: TerminalId = None) -> Any:
+        """Returns a local copy of the remote object of ``proxy``; it must be
+        plain data (see `Run Python`).
+
+        Example:
+        | ${environ} = | Get Proxy | dict(os.environ) | name=env copy |
+        | ${copy} = | Get Local Value | env copy |
+        """
+        target, _ = self._proxy(proxy, terminal)
+        return target.as_local_value()
+
+    @keyword("Set Proxy Timeout", tags=["proxy"])
+    def set_proxy_timeout(
+        self, proxy: Proxy, timeout: Optional[Seconds], *, terminal: TerminalId = None
+    ) -> None:
+        """Sets how long calls through ``proxy`` may take before they fail with
+        ``RemoteTimeout``.
+
+        ``None`` means the default of one hour. The terminal's
+        ``prompt_timeout`` is added to a positive timeout. A negative timeout
+        makes every call fail at once (the call still runs on the target).
+
+        Example:
+        | Set Proxy Timeout | ${process} | 10 s |
+        """
+        target, _ = self._proxy(proxy, terminal)
+        target.set_remote_proxy_timeout(None if timeout is None else float(timeout))
+
+    @keyword("Start Proxy Method Call", tags=["proxy", "async"])
+    def start_proxy_method_call(
+        self, proxy: Proxy, method: str, *args: Any, terminal: TerminalId = None, **kwargs: Any
+    ) -> RemoteCall:
+        """Starts calling ``method`` of the remote object of ``proxy`` and
+        returns at once; give the returned call to `Get Call Response`.
+
+        ``proxy`` itself stays synchronous for other keywords.
+
+        Example:
+        | ${call} = | Start Proxy Method Call | ${process} | wait |
+        | Call Proxy Method | ${process} | terminate |
+        | ${status} = | Get Call Response | ${call} |
+        """
+        source, entry = self._proxy(proxy, terminal)
+        twin = source.as_recursive_proxy()
+        target = getattr(twin, method)
+        owner = target if isinstance(target, _RemoteProxy) else twin
+        timeout = (entry.settings if entry else self._settings).timeout
+        return RemoteCall.start(owner, target, args, kwargs, f"{method}() of {twin!r}", timeout)
+
+    @keyword("Release Proxy", tags=["proxy"])
+    def release_proxy(self, proxy: Proxy, *, terminal: TerminalId = None) -> None:
+        """Unregisters ``proxy`` and releases its remote object; using the proxy
+        afterwards fails with ``InvalidProxySession``.
+
+        The target drops the object with the next request (no extra round
+        trip). Proxies not released are released once nothing refers to them.
+
+        Examples:
+        | Release Proxy | sleeper |
+        | Release Proxy | ${process} |
+        """
+        target, _ = self._proxy(proxy, terminal)
+        names = [name for each in self._terminals for name in each.unregister(target)]
+        logger.info(f"Releasing {target!r}" + (f" (was {', '.join(names)})" if names else ""))
+        if isinstance(target, _RemoteProxy):
+            sink = RunnerTerminal().create_empty_remote_proxy()
+            sink.set_from_remote_proxy(target)  # ``target`` is unusable from now on
+            del sink  # an owned handle is queued for release
+            self._mark_released(target)

@@ -1,0 +1,299 @@
+"""Keywords that open, switch, inspect, change and close terminals."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Optional, Union
+
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.api.types import Secret
+
+from ..shells import BashShell, Shell, ShellStack, SshShell, SudoShell, SuShell
+from ..shells.bash import DEFAULT_SHELL
+from .converters import DEFAULT_SLEEP_BETWEEN_TRIES, Seconds
+from .core import LibraryCore, TerminalId
+from .entry import TerminalInfo, TerminalSettings
+
+Password = Union[Secret, str, None]
+
+
+def _shells_from_dicts(
+    shelldicts: Sequence[Mapping[str, Any]], settings: TerminalSettings
+) -> list[Shell]:
+    """Shells from shell dicts; ``timeout`` defaults to the prompt timeout."""
+    dicts = []
+    for shelldict in shelldicts:
+        if not isinstance(shelldict, Mapping):
+            raise TypeError(
+                f"a hop must be a dictionary like {{'shellname': 'SudoShell'}}, "
+                f"not {type(shelldict).__name__}"
+            )
+        hop = dict(shelldict)
+        hop.setdefault("timeout", settings.prompt_timeout)
+        dicts.append(hop)
+    return ShellStack().initialize(dicts)
+
+
+class TerminalKeywords(LibraryCore):
+    """Open Local Terminal, Open SSH Terminal, Open Terminal, Push Shell, ..."""
+
+    @keyword("Open Local Terminal", tags=["terminal"])
+    def open_local_terminal(
+        self,
+        alias: Optional[str] = None,
+        shell: str = DEFAULT_SHELL,
+        *,
+        timeout: Optional[Seconds] = None,
+        prompt_timeout: Optional[Seconds] = None,
+        python: Optional[str] = None,
+        auto_recovery: Optional[bool] = None,
+    ) -> int:
+        """Opens a terminal on this machine (a local pty) and returns its index.
+
+        ``alias`` names the terminal for `Switch Terminal` and the ``terminal``
+        argument of other keywords. ``shell`` is the command starting an
+        interactive POSIX shell (default: bash without rc files).
+
+        ``timeout``, ``prompt_timeout``, ``python`` and ``auto_recovery`` override
+        the library's settings for this terminal (see `Importing`).
+
+        The new terminal becomes the current one.
+
+        Examples:
+        | Open Local Terminal |
+        | ${index} = | Open Local Terminal | alias=local | timeout=10 min |
+        | Open Local Terminal | alias=sh | shell=sh -i | auto_recovery=True |
+        """
+        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        shells: list[Shell] = [BashShell(timeout=settings.prompt_timeout, shell=shell)]
+        return self._open(shells, alias, settings)
+
+    @keyword("Open SSH Terminal", tags=["terminal"])
+    def open_ssh_terminal(
+        self,
+        host: str,
+        username: str,
+        password: Password = None,
+        port: int = 22,
+        key_file: Optional[str] = None,
+        alias: Optional[str] = None,
+        *,
+        su_user: Optional[str] = None,
+        su_password: Password = None,
+        sudo: bool = False,
+        sudo_user: str = "root",
+        sudo_password: Password = None,
+        hops: Optional[list[dict[str, Any]]] = None,
+        timeout: Optional[Seconds] = None,
+        prompt_timeout: Optional[Seconds] = None,
+        python: Optional[str] = None,
+        auto_recovery: Optional[bool] = None,
+    ) -> int:
+        """Opens a terminal on ``host`` over SSH and returns its index.
+
+        Logs in as ``username`` with ``password`` (a
+        [https://robotframework.org/robotframework/latest/RobotFrameworkUserGuide.html#secret-type|Secret]
+        or a plain string) or with the private key ``key_file`` (a path on this
+        machine). Host keys are not checked. Passwords never reach the log;
+        prefer a Secret, whose value Robot does not log even at ``TRACE`` level.
+
+        Further hops, in this order, once logged in:
+        - ``su_user``: ``su`` to that user, answering ``su_password``;
+        - ``sudo``: ``sudo`` to ``sudo_user`` (root by default), answering
+          ``sudo_password`` if sudo asks. By default that is the password of the
+          user running sudo: ``su_password`` after ``su``, else ``password``;
+        - ``hops``: a list of shell dictionaries, as with `Open Terminal`.
+
+        ``alias``, ``timeout``, ``prompt_timeout``, ``python`` and
+        ``auto_recovery`` as with `Open Local Terminal`.
+
+        Examples:
+        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | alias=dut |
+        | Open SSH Terminal | 10.0.0.2 | admin | key_file=${HOME}/.ssh/id_ed25519 | port=2222 |
+        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | sudo=${True} |
+        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | su_user=app | su_password=${PW} |
+        | ${hop} = | Create Dictionary | shellname=SshShell | host=192.168.1.2 | username=root |
+        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
+        """
+        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        wait = settings.prompt_timeout
+        shells: list[Shell] = [
+            SshShell(host, username, password, port=port, key_file=key_file or None, timeout=wait)
+        ]
+        if su_user:
+            shells.append(SuShell(su_user, su_password, timeout=wait))
+        if sudo:
+            if sudo_password is None:
+                sudo_password = su_password if su_user else password
+            shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
+        shells += _shells_from_dicts(hops or [], settings)
+        return self._open(shells, alias, settings)
+
+    @keyword("Open Terminal", tags=["terminal"])
+    def open_terminal(
+        self,
+        *shells: dict[str, Any],
+        alias: Optional[str] = None,
+        timeout: Optional[Seconds] = None,
+        prompt_timeout: Optional[Seconds] = None,
+        python: Optional[str] = None,
+        auto_recovery: Optional[bool] = None,
+    ) -> int:
+        """Opens a terminal from a stack of shell dictionaries and returns its index.
+
+        Each of ``shells`` is a dictionary naming a shell kind with ``shellname``
+        and giving its arguments: ``BashShell`` (``shell``), ``SshShell``
+        (``host``, ``username``, ``password``, ``port``, ``key_file``),
+        ``SuShell`` (``user``, ``password``, ``login``), ``SudoShell``
+        (``user``, ``password``), ``PythonShell`` (``python``), or a dotted path
+        to a Shell subclass of your own. The first shell is started on this
+        machine (``SshShell`` connects with paramiko), each next one inside the
+        previous one. ``timeout`` of a shell defaults to ``prompt_timeout``.
+
+        Other arguments as with `Open Local Terminal`.
+
+        Examples:
+        | ${ssh} = | Create Dictionary | shellname=SshShell | host=10.0.0.2 | username=admin |
+        | ...      | password=${PASSWORD} |
+        | ${sudo} = | Create Dictionary | shellname=SudoShell | password=${PASSWORD} |
+        | Open Terminal | ${ssh} | ${sudo} | alias=root@dut |
+        | Open Terminal | {'shellname': 'BashShell'} | {'shellname': 'PythonShell'} |
+        | Open Terminal | @{STACK} | auto_recovery=True |
+        """
+        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        if not shells:
+            raise ValueError("Open Terminal needs at least one shell dictionary.")
+        return self._open(_shells_from_dicts(shells, settings), alias, settings)
+
+    @keyword("Push Shell", tags=["terminal"])
+    def push_shell(
+        self, hop: Union[dict[str, Any], str], *, terminal: TerminalId = None, **options: Any
+    ) -> None:
+        """Starts another shell inside the terminal's current one.
+
+        ``hop`` is a shell dictionary (see `Open Terminal`) or a shell name
+        with its arguments given as named ``options``. Python keywords then run
+        in the new shell. Python running in the terminal is stopped first and
+        proxies made before become invalid (the registry is emptied).
+
+        With auto recovery the shell is added to the recorded stack, which is
+        reopened at the next Python keyword.
+
+        Examples:
+        | Push Shell | SudoShell |
+        | Push Shell | SuShell | user=app | password=${APP_PASSWORD} |
+        | Push Shell | SshShell | host=192.168.1.2 | username=root | key_file=/root/.ssh/id_rsa |
+        | Push Shell | ${hop} | terminal=dut |
+        """
+        entry = self._entry(terminal)
+        if isinstance(hop, str) and hop.lstrip().startswith("{"):
+            hop = ast.literal_eval(hop)  # Robot keeps a str given for ``dict | str``
+        if isinstance(hop, Mapping):
+            shelldict = {**hop, **options}
+        else:
+            shelldict = {"shellname": hop, **options}
+        (new_shell,) = _shells_from_dicts([shelldict], entry.settings)
+        entry.push(new_shell)
+        logger.info(f"{entry.name.capitalize()}: {entry.describe_shells()}")
+
+    @keyword("Pop Shell", tags=["terminal"])
+    def pop_shell(self, *, terminal: TerminalId = None) -> str:
+        """Leaves the terminal's current shell and returns its description.
+
+        Python running in the terminal is stopped first; proxies made before
+        become invalid. The first shell cannot be popped: use `Close Terminal`.
+
+        Example:
+        | Push Shell | SudoShell |
+        | Run Python | import os; assert os.getuid() == 0 |
+        | Pop Shell |
+        """
+        entry = self._entry(terminal)
+        shell = entry.pop()
+        logger.info(f"{entry.name.capitalize()}: left {shell.describe()}")
+        return shell.describe()
+
+    @keyword("Switch Terminal", tags=["terminal"])
+    def switch_terminal(self, terminal: Union[int, str]) -> Optional[int]:
+        """Makes the terminal with index or alias ``terminal`` the current one and
+        returns the index of the previous current terminal (``None`` if none).
+
+        Example:
+        | ${previous} = | Switch Terminal | dut |
+        | Run Python | do_something() |
+        | Switch Terminal | ${previous} |
+        """
+        previous = self._terminals.current_index
+        entry = self._entry(terminal)
+        self._terminals.current = entry
+        return previous
+
+    @keyword("Get Terminal", tags=["terminal"])
+    def get_terminal(self, terminal: TerminalId = None) -> TerminalInfo:
+        """Returns information on a terminal (default: the current one).
+
+        The result has attributes ``index``, ``alias``, ``shells`` (the hops,
+        bottom first), ``auto_recovery``, ``python_running``, ``proxies`` (the
+        names in its proxy registry), ``round_trips`` (requests sent to Python
+        on the target so far, each one round trip) and ``closed``.
+
+        Example:
+        | ${info} = | Get Terminal | dut |
+        | Should Be Equal | ${info.alias} | dut |
+        """
+        return self._entry(terminal).info()
+
+    @keyword("Close Terminal", tags=["terminal"])
+    def close_terminal(self, terminal: TerminalId = None) -> None:
+        """Stops Python, leaves every shell and closes the terminal (default: the
+        current one). Its index and alias then name a closed terminal.
+
+        Closing a closed terminal does nothing.
+        """
+        if terminal is None and not self._terminals:
+            logger.info("No current terminal to close.")
+            return
+        self._close_entry(self._entry(terminal, usable=False))
+
+    @keyword("Close All Terminals", tags=["terminal"])
+    def close_all_terminals(self) -> None:
+        """Closes every terminal; indices start from 1 again afterwards.
+
+        The library also closes all its terminals when the execution ends.
+        Typical use: ``Suite Teardown    Close All Terminals``.
+        """
+        self._close_all()
+
+    @keyword("Configure Auto Recovery", tags=["terminal"])
+    def configure_auto_recovery(
+        self,
+        enabled: bool = True,
+        max_tries: int = 3,
+        sleep_between_tries: Seconds = DEFAULT_SLEEP_BETWEEN_TRIES,
+    ) -> None:
+        """Sets auto recovery of the terminals opened from now on.
+
+        With ``enabled``, a terminal whose connection breaks (the target's
+        Python was killed, the SSH session dropped, the target rebooted) is
+        reopened, its hops redone and Python restarted by the next keyword
+        using it; a call that broke is tried again, ``max_tries`` times in all,
+        sleeping ``sleep_between_tries`` between opening attempts. Proxies made
+        before a recovery raise ``InvalidProxySession``: get them again.
+
+        The ``auto_recovery`` argument of the Open keywords overrides
+        ``enabled`` for one terminal. See `Auto recovery`.
+
+        Example:
+        | Configure Auto Recovery | max_tries=5 | sleep_between_tries=2 s |
+        """
+        if max_tries < 1:
+            raise ValueError(f"max_tries must be at least 1, got {max_tries}.")
+        self._settings = replace(
+            self._settings,
+            auto_recovery=bool(enabled),
+            max_tries=int(max_tries),
+            sleep_between_tries=float(sleep_between_tries),
+        )
