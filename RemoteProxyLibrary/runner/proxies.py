@@ -202,9 +202,11 @@ class _RemoteProxyBase:
         object.__setattr__(self, "_rpl_spec_methods", _spec_methods(local_spec))
 
     def set_remote_proxy_timeout(self, timeout: Optional[float]) -> None:
-        """Timeout of this proxy's calls in seconds: ``None`` is the runner's
-        ``timeout`` (3600 s unless set otherwise); the runner's ``prompt_timeout`` is added to a positive one; a
-        negative one makes every call raise :class:`RemoteTimeout` at once."""
+        """Timeout of this proxy's calls in seconds.
+
+        ``None`` is the runner's ``timeout`` (3600 s unless set otherwise); the
+        runner's ``prompt_timeout`` is added to a positive one; a negative one
+        makes every call raise :class:`RemoteTimeout` at once."""
         object.__setattr__(self, "_rpl_timeout", None if timeout is None else float(timeout))
 
     def get_remote_repr(self) -> str:
