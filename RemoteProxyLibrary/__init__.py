@@ -28,6 +28,8 @@ from .errors import (
 # The class, bound after the porting module of the same name has been loaded,
 # so ``import RemoteProxyLibrary.InteractiveSession`` cannot shadow it.
 from .InteractiveSession import InteractiveSession
+from .recovery import AutoRecoveringTerminal, AutoRunnerTerminal
+from .runner import RunnerTerminal, RunResult
 from .shells import (
     BashShell,
     PythonShell,
@@ -42,6 +44,8 @@ from .shells import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoRecoveringTerminal",
+    "AutoRunnerTerminal",
     "BashShell",
     "InteractiveSession",
     "InvalidProxySession",
@@ -50,7 +54,9 @@ __all__ = [
     "RemoteError",
     "RemoteProxyLibraryError",
     "RemoteTimeout",
+    "RunResult",
     "RunnerException",
+    "RunnerTerminal",
     "RunnerTerminalSessionBroken",
     "RunnerTerminalSessionClosed",
     "RunnerTerminalUnableToDeserialize",

@@ -1,0 +1,55 @@
+"""Code written for the older library ports by changing its imports."""
+
+import importlib
+
+import pytest
+
+REFERENCE_NAMES = {
+    "runnerterminal": ["RunnerTerminal"],
+    "autorunnerterminal": ["AutoRunnerTerminal"],
+    "autorecoveringterminal": ["AutoRecoveringTerminal"],
+    "remoteproxies": ["_RemoteProxy", "_RecursiveProxy"],
+    "runnerexceptions": [
+        "InvalidProxySession",
+        "RemoteTimeout",
+        "RunnerException",
+        "RunnerTerminalSessionBroken",
+        "RunnerTerminalSessionClosed",
+        "RunnerTerminalUnableToDeserialize",
+        "SessionInitializationFailed",
+    ],
+    "InteractiveSession": ["InteractiveSession", "BashShell", "SshShell", "PythonShell"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(REFERENCE_NAMES))
+def test_reference_modules_and_names(module):
+    imported = importlib.import_module(f"RemoteProxyLibrary.{module}")
+    for name in REFERENCE_NAMES[module]:
+        assert hasattr(imported, name), f"{module}.{name}"
+
+
+def test_package_gives_every_public_class():
+    import RemoteProxyLibrary as rpl
+
+    for name in ["AutoRecoveringTerminal", "AutoRunnerTerminal", "RunnerTerminal",
+                 "InteractiveSession", "BashShell", "SshShell", "SudoShell", "SuShell",
+                 "PythonShell", "RemoteTimeout", "InvalidProxySession"]:  # fmt: skip
+        assert isinstance(getattr(rpl, name), type), name
+    assert rpl.InteractiveSession.__module__.endswith("session")
+
+
+def test_timeouts_are_timeout_errors():
+    from RemoteProxyLibrary.runnerexceptions import RemoteTimeout
+
+    assert issubclass(RemoteTimeout, TimeoutError)
+    assert RemoteTimeout(5).response_id == 5
+
+
+def test_importing_the_package_does_not_import_robot():
+    import subprocess
+    import sys
+
+    code = "import sys, RemoteProxyLibrary; print('robot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
