@@ -209,3 +209,19 @@ def test_restarted_sshd_does_not_break_the_session(ssh_target, ssh_user):
         os.kill(sshd_pid, signal.SIGKILL)
     assert runner.run_python(PID) != pid
     runner.close()
+
+
+def test_proxy_call_is_retried_when_the_session_breaks_under_it():
+    runner = AutoRunnerTerminal(prompt_timeout=8)
+    os_proxy = runner.create_empty_recursive_proxy()
+
+    def prepare():
+        os_proxy.set_from_remote_proxy(runner.get_recursive_proxy("os"))
+
+    runner.initialize_with_shells([BashShell(timeout=8)], prepare, sleep_between_tries=0.2)
+    pid = os_proxy.getpid()
+    os.kill(pid, signal.SIGKILL)
+    start = time.monotonic()
+    assert os_proxy.getpid() != pid  # no exception: recovered and run again
+    assert time.monotonic() - start < 3
+    runner.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
 from ..runner.runnerterminal import RunnerTerminal
@@ -23,6 +23,8 @@ from ..shells import Shell, ShellStack
 from .autorecoveringterminal import AutoRecoveringTerminal
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.recovery")
+
+T = TypeVar("T")
 
 #: What marks a broken session by default.
 BROKEN_EXCEPTIONS: tuple[type[BaseException], ...] = (
@@ -156,19 +158,24 @@ class AutoRunnerTerminal(RunnerTerminal):
             return
         auto.initialize_if_needed()
 
-    def _call(self, *args: Any, **kwargs: Any) -> Any:
+    def with_recovery(self, attempt: Callable[[], T]) -> T:
+        """Make sure the session is usable, run ``attempt``; if the session
+        broke under it, recover and run it again (``max_tries`` in all)."""
         auto = self.recovering_terminal
         last: Optional[BaseException] = None
-        for attempt in range(1, auto.max_tries + 1):
+        for number in range(1, auto.max_tries + 1):
             self.initialize_if_needed()
             try:
-                return super()._call(*args, **kwargs)
+                return attempt()
             except RunnerTerminalSessionBroken as error:
                 last = error
                 LOGGER.info("session broke during a call (try %d of %d): %s",
-                               attempt, auto.max_tries, error)  # fmt: skip
+                            number, auto.max_tries, error)  # fmt: skip
         assert last is not None
         raise last
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        return self.with_recovery(lambda: RunnerTerminal._call(self, *args, **kwargs))
 
     def close(self) -> None:
         """Finalize (errors only logged) and close the session."""

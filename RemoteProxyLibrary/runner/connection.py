@@ -173,7 +173,7 @@ class AgentConnection:
     # ---- receiving -----------------------------------------------------------------
     def _read_loop(self) -> None:
         terminal = self.terminal
-        while not self.closed:
+        while not self.closed and self.broken is None:
             try:
                 data = terminal.read(1 << 18, 0.5)
             except TerminalError as error:
@@ -263,8 +263,9 @@ class AgentConnection:
     def stop(self) -> None:
         """Stop reading (the terminal stays open); idempotent."""
         self.closed = True
-        if self._reader.is_alive() and threading.current_thread() is not self._reader:
-            self._reader.join(2)
+        reader = self._reader
+        if self.broken is None and reader.is_alive() and threading.current_thread() is not reader:
+            reader.join(2)  # a broken session's reader ends by itself: do not wait on it
         with self._lock:
             pending, self._pending = list(self._pending.values()), {}
         for item in pending:

@@ -118,12 +118,12 @@ class _RemoteProxyBase:
         """One round trip; honours async mode and the proxy's timeout.
 
         ``_SELF`` in ``args`` stands for this proxy; it is resolved after the
-        session is prepared (``prepare`` may just have filled this proxy).
+        session is prepared (``prepare`` may just have filled this proxy). An
+        auto-recovering session runs it again if the session broke under it.
         """
-        session = self._rpl_session
-        prepare = getattr(session, "initialize_if_needed", None)
-        if prepare is not None:
-            prepare()
+        return self._rpl_session.with_recovery(lambda: self._rpl_attempt(op, args, mode))
+
+    def _rpl_attempt(self, op: str, args: tuple, mode: int) -> Any:
         session = self._rpl_session
         self._rpl_check()
         if any(arg is _SELF for arg in args):
@@ -132,8 +132,7 @@ class _RemoteProxyBase:
         pending = session.send_request(op, args, mode)
         wrap = self._rpl_wrap
         if self._rpl_async:
-            with session._lock:
-                session._timed_out[pending.request_id] = pending
+            session.keep_for_later(pending)
             return RemoteTimeout(
                 pending.request_id, wrap, f"asynchronous call {pending.request_id}"
             )

@@ -27,7 +27,7 @@ import builtins
 import logging
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from ..errors import (
     RemoteError,
@@ -44,6 +44,8 @@ from .connection import AgentConnection, Pending, Reply
 from .proxies import _RecursiveProxy, _RemoteMethod, _RemoteProxy, _RemoteProxyBase
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
+
+T = TypeVar("T")
 
 MODE_VALUE = 0
 MODE_AUTO = 1
@@ -228,8 +230,7 @@ class RunnerTerminal:
         if timeout is None:
             timeout = self.timeout + self.prompt_timeout
         if timeout < 0 or not self._wait_alive(pending, timeout):
-            with self._lock:
-                self._timed_out[pending.request_id] = pending
+            self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
                                 f"remote call {pending.request_id} did not answer "
                                 f"within {max(timeout, 0):g} s")  # fmt: skip
@@ -338,6 +339,17 @@ class RunnerTerminal:
                 LOGGER.debug("Terminal noise (skipped): %r", text)
             else:
                 LOGGER.info("Remote %s (background): %s", stream, text.rstrip("\n"))
+
+    def with_recovery(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (one request and its reply). A plain runner runs it
+        once; an auto-recovering one first makes sure the session is usable and
+        runs it again on a session that broke under it."""
+        return attempt()
+
+    def keep_for_later(self, pending: Pending) -> None:
+        """Keep ``pending`` so its response can be fetched by id later."""
+        with self._lock:
+            self._timed_out[pending.request_id] = pending
 
     def _call(
         self,
