@@ -327,19 +327,9 @@ class _RemoteProxy(_RemoteProxyBase):
     ``session`` is a RunnerTerminal, ``remote_name`` the remote object's name,
     ``local_spec`` an optional local class telling which methods it has,
     ``parent`` a proxy to keep alive while this one lives, ``is_remote_owned``
-    whether the remote object is released when this proxy is dropped.
+    whether the remote object is released when this proxy is dropped (the
+    constructor is :class:`_RemoteProxyBase`'s).
     """
-
-    def __init__(
-        self,
-        session: RunnerTerminal,
-        remote_name: Optional[str],
-        local_spec: Any = None,
-        parent: Any = None,
-        is_remote_owned: Optional[bool] = True,
-        ref: Optional[codec.Ref] = None,
-    ) -> None:
-        super().__init__(session, remote_name, local_spec, parent, is_remote_owned, ref)
 
 
 class _RecursiveProxy(_RemoteProxy):
