@@ -540,3 +540,37 @@ def test_throughput_report(capsys: pytest.CaptureFixture[str]) -> None:
             f"receive() in 32 KB chunks {mb / (received - framed):.0f} MB/s; "
             f"tiny frame() {(t1 - t0) / n * 1e6:.2f} us, receive() {(t2 - t1) / n * 1e6:.2f} us"
         )
+
+
+# ---- raw frames (rule 2b) -------------------------------------------------------
+
+
+def test_raw_frames_carry_every_byte_value_in_chunks():
+    sender = FrameProtocol(max_chunk=1000)
+    payload = bytes(range(256)) * 20 + b"{RPL:1:R.:4:AAAA:00000000}\n"
+    data = b"noise" + sender.frame(9, "R", payload, raw=True) + sender.frame(10, "O", b"x")
+    receiver = FrameProtocol()
+    events = []
+    for i in range(0, len(data), 13):
+        events += receiver.receive(data[i : i + 13])
+    messages = [e for e in events if isinstance(e, Message)]
+    assert [(m.request_id, m.kind) for m in messages] == [(9, "R"), (10, "O")]
+    assert bytes(messages[0].payload) == payload
+    assert b"".join(e.data for e in events if isinstance(e, Noise)) == b"noise"
+
+
+def test_raw_frame_parts_match_frame():
+    sender = FrameProtocol(max_chunk=100)
+    payload = bytes(range(256)) * 3
+    assert b"".join(sender.frame_parts(1, "R", payload, raw=True)) == sender.frame(
+        1, "R", payload, raw=True
+    )
+
+
+def test_damaged_raw_frame_is_reported_and_the_next_one_arrives():
+    sender = FrameProtocol()
+    bad = bytearray(sender.frame(6, "R", b"hello world", raw=True))
+    bad[25] ^= 0x01
+    events = FrameProtocol().receive(bytes(bad) + sender.frame(7, "R", b"ok", raw=True))
+    assert any(isinstance(e, CorruptFrame) and e.request_id == 6 for e in events)
+    assert [e.payload for e in events if isinstance(e, Message)] == [b"ok"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -170,7 +171,8 @@ def test_stopped_remote_python_is_detected_and_recovered(ssh_target, ssh_user):
     assert runner.run_python(PID) != pid
     assert time.monotonic() - start < 3 + 5
     runner.close()
-    os.kill(pid, signal.SIGKILL)  # the stopped one may survive in a detached session
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)  # the stopped one may survive in a detached session
     assert wait_until(lambda: sshtarget.count_user_processes(ssh_user.name) == 0)
 
 

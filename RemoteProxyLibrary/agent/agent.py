@@ -49,6 +49,9 @@ class CannotTravel(Exception):
 
 HANDLE_PREFIX = "_rpl_h"
 
+#: Messages larger than this go as raw frames once that is known to be safe.
+RAW_THRESHOLD = 1 << 14
+
 
 def _resolve_name(ns, name):
     if name in ns:
@@ -181,6 +184,7 @@ class Agent(object):
         self.capture = Capture()
         self.pool = Pool(self)
         self.running = True
+        self.raw_replies = False
         self.described = set()
 
     # ---- values ------------------------------------------------------------------
@@ -231,9 +235,13 @@ class Agent(object):
         return (cls.__module__, cls.__qualname__, args, message, text)
 
     # ---- frames ------------------------------------------------------------------
-    def send(self, request_id, kind, payload):
+    def send(self, request_id, kind, payload, raw=None):
+        """Frame and write one message; large ones go raw once the controller
+        has checked that the path carries every byte value (``E``)."""
+        if raw is None:
+            raw = self.raw_replies and len(payload) > RAW_THRESHOLD
         with self.write_lock:
-            for part in self.protocol.frame_parts(request_id, kind, payload):
+            for part in self.protocol.frame_parts(request_id, kind, payload, raw):
                 view = memoryview(part)
                 while view:
                     view = view[os.write(self.tty_out, view):]
@@ -252,6 +260,10 @@ class Agent(object):
                     pool.submit((event.request_id, event.payload))
                 elif kind == "P":
                     self.send(event.request_id, "P", event.payload)
+                elif kind == "B":  # binary probe: echo it raw
+                    self.send(event.request_id, "B", event.payload, raw=True)
+                elif kind == "E":  # the probe came back intact: go raw
+                    self.raw_replies = True
                 elif kind == "Z":
                     self.running = False
                     self.send(event.request_id, "Z", b"")

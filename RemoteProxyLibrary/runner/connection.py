@@ -116,6 +116,8 @@ class AgentConnection:
         self.hello: Optional[Pending] = Pending(0, "H")
         self.broken: Optional[BaseException] = None
         self.closed = False
+        #: The target sends large replies as raw frames (path checked binary-clean).
+        self.raw_replies = False
         self._reader = threading.Thread(target=self._read_loop, name="rpl-reader", daemon=True)
 
     def start(self, initial: bytes = b"") -> None:
@@ -145,6 +147,14 @@ class AgentConnection:
             self._fail_all(error)
             raise RunnerTerminalSessionBroken(error) from error
         return pending
+
+    def notify(self, kind: str, payload: bytes) -> None:
+        """Send a message that has no reply."""
+        try:
+            self.terminal.write(INERT + self._sender.frame(0, kind, payload))
+        except TerminalError as error:
+            self._fail_all(error)
+            raise RunnerTerminalSessionBroken(error) from error
 
     def _commented(self, request_id: int, kind: str, payload: Any) -> Iterator[bytes]:
         for part in self._sender.frame_parts(request_id, kind, payload):

@@ -32,6 +32,7 @@ from typing import Any, Callable, Optional, TypeVar
 from ..errors import (
     RemoteError,
     RemoteTimeout,
+    RunnerException,
     RunnerTerminalSessionBroken,
     RunnerTerminalSessionClosed,
     TerminalTimeout,
@@ -139,6 +140,7 @@ class RunnerTerminal:
             connection.stop()
             raise RunnerTerminalSessionBroken(f"{shell.describe()}: the agent did not say hello")
         hello.payload()
+        self._negotiate_raw_replies(connection)
         with self._lock:
             self._interactive = interactive
             self._connection = connection
@@ -147,6 +149,30 @@ class RunnerTerminal:
             self._timed_out = {}
             self.session_id += 1
         self._configure_handled_types()
+
+    def _negotiate_raw_replies(self, connection: AgentConnection) -> None:
+        """Let large replies travel as raw bytes (no base64) if the path from
+        the target carries all 256 byte values unchanged.
+
+        The agent echoes a probe of every byte value (and the sequences a
+        terminal or an ssh client could rewrite) as a raw frame; only an
+        intact echo switches it to raw replies. Requests always stay base64,
+        so what we send stays inert text if it ever reaches a plain shell.
+        """
+        probe = bytes(range(256)) * 4 + b"\n~.\r\n~?\x11\x13\x03\x04\x1a\x1c\x7f"
+        pending = connection.request("B", probe)
+        intact = False
+        if pending.wait(min(self.prompt_timeout, 2.0)):
+            try:
+                intact = bytes(pending.payload()) == probe
+            except RunnerException:
+                intact = False
+        else:
+            connection.forget(pending)
+        if intact:
+            connection.notify("E", b"")
+        connection.raw_replies = intact
+        LOGGER.debug("%s: raw replies %s", connection.name, "on" if intact else "off")
 
     def _configure_handled_types(self) -> None:
         """Tell the agent about a HANDLED_TYPES narrower than the default."""

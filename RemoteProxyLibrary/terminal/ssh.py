@@ -204,5 +204,7 @@ class SshTerminal(Terminal):
         self._spawn.closed = True
         try:
             self.channel.close()
+        except (OSError, EOFError, paramiko.SSHException):
+            pass  # the link is already gone (reset, killed sshd): nothing to say goodbye to
         finally:
             self.client.close()

@@ -23,6 +23,12 @@ The protocol rules
    one chunk of the message, exactly ``<len>`` characters; ``<crc>`` is 8
    lowercase hex digits.
 
+   2b. A *raw* frame has ``;`` instead of ``:`` after ``<len>`` and carries
+   ``<len>`` bytes of the chunk as they are (any byte values). It is used
+   only where both ends have checked that the path carries every byte value
+   unchanged; a raw payload is not checked byte by byte (rule 7), so a damaged
+   length shows only through the crc once enough bytes have arrived.
+
 3. A message whose payload is larger than ``max_chunk`` bytes is cut into
    chunks of ``max_chunk`` bytes (the last one shorter), each sent as a frame
    with the message's id and kind.  ``<flag>`` is ``+`` when more chunks of
@@ -182,7 +188,7 @@ def _short(data: Any) -> str:
     return "<{} bytes: {!r}...>".format(len(data), bytes(data[:40]))
 
 
-_HEADER = re.compile(rb"\{RPL:([0-9a-f]{1,16}):([A-Za-z])([+.]):([0-9a-f]{1,16}):")
+_HEADER = re.compile(rb"\{RPL:([0-9a-f]{1,16}):([A-Za-z])([+.]):([0-9a-f]{1,16})([:;])")
 # Longest prefix of a header; reaching the end of the data means "undecided".
 _HEADER_PREFIX = re.compile(
     rb"\{(?:R(?:P(?:L(?::(?:[0-9a-f]{1,16}"
@@ -241,6 +247,7 @@ class FrameProtocol:
         self._id = 0
         self._kind = ""
         self._more = False
+        self._raw = False
         self._skip = False
         self._partials: Dict[Tuple[int, str], _Partial] = {}
         self._discarding: Set[Tuple[int, str]] = set()
@@ -253,13 +260,19 @@ class FrameProtocol:
     # ------------------------------------------------------------------
     # Sending
 
-    def frame(self, request_id: int, kind: str, payload: Any) -> bytes:
+    def frame(self, request_id: int, kind: str, payload: Any, raw: bool = False) -> bytes:
         """All frame bytes for one message (one or more frames).
 
         ``payload`` is bytes-like.  ``kind`` is one ASCII letter and
         ``0 <= request_id < 2**64``; anything else raises ``ValueError``.
+        ``raw`` sends the payload as it is (rule 2b): only over a path known to
+        carry every byte value unchanged.
         """
         prefix = _prefix(request_id, kind)
+        if raw:
+            return b"".join(
+                [piece for pieces in self._pieces(prefix, payload, True) for piece in pieces]
+            )
         if len(payload) <= self.max_chunk and type(payload) is bytes:
             b64 = binascii.b2a_base64(payload, newline=False)
             head = b"%s.:%x:" % (prefix, len(b64))
@@ -267,15 +280,19 @@ class FrameProtocol:
             return b"".join((head, b64, b":%08x}\n" % crc))
         return b"".join([piece for pieces in self._pieces(prefix, payload) for piece in pieces])
 
-    def frame_parts(self, request_id: int, kind: str, payload: Any) -> Iterator[bytes]:
+    def frame_parts(
+        self, request_id: int, kind: str, payload: Any, raw: bool = False
+    ) -> Iterator[bytes]:
         """Yield the frames of one message one at a time (same bytes as
         :meth:`frame`), to stream a huge message without holding all of it
         encoded.  The payload must not change while iterating."""
         prefix = _prefix(request_id, kind)
-        for pieces in self._pieces(prefix, payload):
+        for pieces in self._pieces(prefix, payload, raw):
             yield b"".join(pieces)
 
-    def _pieces(self, prefix: bytes, payload: Any) -> Iterator[Tuple[bytes, bytes, bytes]]:
+    def _pieces(
+        self, prefix: bytes, payload: Any, raw: bool = False
+    ) -> Iterator[Tuple[bytes, bytes, bytes]]:
         view = memoryview(payload)
         if view.format != "B" or view.ndim != 1:
             view = view.cast("B")
@@ -285,9 +302,12 @@ class FrameProtocol:
         start = 0
         while True:
             end = start + step
-            b64 = binascii.b2a_base64(view[start:end], newline=False)
+            if raw:
+                b64 = bytes(view[start:end])
+            else:
+                b64 = binascii.b2a_base64(view[start:end], newline=False)
             more = end < size
-            head = b"%s%s:%x:" % (prefix, b"+" if more else b".", len(b64))
+            head = b"%s%s:%x%s" % (prefix, b"+" if more else b".", len(b64), b";" if raw else b":")
             crc = zlib.crc32(b64, zlib.crc32(head, crc))
             yield head, b64, b":%08x}\n" % crc
             if not more:
@@ -346,7 +366,9 @@ class FrameProtocol:
             elif state == _PAYLOAD:
                 payload_end = self._payload_end
                 end = payload_end if payload_end < size else size
-                if end > pos:
+                if end > pos and self._raw:
+                    pos = end
+                elif end > pos:
                     if buf[pos:end].translate(None, _BASE64_ALPHABET):
                         bad = _NOT_BASE64.search(buf, pos, end)
                         pos = bad.start() if bad is not None else end
@@ -401,13 +423,15 @@ class FrameProtocol:
         self._id = request_id
         self._kind = match.group(2).decode("ascii")
         self._more = match.group(3) == b"+"
+        self._raw = match.group(5) == b";"
         self._frame_start = start
         self._payload_start = payload_start
         self._payload_end = payload_start + length
         self._skip = False
         partial = self._partials.get((request_id, self._kind))
         have = len(partial.data) if partial is not None else 0
-        if have + length // 4 * 3 - 2 > self.max_message:  # at least this much
+        least = length if self._raw else length // 4 * 3 - 2
+        if have + least > self.max_message:  # at least this much
             self._fail(self._too_large, events)
             self._skip = True
         return payload_start
@@ -453,7 +477,8 @@ class FrameProtocol:
                 self._fail("checksum mismatch", events)
                 return
             try:
-                data = binascii.a2b_base64(frame[self._payload_start - start :])
+                body = frame[self._payload_start - start :]
+                data = bytes(body) if self._raw else binascii.a2b_base64(body)
             except (binascii.Error, ValueError):
                 self._fail("bad base64 payload", events)
                 return
