@@ -50,14 +50,17 @@ ok, why = sshtarget.available(); print(why); sys.exit(0 if ok else 1)'); then
     set -- --exclude ssh "$@"
 fi
 # Expected failures make pabot exit non-zero: the status checker decides.
+# Its console (raw statuses, expected failures included) goes to a file: the
+# summary below is the one that counts.
 "$python" -m pabot.pabot --processes 2 --no-pabotlib \
     --command "$python" -m robot --end-command \
-    --outputdir "$out" --variable "SECRETS_DIR:$PWD/$out/secrets" "$@" || true
-[ -f "$out/output.xml" ] || { echo "pabot wrote no $out/output.xml" >&2; exit 2; }
+    --outputdir "$out" --variable "SECRETS_DIR:$PWD/$out/secrets" "$@" \
+    > "$out/pabot-console.txt" 2>&1 || true
+[ -f "$out/output.xml" ] || { tail -40 "$out/pabot-console.txt" >&2; echo "pabot wrote no $out/output.xml" >&2; exit 2; }
 
 echo "== robotstatuschecker"
 rc=0
-"$python" -m robotstatuschecker "$out/output.xml" || rc=$?
+"$python" -m robotstatuschecker "$out/output.xml" > "$out/statuschecker.txt" 2>&1 || rc=$?
 "$python" -m robot.rebot --outputdir "$out" --output NONE "$out/output.xml" >/dev/null || true
 "$python" - "$out/output.xml" <<'EOF'
 import sys
@@ -65,7 +68,7 @@ from robot.api import ExecutionResult
 
 result = ExecutionResult(sys.argv[1])
 stats = result.statistics.total
-print(f"{stats.total} tests: {stats.passed} passed, {stats.failed} failed, {stats.skipped} skipped")
+print(f"atest: {stats.passed} passed, {stats.failed} failed, {stats.skipped} skipped")
 for test in result.suite.all_tests:
     if test.status != "PASS":
         print(f"  {test.status} {test.full_name}\n    {test.message.splitlines()[0] if test.message else ''}")
