@@ -118,8 +118,30 @@ def ours_latency(runner: RunnerTerminal, calls: int, warmup: int) -> dict[str, A
     return {"value": stats["median_ms"], **stats}
 
 
-def raw_ssh_floor(target: dict[str, Any], calls: int, warmup: int) -> dict[str, Any]:
-    """One line echoed by ``cat`` in an exec'd paramiko channel (no pty)."""
+#: A python3 that echoes what it reads, in a thread, on a raw pty: what the
+#: agent is at the least (a pty, a python process, a thread reading it).
+PYTHON_ECHO = """import os, threading
+os.write(1, b"ready\\n")
+def echo():
+    while True:
+        data = os.read(0, 65536)
+        if not data:
+            break
+        os.write(1, data)
+thread = threading.Thread(target=echo)
+thread.start()
+thread.join()
+"""
+
+
+def raw_ssh_floor(
+    target: dict[str, Any], calls: int, warmup: int, python_pty: bool = False
+) -> dict[str, Any]:
+    """One line echoed over a paramiko channel to the same sshd, read back in
+    the calling thread: by ``cat`` without a pty, or (``python_pty``) by a
+    python3 on a raw pty, the path every call of ours takes, minus the protocol."""
+    import shlex
+
     import paramiko
 
     client = paramiko.SSHClient()
@@ -136,8 +158,19 @@ def raw_ssh_floor(target: dict[str, Any], calls: int, warmup: int) -> dict[str, 
         transport = client.get_transport()
         assert transport is not None
         channel = transport.open_session()
-        channel.exec_command("cat")
+        if python_pty:
+            channel.get_pty()
+            channel.exec_command("stty raw -echo && exec python3 -c " + shlex.quote(PYTHON_ECHO))
+        else:
+            channel.exec_command("cat")
         line = b"1+1\n"
+        if python_pty:  # typed-ahead input would be echoed by the tty before stty
+            ready = b""
+            while not ready.endswith(b"ready\n"):
+                chunk = channel.recv(4096)
+                if not chunk:
+                    raise EOFError(f"python3 echo did not start: {ready!r}")
+                ready += chunk
 
         def echo() -> None:
             channel.sendall(line)
@@ -145,8 +178,10 @@ def raw_ssh_floor(target: dict[str, Any], calls: int, warmup: int) -> dict[str, 
             while not got.endswith(b"\n"):
                 chunk = channel.recv(4096)
                 if not chunk:
-                    raise EOFError("cat closed the channel")
+                    raise EOFError("the echo program closed the channel")
                 got += chunk
+            if got != line:
+                raise AssertionError(f"echoed {got!r}")
 
         stats = ms_stats(latencies(echo, calls, warmup))
         channel.close()
@@ -457,6 +492,15 @@ def _crl(figures: dict[str, dict], name: str) -> dict[str, Any]:
     return {"error": "crl_side did not report this figure"}
 
 
+def _ratio(ours: dict[str, Any], crl: dict[str, dict], name: str) -> Optional[float]:
+    """ours/crl of one figure's values, or None when either side is missing."""
+    theirs = _crl(crl, name).get("value")
+    mine = ours.get("value")
+    if not mine or not theirs:
+        return None
+    return round(mine / theirs, 3)
+
+
 # ---- main ----------------------------------------------------------------------------
 
 
@@ -519,6 +563,10 @@ def main() -> int:
                 ours.setdefault(key, {"error": error_text(error)})
         log("raw paramiko floor")
         floor = _guard(lambda: raw_ssh_floor(target, args.calls, args.warmup))
+        log("python3 echo on a pty floor")
+        python_floor = _guard(
+            lambda: raw_ssh_floor(target, args.calls, args.warmup, python_pty=True)
+        )
         log(f"ours: peak memory fetching {args.memory_mb:g} MB (child process)")
         memory = _guard(lambda: ours_memory(target, args.memory_mb))
 
@@ -582,6 +630,9 @@ def main() -> int:
         floor_error=floor.get("error"),
         ours_again_ms=again.get("value"),
         floor_again_ms=floor_again.get("value"),
+        floor_python_pty_echo_ms=python_floor.get("value"),
+        floor_python_pty_error=python_floor.get("error"),
+        floor_python_pty_over_crl=_ratio(python_floor, crl, "run_python_1plus1_median_ms"),
         ours_over_floor=(
             round(ours["latency"]["value"] / floor["value"], 2)
             if "value" in floor and "value" in ours.get("latency", {})

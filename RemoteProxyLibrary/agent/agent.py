@@ -47,6 +47,7 @@ STATUS_CANNOT_TRAVEL = 2
 class CannotTravel(Exception):
     """The result was asked for by value but is not plain data."""
 
+
 HANDLE_PREFIX = "_rpl_h"
 
 #: Messages larger than this go as raw frames once that is known to be safe.
@@ -244,7 +245,7 @@ class Agent(object):
             for part in self.protocol.frame_parts(request_id, kind, payload, raw):
                 view = memoryview(part)
                 while view:
-                    view = view[os.write(self.tty_out, view):]
+                    view = view[os.write(self.tty_out, view) :]
 
     def serve(self):
         pool = self.pool
@@ -407,8 +408,7 @@ def _ping(agent):
 def _configure(agent, handled_type_names):
     """Restrict what travels by value in MODE_AUTO to these builtin types."""
     agent.handled_types = tuple(
-        type(None) if name == "NoneType" else getattr(builtins, name)
-        for name in handled_type_names
+        type(None) if name == "NoneType" else getattr(builtins, name) for name in handled_type_names
     )
 
 
@@ -443,13 +443,12 @@ OPS: Dict[str, Callable[..., Any]] = {
     "dir": _dir,
     "callable": _callable,
 }
-for _name in ("getattr", "setattr", "delattr", "len", "iter", "next", "repr", "str",
-              "bool", "hash", "format", "reversed"):
+_BUILTINS = """getattr setattr delattr len iter next repr str bool hash format reversed"""
+for _name in _BUILTINS.split():
     OPS[_name] = _builtin(_name)
-for _name in ("getitem", "setitem", "delitem", "contains", "eq", "ne", "lt", "le", "gt", "ge",
-              "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs",
-              "invert", "and_", "or_", "xor", "lshift", "rshift", "matmul", "iadd", "isub",
-              "imul", "index"):
+_OPERATORS = """getitem setitem delitem contains eq ne lt le gt ge add sub mul truediv floordiv
+mod pow neg pos abs invert and_ or_ xor lshift rshift matmul iadd isub imul index"""
+for _name in _OPERATORS.split():
     OPS[_name] = _operator(_name)
 
 

@@ -40,31 +40,49 @@ STATUS_EXCEPTION = 1
 INERT = b"#"
 
 
-class Pending:
-    """A request in flight: completed once by the reader thread."""
+_COMPLETING = threading.Lock()
 
-    __slots__ = ("_done", "_error", "_payload", "kind", "request_id", "sent_at")
+
+class Pending:
+    """A request in flight: completed once by the reader thread.
+
+    Completion is a lock held from creation until the reply comes (cheaper
+    than a ``threading.Event``: this is on the path of every call); waiters
+    acquire and release it at once, so any number of them may wait.
+    """
+
+    __slots__ = ("_done", "_error", "_gate", "_payload", "kind", "request_id", "sent_at")
 
     def __init__(self, request_id: int, kind: str) -> None:
         self.request_id = request_id
         self.kind = kind
         self.sent_at = time.monotonic()
-        self._done = threading.Event()
+        self._gate = threading.Lock()
+        self._gate.acquire()
+        self._done = False
         self._payload: Any = None
         self._error: Optional[BaseException] = None
 
     def complete(self, payload: Any = None, error: Optional[BaseException] = None) -> None:
-        if self._done.is_set():
-            return
-        self._payload = payload
-        self._error = error
-        self._done.set()
+        with _COMPLETING:  # the reader and a failing caller may race: first one wins
+            if self._done:
+                return
+            self._payload = payload
+            self._error = error
+            self._done = True
+        self._gate.release()
 
     def done(self) -> bool:
-        return self._done.is_set()
+        return self._done
 
     def wait(self, timeout: Optional[float]) -> bool:
-        return self._done.wait(timeout)
+        if self._done:
+            return True
+        gate = self._gate
+        if gate.acquire(True, -1 if timeout is None else max(timeout, 0)):
+            gate.release()
+            return True
+        return self._done
 
     def payload(self) -> Any:
         if self._error is not None:
