@@ -89,6 +89,55 @@ def test_prepared_empty_proxy_survives_recovery_and_others_are_invalidated():
     runner.close()
 
 
+def _pythons_of_this_test(marker: str) -> list[int]:
+    """Pids of python processes started with ``marker`` in their environment."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{entry}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if marker.encode() in environ and comm.startswith("python"):
+            found.append(int(entry))
+    return found
+
+
+def test_threads_meeting_a_broken_session_recover_it_once(monkeypatch):
+    marker = f"RPL_RECOVERY_TEST_{os.getpid()}_{time.monotonic_ns()}"
+    monkeypatch.setenv(marker, "1")  # inherited by the bash and its python3
+    prepared = []
+    runner = make_runner([BashShell(timeout=8)], prepare=lambda: prepared.append(1))
+    pid = runner.run_python(PID)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: runner.connection.broken is not None, 5)
+    results: list[object] = []
+    barrier = threading.Barrier(4)
+
+    def call() -> None:
+        barrier.wait()
+        try:
+            results.append(runner.run_python(PID))
+        except Exception as error:  # reported by the assertion below
+            results.append(error)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(results) == 4 and len(set(results)) == 1, results
+    assert results[0] != pid and isinstance(results[0], int)
+    assert len(prepared) == 2  # the first start and ONE recovery
+    assert _pythons_of_this_test(marker) == [results[0]]
+    runner.close()
+    assert wait_until(lambda: not _pythons_of_this_test(marker), 5)
+
+
 def test_finalize_errors_are_only_logged(caplog):
     def finalize():
         raise RuntimeError("finalize exploded")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional, Union
@@ -44,6 +45,9 @@ class AutoRecoveringTerminal:
         self._verify: Callable[[], Any] = _nothing
         self._session: Optional[InteractiveSession] = None
         self.recoveries = 0
+        #: Opening and recovering are serialised: a second thread that finds
+        #: the stack broken waits for the first one's recovery.
+        self._lock = threading.RLock()
 
     def initialize(
         self,
@@ -103,6 +107,10 @@ class AutoRecoveringTerminal:
         """Open the shell stack and run ``prepare``; retried on
         ``init_broken_exceptions`` up to ``max_tries`` times, then
         :class:`SessionInitializationFailed` holding the last error."""
+        with self._lock:
+            self._initialize_terminal()
+
+    def _initialize_terminal(self) -> None:
         last: Optional[BaseException] = None
         for attempt in range(1, self._max_tries + 1):
             self._close_session(force=True)
@@ -132,20 +140,22 @@ class AutoRecoveringTerminal:
 
     def initialize_if_needed(self) -> None:
         """Open the terminal if it is not open, or reopen it if ``verify`` fails."""
-        if self._session is None:
-            self.initialize_terminal()
-            return
-        try:
-            self._verify()
-        except self._broken as error:
-            LOGGER.info("session is broken (%s); recovering", error)
-            self.recover()
+        with self._lock:
+            if self._session is None:
+                self.initialize_terminal()
+                return
+            try:
+                self._verify()
+            except self._broken as error:
+                LOGGER.info("session is broken (%s); recovering", error)
+                self.recover()
 
     def recover(self) -> None:
         """Finalize (errors only logged), close, and open again."""
-        self.recoveries += 1
-        self._run_finalize()
-        self.initialize_terminal()
+        with self._lock:
+            self.recoveries += 1
+            self._run_finalize()
+            self.initialize_terminal()
 
     def run(self, cmd: str, timeout: float = -1) -> str:
         """Run ``cmd`` in the current shell; on ``broken_exceptions`` recover

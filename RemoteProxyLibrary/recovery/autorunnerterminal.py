@@ -14,6 +14,7 @@ the ones that ``prepare`` refilled with ``set_from_remote_proxy``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -48,7 +49,10 @@ class AutoRunnerTerminal(RunnerTerminal):
         self._auto: Optional[AutoRecoveringTerminal] = None
         self._user_prepare: Callable[[], Any] = _nothing
         self._user_finalize: Callable[[], Any] = _nothing
-        self._preparing = False
+        #: The thread running ``prepare`` (its calls must not recover), if any.
+        self._preparing: Optional[threading.Thread] = None
+        #: One recovery at a time: other threads wait for it and use its result.
+        self._recovery_lock = threading.RLock()
 
     # ---- set up --------------------------------------------------------------------
     def initialize(
@@ -111,11 +115,11 @@ class AutoRunnerTerminal(RunnerTerminal):
     def _prepare_runner(self) -> None:
         auto = self.recovering_terminal
         self._start_agent(auto.get_session())
-        self._preparing = True
+        self._preparing = threading.current_thread()
         try:
             self._user_prepare()
         finally:
-            self._preparing = False
+            self._preparing = None
 
     def _finalize_runner(self) -> None:
         try:
@@ -145,18 +149,27 @@ class AutoRunnerTerminal(RunnerTerminal):
     # ---- use -----------------------------------------------------------------------
     def initialize_if_needed(self) -> None:
         """Open or recover the session if it is not usable (no round trip when
-        it is)."""
-        if self._preparing:
+        it is). Threads that find it broken at once recover it once: one
+        reopens the stack, the others wait and then use the new session."""
+        preparing = self._preparing
+        if preparing is threading.current_thread():
+            return  # prepare's own calls run on the session being prepared
+        if preparing is None and self._usable():
             return
+        with self._recovery_lock:
+            if self._usable():
+                return
+            connection = self._connection
+            auto = self.recovering_terminal
+            if connection is None and auto.is_open:
+                # the stack is open but the agent never started (or was closed)
+                self._prepare_runner()
+                return
+            auto.initialize_if_needed()
+
+    def _usable(self) -> bool:
         connection = self._connection
-        if connection is not None and connection.broken is None and self._auto is not None:
-            return
-        auto = self.recovering_terminal
-        if connection is None and auto.is_open:
-            # the stack is open but the agent never started (or was closed)
-            self._prepare_runner()
-            return
-        auto.initialize_if_needed()
+        return connection is not None and connection.broken is None and self._auto is not None
 
     def with_recovery(self, attempt: Callable[[], T]) -> T:
         """Make sure the session is usable, run ``attempt``; if the session
