@@ -17,7 +17,10 @@ from RemoteProxyLibrary import (
     RunnerTerminalSessionClosed,
     UnableToSerialize,
 )
+from RemoteProxyLibrary.errors import ProtocolViolation
+from RemoteProxyLibrary.runner.connection import Pending
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
+from RemoteProxyLibrary.wire import codec, framing
 
 
 @pytest.fixture(params=["bash", "python"])
@@ -232,3 +235,54 @@ def test_a_frame_that_reaches_a_plain_shell_is_a_comment_there():
     assert "not found" not in output
     assert shell.exec_command("echo $?").strip() == "0"
     session.close_terminal()
+
+
+def test_a_call_holding_the_gil_past_the_liveness_budget_is_not_a_broken_session(
+    bash_runner, caplog
+):
+    # PyDLL keeps the GIL through the C call: the agent's reader cannot answer
+    # pings for 4 s, longer than the liveness budget of 1 + 1.5 s below
+    bash_runner.liveness_interval = 1.0
+    bash_runner.liveness_timeout = 1.5
+    bash_runner.import_libraries("ctypes")
+    caplog.set_level("DEBUG", logger="RemoteProxyLibrary")
+    start = time.monotonic()
+    assert bash_runner.run_python("ctypes.PyDLL(None).sleep(4)") == 0
+    assert time.monotonic() - start >= 4
+    assert bash_runner.run_python("1+1") == 2
+    # the agent's heartbeats came but are not logged as noise
+    assert bash_runner.connection.heard_heartbeats >= 2
+    assert "rpl-busy" not in caplog.text
+
+
+def test_a_request_corrupted_on_the_way_fails_at_once_and_the_next_call_works(bash_runner):
+    connection = bash_runner.connection
+    payload = codec.encode(([], "eval", ("1+1",), 0, None))
+    frame = bytearray(framing.FrameProtocol().frame(4242, "R", payload))
+    frame[-5:-2] = b"000" if frame[-5:-2] != b"000" else b"111"  # break the crc
+    pending = Pending(4242, "R")
+    pending.owner = connection
+    with connection._lock:
+        connection._pending[4242] = pending
+    start = time.monotonic()
+    connection.terminal.write(b"#" + bytes(frame))
+    assert pending.wait(5)
+    with pytest.raises(ProtocolViolation, match="request 4242 arrived corrupted"):
+        pending.payload()
+    assert time.monotonic() - start < 2
+    assert bash_runner.run_python("1+1") == 2
+
+
+def test_writing_bytes_to_stdout_raises_like_python_and_the_session_goes_on(bash_runner):
+    with pytest.raises(TypeError, match="must be str, not bytes"):
+        bash_runner.run_python("sys.stdout.write(b'x')", timeout=8)
+    assert bash_runner.run_python("print('ok') or 3") == 3
+
+
+def test_a_builtin_exception_with_its_own_signature_keeps_its_traceback(bash_runner):
+    if bash_runner.run_python("sys.version_info < (3, 11)"):
+        pytest.skip("ExceptionGroup needs Python 3.11 on the target")
+    with pytest.raises(RemoteError, match="ExceptionGroup") as caught:
+        bash_runner.run_python("raise ExceptionGroup('eg', [ValueError(1)])")
+    assert "ExceptionGroup" in caught.value.remote_traceback
+    assert bash_runner.run_python("1+1") == 2

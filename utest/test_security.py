@@ -10,6 +10,7 @@ import pytest
 
 from RemoteProxyLibrary import RunnerTerminalUnableToDeserialize
 from RemoteProxyLibrary.runner.connection import AgentConnection, Reply
+from RemoteProxyLibrary.runnerterminal import RunnerTerminal
 from RemoteProxyLibrary.terminal.base import Terminal
 from RemoteProxyLibrary.wire import codec, framing
 
@@ -80,3 +81,23 @@ def test_malicious_pickle_in_a_reply_is_never_unpickled(tmp_path):
 def test_codec_bytes_that_look_like_pickle_stay_bytes():
     evil = pickle.dumps(Evil("/tmp/never"))
     assert codec.decode(codec.encode(evil)) == evil
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        (0, b"not text", "", {}),
+        (0, "", "", ["not", "a", "dict"]),
+        (0, "", "", {"type": [1, 2]}),
+        ("0", "", "", {}),
+    ],
+)
+def test_a_reply_with_fields_of_the_wrong_type_is_a_clear_error(meta):
+    encoded = codec.encode(meta)
+    with pytest.raises(RunnerTerminalUnableToDeserialize, match="malformed reply"):
+        Reply(struct.pack(">I", len(encoded)) + encoded + codec.encode(None))
+
+
+def test_a_malformed_exception_description_is_a_clear_error():
+    error = RunnerTerminal._remote_exception(("builtins", "ValueError", None, 3, None))
+    assert isinstance(error, RunnerTerminalUnableToDeserialize)

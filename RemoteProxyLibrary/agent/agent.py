@@ -5,6 +5,8 @@ the bundle holding this module and ``wire``. :func:`main` then
 
 - keeps private copies of the tty for frames, points fds 0/1/2 at /dev/null and
   at pipes (so prints and child processes never write into the frame stream);
+- forks a heartbeat helper that tells the controller "busy, not dead" while
+  a call holds the GIL (see :data:`HEARTBEAT_S`);
 - answers requests, each in a worker thread, so slow calls run side by side;
 - sends what remote code prints with the reply of the request that printed it
   (``O`` frames carry output of background threads and child processes);
@@ -17,11 +19,13 @@ the result to (or ``None``). Replies (kind ``R``) carry
 ``(status, stdout, stderr)`` encoded and length-prefixed (4 bytes, big
 endian), then the encoded value (the exception's description when ``status``
 is ``STATUS_EXCEPTION``). The value comes apart so a 100 MB result is encoded
-once. ``P`` is a ping answered by the reader thread itself.
+once. ``P`` is a ping answered by the reader thread itself; ``X`` tells the
+controller that a request frame arrived corrupted and was dropped.
 """
 
 import builtins
 import itertools
+import mmap
 import operator
 import os
 import select
@@ -53,6 +57,14 @@ HANDLE_PREFIX = "_rpl_h"
 #: Messages larger than this go as raw frames once that is known to be safe.
 RAW_THRESHOLD = 1 << 14
 
+#: While requests run, a small forked helper process writes HEARTBEAT to the
+#: tty this often, as long as the agent process is not stopped: a call that
+#: holds the GIL for long (a C extension, a regex, big integers) starves our
+#: reader thread, so pings go unanswered, but the controller still hears the
+#: target and does not take the session for dead.
+HEARTBEAT_S = 1.0
+HEARTBEAT = b"\n~rpl-busy~\n"
+
 
 def _resolve_name(ns, name):
     if name in ns:
@@ -74,13 +86,19 @@ class Worker(object):
         agent.capture.out = out
         agent.capture.err = err
         agent.capture.described = described
+        agent.busy_changed(1)
         try:
             status, value = self.execute(payload)
         finally:
+            agent.busy_changed(-1)
             agent.capture.out = None
             agent.capture.err = None
             agent.capture.described = None
-        meta = codec.encode((status, "".join(out), "".join(err), described))
+        try:
+            meta = codec.encode((status, "".join(out), "".join(err), described))
+        except Exception as error:  # a reply must go back whatever happened
+            meta = codec.encode((STATUS_EXCEPTION, "", "", {}))
+            value = codec.encode(agent.describe_error(error))
         agent.send(request_id, "R", struct.pack(">I", len(meta)) + meta + value)
 
     def execute(self, payload):
@@ -157,6 +175,8 @@ class Router(object):
         self._fallback = fallback
 
     def write(self, text):
+        if not isinstance(text, str):  # as a real text stream does
+            raise TypeError("write() argument must be str, not " + type(text).__name__)
         target = getattr(self._capture, self._attr)
         if target is None:
             return self._fallback.write(text)
@@ -187,6 +207,10 @@ class Agent(object):
         self.running = True
         self.raw_replies = False
         self.described = set()
+        self.busy = 0  # requests executing (guarded by write_lock)
+        self.busy_flag = None  # shared with the heartbeat process: 1 while busy
+        self.heartbeat_pipe = None  # closing it stops the heartbeat process
+        self.heartbeat_pid = 0
 
     # ---- values ------------------------------------------------------------------
     def deref(self, ref):
@@ -235,6 +259,43 @@ class Agent(object):
         text = "".join(traceback.format_exception(cls, error, error.__traceback__))
         return (cls.__module__, cls.__qualname__, args, message, text)
 
+    # ---- heartbeat -----------------------------------------------------------------
+    def start_heartbeat(self):
+        """Fork the heartbeat process (before any thread exists: a safe fork)."""
+        try:
+            flag = mmap.mmap(-1, 1)
+            wake_read, wake_write = os.pipe()
+            pid = os.fork()
+        except (OSError, ValueError):
+            return  # no heartbeat: a busy call may then be taken for a hang
+        if pid == 0:
+            try:
+                os.close(wake_write)
+                _heartbeat(flag, os.getppid(), wake_read, self.tty_out)
+            finally:
+                os._exit(0)
+        os.close(wake_read)
+        self.busy_flag = flag
+        self.heartbeat_pipe = wake_write
+        self.heartbeat_pid = pid
+
+    def stop_heartbeat(self):
+        if self.heartbeat_pipe is not None:
+            os.close(self.heartbeat_pipe)  # the helper wakes up and exits
+            self.heartbeat_pipe = None
+            try:
+                os.waitpid(self.heartbeat_pid, 0)
+            except OSError:
+                pass
+
+    def busy_changed(self, delta):
+        """Count running requests; the helper beats while there are any."""
+        with self.write_lock:
+            self.busy += delta
+            flag = self.busy_flag
+            if flag is not None:
+                flag[0] = 1 if self.busy else 0
+
     # ---- frames ------------------------------------------------------------------
     def send(self, request_id, kind, payload, raw=None):
         """Frame and write one message; large ones go raw once the controller
@@ -255,7 +316,10 @@ class Agent(object):
                 return
             for event in self.protocol.receive(data):
                 if not isinstance(event, framing.Message):
-                    continue  # noise and corrupt frames: the controller times out or retries
+                    if isinstance(event, framing.CorruptFrame) and event.request_id:
+                        # tell the caller now instead of letting it wait for its timeout
+                        self.send(event.request_id, "X", event.reason.encode("utf-8", "replace"))
+                    continue  # noise is skipped
                 kind = event.kind
                 if kind == "R":
                     pool.submit((event.request_id, event.payload))
@@ -274,6 +338,7 @@ class Agent(object):
     def setup_fds(self):
         self.tty_in = os.dup(0)
         self.tty_out = os.dup(1)
+        self.start_heartbeat()
         self.saved = [os.dup(fd) for fd in (0, 1, 2)]
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -306,6 +371,7 @@ class Agent(object):
                 self.send(0, "O", codec.encode((self.pipes[fd], text)))
 
     def restore(self):
+        self.stop_heartbeat()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -320,6 +386,27 @@ class Agent(object):
         os.close(self.tty_in)
         os.close(self.tty_out)
         self.ns.clear()
+
+
+def _heartbeat(busy_flag, agent_pid, wake_fd, tty_fd):
+    """The helper's loop: beat while the agent is busy and not stopped; end
+    when the agent closes (or loses, by dying) its end of the wake pipe."""
+    while True:
+        ready, _, _ = select.select([wake_fd], [], [], HEARTBEAT_S)
+        if ready:
+            return
+        if busy_flag[0] and _runs(agent_pid):
+            os.write(tty_fd, HEARTBEAT)
+
+
+def _runs(pid):
+    """False when the process is stopped, a zombie, or cannot be looked at."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"T", b"t", b"Z", b"X")
 
 
 def type_key(obj):

@@ -43,6 +43,11 @@ INERT = b"#"
 _COMPLETING = threading.Lock()
 
 
+#: The agent's heartbeat line (see agent.HEARTBEAT): it is busy in a call that
+#: holds the GIL; counted, never logged.
+HEARTBEAT_LINE = "~rpl-busy~"
+
+
 class Pending:
     """A request in flight: completed once by the reader thread.
 
@@ -51,7 +56,7 @@ class Pending:
     acquire and release it at once, so any number of them may wait.
     """
 
-    __slots__ = ("_done", "_error", "_gate", "_payload", "kind", "request_id", "sent_at")
+    __slots__ = ("_done", "_error", "_gate", "_payload", "kind", "owner", "request_id", "sent_at")
 
     def __init__(self, request_id: int, kind: str) -> None:
         self.request_id = request_id
@@ -62,6 +67,8 @@ class Pending:
         self._done = False
         self._payload: Any = None
         self._error: Optional[BaseException] = None
+        #: The connection the request went out on (set by it).
+        self.owner: Optional[AgentConnection] = None
 
     def complete(self, payload: Any = None, error: Optional[BaseException] = None) -> None:
         with _COMPLETING:  # the reader and a failing caller may race: first one wins
@@ -105,6 +112,21 @@ class Reply:
             self.value_bytes = view[4 + size :]
         except (struct.error, ValueError, TypeError) as error:
             raise RunnerTerminalUnableToDeserialize(f"malformed reply: {error}") from None
+        if not (
+            type(self.status) is int
+            and isinstance(self.stdout, str)
+            and isinstance(self.stderr, str)
+            and isinstance(self.described, dict)
+            and all(
+                isinstance(key, str) and isinstance(names, (list, tuple))
+                and all(isinstance(name, str) for name in names)
+                for key, names in self.described.items()
+            )
+        ):  # fmt: skip
+            raise RunnerTerminalUnableToDeserialize(
+                "malformed reply: expected (status int, stdout str, stderr str, "
+                f"described dict), got {tuple(type(x).__name__ for x in meta)}"
+            )
 
     def value(self, ref_decoder: Optional[Callable[[codec.Ref], Any]] = None) -> Any:
         try:
@@ -121,6 +143,9 @@ class AgentConnection:
         #: Shell prompts of the stack: seeing one means the agent is gone.
         self.sentinels = tuple(s for s in sentinels if s)
         self._noise_tail = ""
+        self._noise_partial = ""
+        #: heartbeats seen: the agent was busy in a call holding the GIL
+        self.heard_heartbeats = 0
         self.last_heard = time.monotonic()
         self.name = name or terminal.description
         self._receiver = framing.FrameProtocol()
@@ -132,6 +157,7 @@ class AgentConnection:
         self.notices: deque[tuple[str, str]] = deque(maxlen=10000)
         self.round_trips = 0
         self.hello: Optional[Pending] = Pending(0, "H")
+        self.hello.owner = self
         self.broken: Optional[BaseException] = None
         self.closed = False
         #: The target sends large replies as raw frames (path checked binary-clean).
@@ -152,7 +178,14 @@ class AgentConnection:
             raise RunnerTerminalSessionClosed(f"{self.name}: closed")
         request_id = next(self._ids)
         pending = Pending(request_id, kind)
+        pending.owner = self
         with self._lock:
+            # checked again under the lock: _fail_all and stop empty the table
+            # under it, so a request registered here is always completed
+            if self.broken is not None:
+                raise RunnerTerminalSessionBroken(self.broken)
+            if self.closed:
+                raise RunnerTerminalSessionClosed(f"{self.name}: closed")
             self._pending[request_id] = pending
             if kind == "R":
                 self.round_trips += 1
@@ -219,20 +252,46 @@ class AgentConnection:
                     self._notice_output(event.payload)
                     continue
                 pending = self._pop(event.request_id)
-                if pending is not None:
+                if pending is not None and event.kind == "X":
+                    reason = bytes(event.payload).decode("utf-8", "replace")
+                    pending.complete(
+                        error=ProtocolViolation(
+                            f"{self.name}: request {event.request_id} arrived corrupted "
+                            f"at the agent ({reason}) and was dropped there"
+                        )
+                    )
+                elif pending is not None:
                     pending.complete(event.payload)
                 else:
                     self.notices.append(("noise", f"reply to unknown request {event.request_id}"))
             elif isinstance(event, framing.Noise):
                 text = bytes(event.data).decode("utf-8", "replace")
-                self.notices.append(("noise", text))
                 self._check_sentinels(text)
+                self._noise_lines(text)
             elif isinstance(event, framing.CorruptFrame):
                 pending = self._pop(event.request_id) if event.request_id is not None else None
                 reason = f"corrupted frame: {event.reason}"
                 if pending is not None:
                     pending.complete(error=ProtocolViolation(f"{self.name}: {reason}"))
                 self.notices.append(("noise", reason))
+
+    def _noise_lines(self, text: str) -> None:
+        """Queue noise for logging, whole lines, without the agent's heartbeats."""
+        text = self._noise_partial + text
+        lines = text.split("\n")
+        self._noise_partial = lines.pop()
+        if len(self._noise_partial) > 4096:  # no newline coming: let it out
+            lines.append(self._noise_partial)
+            self._noise_partial = ""
+        kept = []
+        for line in lines:
+            line = line.rstrip("\r")
+            if line == HEARTBEAT_LINE:
+                self.heard_heartbeats += 1
+            elif line:
+                kept.append(line)
+        if kept:
+            self.notices.append(("noise", "\n".join(kept)))
 
     def _check_sentinels(self, text: str) -> None:
         window = self._noise_tail + text

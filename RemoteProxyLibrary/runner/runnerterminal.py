@@ -35,6 +35,7 @@ from ..errors import (
     RunnerException,
     RunnerTerminalSessionBroken,
     RunnerTerminalSessionClosed,
+    RunnerTerminalUnableToDeserialize,
     TerminalTimeout,
     UnableToSerialize,
 )
@@ -70,6 +71,19 @@ class RunResult:
 
     def __repr__(self) -> str:
         return f"RunResult(isobj={self.isobj!r}, obj={self.obj!r})"
+
+
+def _builtin_exception(
+    cls: type[Exception], args: Optional[tuple], message: str
+) -> Optional[Exception]:
+    """``cls(*args)``, else ``cls(message)``; None when neither fits (e.g.
+    ExceptionGroup or UnicodeDecodeError with arguments that could not travel)."""
+    for arguments in (args, (message,)) if args is not None else ((message,),):
+        try:
+            return cls(*arguments)
+        except Exception:
+            continue
+    return None
 
 
 class RunnerTerminal:
@@ -271,7 +285,7 @@ class RunnerTerminal:
         """
         if pending.wait(min(timeout, self.liveness_interval)):
             return True
-        connection = self._connection
+        connection = pending.owner  # not self._connection: it may be a newer one
         deadline = time.monotonic() + timeout - min(timeout, self.liveness_interval)
         while True:
             if connection is None or connection.broken is not None:
@@ -288,6 +302,11 @@ class RunnerTerminal:
     def _check_alive(self, connection: AgentConnection, pending: Pending) -> None:
         ping = connection.request("P", b"")
         if ping.wait(self.liveness_timeout) or pending.done():
+            return
+        if connection.last_heard >= ping.sent_at:
+            # bytes came (the agent's heartbeat) though the ping was not
+            # answered: a call holds the GIL there; alive, only busy
+            connection.forget(ping)
             return
         connection.mark_broken(
             TerminalTimeout(
@@ -336,16 +355,22 @@ class RunnerTerminal:
 
     @staticmethod
     def _remote_exception(description: Any) -> BaseException:
-        module, qualname, args, message, remote_traceback = description
+        try:
+            module, qualname, args, message, remote_traceback = description
+            if not all(isinstance(x, str) for x in (module, qualname, message, remote_traceback)):
+                raise TypeError("non-text fields")
+            if args is not None and not isinstance(args, tuple):
+                raise TypeError("args not a tuple")
+        except (TypeError, ValueError) as problem:
+            return RunnerTerminalUnableToDeserialize(
+                f"malformed exception description in the reply ({problem})"
+            )
         LOGGER.info("Remote traceback:\n%s", remote_traceback)
-        error: BaseException
+        error: Optional[BaseException] = None
         cls = getattr(builtins, qualname, None) if module == "builtins" else None
         if isinstance(cls, type) and issubclass(cls, Exception):
-            try:
-                error = cls(*args) if args is not None else cls(message)
-            except Exception:
-                error = cls(message)
-        else:
+            error = _builtin_exception(cls, args, message)
+        if error is None:
             name = qualname if module == "builtins" else f"{module}.{qualname}"
             error = RemoteError(name, message, remote_traceback)
         error.remote_traceback = remote_traceback  # type: ignore[attr-defined]
