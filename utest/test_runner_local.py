@@ -14,6 +14,7 @@ from RemoteProxyLibrary import (
     PythonShell,
     RemoteError,
     RemoteTimeout,
+    RunnerException,
     RunnerTerminalSessionClosed,
     UnableToSerialize,
 )
@@ -285,4 +286,18 @@ def test_a_builtin_exception_with_its_own_signature_keeps_its_traceback(bash_run
     with pytest.raises(RemoteError, match="ExceptionGroup") as caught:
         bash_runner.run_python("raise ExceptionGroup('eg', [ValueError(1)])")
     assert "ExceptionGroup" in caught.value.remote_traceback
+    assert bash_runner.run_python("1+1") == 2
+
+
+def test_an_argument_that_cannot_travel_is_named(bash_runner):
+    with pytest.raises(UnableToSerialize, match=r"positional argument 1: cannot encode value"):
+        bash_runner.run_python_call("max", 1, object())
+    with pytest.raises(UnableToSerialize, match=r"keyword argument 'key': cannot encode value"):
+        bash_runner.run_python_call("max", 1, 2, key=[object()])
+    assert bash_runner.run_python_call("max", 1, 2) == 2
+
+
+def test_initializing_a_running_runner_again_says_so(bash_runner):
+    with pytest.raises(RunnerException, match="already initialized"):
+        bash_runner.initialize(bash_runner.session)
     assert bash_runner.run_python("1+1") == 2

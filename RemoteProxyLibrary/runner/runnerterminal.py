@@ -119,6 +119,11 @@ class RunnerTerminal:
     def initialize(self, session: Any) -> None:
         """Start the agent in ``session``: an object with ``get_session()``
         returning an InteractiveSession, or an InteractiveSession itself."""
+        connection = self._connection
+        if connection is not None and connection.broken is None and not connection.closed:
+            raise RunnerException(
+                "RunnerTerminal is already initialized (its agent is running): close() it first"
+            )
         self.session = session
         interactive = session.get_session() if hasattr(session, "get_session") else session
         if not isinstance(interactive, InteractiveSession):
@@ -256,8 +261,27 @@ class RunnerTerminal:
         except codec.EncodeError as error:
             for handle in garbage:
                 connection.release_later(handle)
-            raise UnableToSerialize(f"argument cannot travel: {error}") from None
+            which = self._unencodable_argument(op, args)
+            raise UnableToSerialize(f"argument cannot travel: {which or error}") from None
         return connection.request("R", payload)
+
+    def _unencodable_argument(self, op: str, args: tuple) -> str:
+        """Name the user's argument that cannot travel ('' if none is found)."""
+        positional: Any = args
+        keywords: Any = {}
+        if op in ("call", "apply") and len(args) == 3:
+            positional, keywords = args[1], args[2]
+        elif op == "method" and len(args) == 4:
+            positional, keywords = args[2], args[3]
+        named = [(f"positional argument {i}", value) for i, value in enumerate(positional)]
+        if isinstance(keywords, dict):
+            named += [(f"keyword argument {key!r}", value) for key, value in keywords.items()]
+        for name, value in named:
+            try:
+                codec.encode(value, self._encode_ref)
+            except codec.EncodeError as error:
+                return f"{name}: {error}"
+        return ""
 
     def wait_reply(
         self,
