@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Any
 
 import paramiko
@@ -15,6 +16,22 @@ from .base import COLUMNS, ROWS, Terminal
 #: Larger than paramiko's 2 MiB default so bulk transfers are not window-bound.
 WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET_SIZE = 32 * 1024
+
+#: Seconds a write may go without the other end accepting a single byte
+#: (SSH send window closed) before the link counts as dead. paramiko's
+#: ``Channel.send`` waits for send window only as long as the channel's
+#: timeout, and the agent connection's reader sets that to 0.5 s for its own
+#: reads; a stall of that length (a busy or briefly stopped sshd, a slow link)
+#: is no dead link, so ``SshTerminal._write_all`` keeps waiting while the
+#: channel is open. A link that closes (reset, killed sshd) ends the write at
+#: once; a silent one is detected after the request is sent by the liveness
+#: check, but during a write that check cannot send its ping (the write holds
+#: the terminal's write lock), so this bound is what ends a write on a link
+#: that stays silent. Checked each time paramiko gives up waiting (at the
+#: channel's timeout; with none set, paramiko waits for window forever), and
+#: only for the SSH window: bytes stuck in a full TCP send buffer are retried
+#: by paramiko until the transport closes. Read at each write: tests patch it.
+WRITE_STALL_TIMEOUT = 30.0
 
 
 #: AEAD ciphers first: no separate HMAC pass in Python per packet.
@@ -30,6 +47,12 @@ def _fast_transport(*args: Any, **kwargs: Any) -> paramiko.Transport:
     first = tuple(c for c in FAST_CIPHERS if c in offered)
     options.ciphers = first + tuple(c for c in offered if c not in first)
     return transport
+
+
+def _cause(error: BaseException) -> str:
+    """``str(error)``, or its repr when that is empty (``socket.timeout()``,
+    paramiko's bare ``EOFError()``)."""
+    return str(error) or repr(error)
 
 
 class ChannelSpawn(SpawnBase):
@@ -51,7 +74,7 @@ class ChannelSpawn(SpawnBase):
             raise pexpect.TIMEOUT("timeout reading the SSH channel") from None
         except (OSError, EOFError, paramiko.SSHException) as error:
             self.flag_eof = True
-            raise pexpect.EOF(f"SSH channel failed: {error}") from None
+            raise pexpect.EOF(f"SSH channel failed: {_cause(error)}") from None
         if not data:
             self.flag_eof = True
             raise pexpect.EOF("SSH channel closed")
@@ -66,7 +89,7 @@ class ChannelSpawn(SpawnBase):
         try:
             self.channel.sendall(payload)
         except (EOFError, paramiko.SSHException) as error:
-            raise OSError(f"SSH channel failed: {error}") from None
+            raise OSError(f"SSH channel failed: {_cause(error)}") from None
         return len(payload)
 
     def sendline(self, s: Any = "") -> int:
@@ -168,14 +191,33 @@ class SshTerminal(Terminal):
         if channel.eof_received:
             # The remote pty is gone; paramiko would still accept the bytes.
             raise self._closed("write failed: the other end closed the channel")
+        stall_limit = WRITE_STALL_TIMEOUT
+        last_progress = time.monotonic()
         try:
             while view:
-                sent = channel.send(bytes(view[:MAX_PACKET_SIZE]))
+                try:
+                    sent = channel.send(bytes(view[:MAX_PACKET_SIZE]))
+                except socket.timeout:
+                    # The send window stayed closed for the channel's timeout
+                    # (whatever the reader last set); nothing was consumed.
+                    if channel.closed:
+                        raise EOFError("SSH channel closed while sending") from None
+                    stalled = time.monotonic() - last_progress
+                    if stalled >= stall_limit:
+                        raise self._closed(
+                            f"write failed: no progress for {stall_limit:g} s "
+                            "(send window closed: the other end stopped reading)"
+                        ) from None
+                    timeout = channel.gettimeout()
+                    if timeout is not None and timeout < 0.01:
+                        time.sleep(0.01)  # a non-blocking channel: do not spin
+                    continue
                 if sent <= 0:
                     raise EOFError("SSH channel closed while sending")
+                last_progress = time.monotonic()
                 view = view[sent:]
         except (OSError, EOFError, paramiko.SSHException) as error:
-            raise self._closed(f"write failed: {error}") from error
+            raise self._closed(f"write failed: {_cause(error)}") from error
 
     def read(self, size: int, timeout: float | None) -> bytes:
         channel = self.channel
@@ -185,7 +227,7 @@ class SshTerminal(Terminal):
         except socket.timeout:
             return b""
         except (OSError, EOFError, paramiko.SSHException) as error:
-            raise self._closed(f"read failed: {error}") from error
+            raise self._closed(f"read failed: {_cause(error)}") from error
         if not data:
             raise self._closed("channel closed")
         return data
