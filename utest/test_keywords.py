@@ -336,6 +336,34 @@ def test_auto_recovery_after_killed_python(lib):
     assert lib.run_python("os.getpid()") != pid
 
 
+def test_auto_recovery_evaluate_python_is_tried_again(lib, tmp_path):
+    lib.open_local_terminal(auto_recovery=True)
+    lib.import_remote_module("os")
+    pid = lib.run_python("os.getpid()")
+    os.kill(pid, signal.SIGKILL)  # broken between keywords: reopened first
+    assert lib.evaluate_python("os.getpid()") != pid
+    # broken during the call: the first Python kills itself, the call is run
+    # again on a new one and its proxy works
+    marker = str(tmp_path / "killed-once")
+    proxy = lib.evaluate_python(
+        f"__import__('types').SimpleNamespace(pid=os.getpid()) if os.path.exists({marker!r}) "
+        f"else (open({marker!r}, 'w').close(), os.kill(os.getpid(), 9))",
+        "survivor",
+    )
+    assert os.path.exists(marker)
+    assert lib.get_proxy_attribute("survivor", "pid") == lib.run_python("os.getpid()")
+    assert lib.get_proxy_attribute(proxy, "pid") == lib.run_python("os.getpid()")
+
+
+def test_set_proxy_timeout_none_is_the_terminal_timeout(lib):
+    lib.open_local_terminal()  # the fixture's timeout 1 min, prompt_timeout 10 s
+    proxy = lib.evaluate_python("object()")
+    lib.set_proxy_timeout(proxy, Seconds(5))
+    assert proxy._rpl_effective_timeout() == 5 + 10
+    lib.set_proxy_timeout(proxy, None)
+    assert proxy._rpl_effective_timeout() == 60 + 10
+
+
 def test_auto_recovery_interrupted_push_reopens(lib):
     lib.configure_auto_recovery(max_tries=2, sleep_between_tries=Seconds(0.1))
     lib.open_local_terminal()

@@ -81,7 +81,9 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     once: the first Python keyword opens it, and whenever it breaks (Python on
     the target killed, SSH session dropped, target rebooted) the next keyword
     opens it again, redoing every hop, restarting Python and importing again
-    the modules of `Import Remote Module`. A call that broke is tried again.
+    the modules of `Import Remote Module`. A call that broke is tried again,
+    except one already started with `Start Remote Function Call` or
+    `Start Proxy Method Call`: its `Get Call Response` fails.
     Proxies made before a recovery fail with ``InvalidProxySession``: get them
     again.
 

@@ -133,9 +133,10 @@ class ProxyKeywords(LibraryCore):
         """Sets how long calls through ``proxy`` may take before they fail with
         ``RemoteTimeout``.
 
-        ``None`` means the default of one hour. The terminal's
-        ``prompt_timeout`` is added to a positive timeout. A negative timeout
-        makes every call fail at once (the call still runs on the target).
+        ``None`` means the ``timeout`` of the terminal the proxy belongs to
+        (default one hour, see `Timeouts`). The terminal's ``prompt_timeout``
+        is added to that and to a positive timeout. A negative timeout makes
+        every call fail at once (the call still runs on the target).
 
         Example:
         | Set Proxy Timeout | ${process} | 10 s |

@@ -67,13 +67,18 @@ class PythonKeywords(LibraryCore):
         | ${text} = | Call Proxy Method | hostname file | read |
         """
         entry = self._entry(terminal)
-        runner = entry.prepared_runner()
+        runner = entry.runner()
 
         def as_proxy(ref: codec.Ref) -> _RemoteProxy:
             return _RemoteProxy(runner, ref.name, None, None, True, ref)
 
-        pending = runner.send_request("eval", (expression,), MODE_AUTO)
-        value = entry.adopt(runner.wait_reply(pending, timeout, as_proxy))
+        def attempt() -> Any:
+            pending = runner.send_request("eval", (expression,), MODE_AUTO)
+            return runner.wait_reply(pending, timeout, as_proxy)
+
+        # like Run Python: with auto recovery, opened if needed and run again
+        # on a session that broke under it
+        value = entry.adopt(runner.with_recovery(attempt))
         if name and runner.isproxy(value):
             entry.register(name, value)
         return value
