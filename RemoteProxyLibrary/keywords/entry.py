@@ -287,13 +287,6 @@ class TerminalEntry:
         self.runner().import_libraries(*modules)
         self._imports += [module for module in modules if module not in self._imports]
 
-    def prepared_runner(self) -> RunnerTerminal:
-        """The runner, its session opened or recovered (for raw requests)."""
-        runner = self.runner()
-        if isinstance(runner, AutoRunnerTerminal):
-            runner.initialize_if_needed()
-        return runner
-
     def adopt(self, value: Any) -> Any:
         """A proxy made by a keyword gets the terminal's call timeout."""
         if isinstance(value, _RemoteProxy):
