@@ -261,8 +261,7 @@ def test_a_request_corrupted_on_the_way_fails_at_once_and_the_next_call_works(ba
     payload = codec.encode(([], "eval", ("1+1",), 0, None))
     frame = bytearray(framing.FrameProtocol().frame(4242, "R", payload))
     frame[-5:-2] = b"000" if frame[-5:-2] != b"000" else b"111"  # break the crc
-    pending = Pending(4242, "R")
-    pending.owner = connection
+    pending = Pending(4242, "R", connection)
     with connection._lock:
         connection._pending[4242] = pending
     start = time.monotonic()

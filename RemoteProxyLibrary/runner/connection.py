@@ -58,7 +58,7 @@ class Pending:
 
     __slots__ = ("_done", "_error", "_gate", "_payload", "kind", "owner", "request_id", "sent_at")
 
-    def __init__(self, request_id: int, kind: str) -> None:
+    def __init__(self, request_id: int, kind: str, owner: Optional[AgentConnection] = None) -> None:
         self.request_id = request_id
         self.kind = kind
         self.sent_at = time.monotonic()
@@ -67,8 +67,8 @@ class Pending:
         self._done = False
         self._payload: Any = None
         self._error: Optional[BaseException] = None
-        #: The connection the request went out on (set by it).
-        self.owner: Optional[AgentConnection] = None
+        #: The connection the request went out on.
+        self.owner = owner
 
     def complete(self, payload: Any = None, error: Optional[BaseException] = None) -> None:
         with _COMPLETING:  # the reader and a failing caller may race: first one wins
@@ -156,8 +156,7 @@ class AgentConnection:
         self._garbage: deque[str] = deque()
         self.notices: deque[tuple[str, str]] = deque(maxlen=10000)
         self.round_trips = 0
-        self.hello: Optional[Pending] = Pending(0, "H")
-        self.hello.owner = self
+        self.hello: Optional[Pending] = Pending(0, "H", self)
         self.broken: Optional[BaseException] = None
         self.closed = False
         #: The target sends large replies as raw frames (path checked binary-clean).
@@ -172,16 +171,11 @@ class AgentConnection:
     # ---- sending -------------------------------------------------------------------
     def request(self, kind: str, payload: bytes) -> Pending:
         """Send one message; the returned Pending completes with the reply."""
-        if self.broken is not None:
-            raise RunnerTerminalSessionBroken(self.broken)
-        if self.closed:
-            raise RunnerTerminalSessionClosed(f"{self.name}: closed")
         request_id = next(self._ids)
-        pending = Pending(request_id, kind)
-        pending.owner = self
+        pending = Pending(request_id, kind, self)
         with self._lock:
-            # checked again under the lock: _fail_all and stop empty the table
-            # under it, so a request registered here is always completed
+            # checked under the lock: _fail_all and stop empty the table under
+            # it, so a request registered here is always completed
             if self.broken is not None:
                 raise RunnerTerminalSessionBroken(self.broken)
             if self.closed:
