@@ -9,10 +9,10 @@ import struct
 import pytest
 
 from RemoteProxyLibrary import RunnerTerminalUnableToDeserialize
-from RemoteProxyLibrary.runner.connection import AgentConnection, Reply
-from RemoteProxyLibrary.runnerterminal import RunnerTerminal
+from RemoteProxyLibrary.runner import replies
+from RemoteProxyLibrary.runner.connection import AgentConnection
 from RemoteProxyLibrary.terminal.base import Terminal
-from RemoteProxyLibrary.wire import codec, framing
+from RemoteProxyLibrary.wire import codec, framing, messages
 
 
 class PipeTerminal(Terminal):
@@ -59,20 +59,26 @@ def test_malicious_pickle_in_a_reply_is_never_unpickled(tmp_path):
     terminal = PipeTerminal()
     connection = AgentConnection(terminal)
     connection.start()
-    pending = connection.request("R", b"anything")
+    pending = connection.request(messages.KIND_REQUEST, b"anything")
     forged = evil  # the whole reply payload is a pickle
-    os.write(terminal.incoming_w, framing.FrameProtocol().frame(pending.request_id, "R", forged))
+    os.write(
+        terminal.incoming_w,
+        framing.FrameProtocol().frame(pending.request_id, messages.KIND_REQUEST, forged),
+    )
     assert pending.wait(5)
     with pytest.raises(RunnerTerminalUnableToDeserialize):
-        Reply(pending.payload()).value()
+        replies.outcome(replies.decode_reply(pending.payload()))
     # the pickle hidden as the encoded value of a well-formed reply
     meta = codec.encode((0, "", "", {}))
-    pending = connection.request("R", b"anything")
+    pending = connection.request(messages.KIND_REQUEST, b"anything")
     payload = struct.pack(">I", len(meta)) + meta + evil
-    os.write(terminal.incoming_w, framing.FrameProtocol().frame(pending.request_id, "R", payload))
+    os.write(
+        terminal.incoming_w,
+        framing.FrameProtocol().frame(pending.request_id, messages.KIND_REQUEST, payload),
+    )
     assert pending.wait(5)
     with pytest.raises(RunnerTerminalUnableToDeserialize):
-        Reply(pending.payload()).value()
+        replies.outcome(replies.decode_reply(pending.payload()))
     assert not marker.exists()
     connection.stop()
     terminal.close()
@@ -95,9 +101,9 @@ def test_codec_bytes_that_look_like_pickle_stay_bytes():
 def test_a_reply_with_fields_of_the_wrong_type_is_a_clear_error(meta):
     encoded = codec.encode(meta)
     with pytest.raises(RunnerTerminalUnableToDeserialize, match="malformed reply"):
-        Reply(struct.pack(">I", len(encoded)) + encoded + codec.encode(None))
+        replies.decode_reply(struct.pack(">I", len(encoded)) + encoded + codec.encode(None))
 
 
 def test_a_malformed_exception_description_is_a_clear_error():
-    error = RunnerTerminal._remote_exception(("builtins", "ValueError", None, 3, None))
+    error = replies.remote_exception(("builtins", "ValueError", None, 3, None))
     assert isinstance(error, RunnerTerminalUnableToDeserialize)

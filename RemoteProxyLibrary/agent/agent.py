@@ -12,15 +12,9 @@ the bundle holding this module and ``wire``. :func:`main` then
   (``O`` frames carry output of background threads and child processes);
 - on ``Z`` (close) puts everything back and returns to whoever called it.
 
-Requests (kind ``R``), payload ``(release, op, args, mode, assign_to)``:
-``release`` lists handles to drop first (garbage riding along), ``op`` one of
-:data:`OPS`, ``mode`` one of the ``MODE_*`` values, ``assign_to`` a name to bind
-the result to (or ``None``). Replies (kind ``R``) carry
-``(status, stdout, stderr)`` encoded and length-prefixed (4 bytes, big
-endian), then the encoded value (the exception's description when ``status``
-is ``STATUS_EXCEPTION``). The value comes apart so a 100 MB result is encoded
-once. ``P`` is a ping answered by the reader thread itself; ``X`` tells the
-controller that a request frame arrived corrupted and was dropped.
+Requests, replies and the other message kinds are laid out in ``wire.messages``
+(shipped in the same bundle), which the controller uses too. ``P`` (ping) is
+answered by the reader thread itself, so a busy worker does not look dead.
 """
 
 import builtins
@@ -29,23 +23,22 @@ import mmap
 import operator
 import os
 import select
-import struct
 import sys
 import termios
 import threading
 import traceback
 from typing import Any, Callable, Dict, List, Tuple
 
-from ..wire import codec, framing
-
-MODE_VALUE = 0  # the result must travel by value
-MODE_AUTO = 1  # by value when it can, else kept behind a new handle
-MODE_REF = 2  # always kept behind a new handle
-MODE_NONE = 3  # nothing returned
-
-STATUS_OK = 0
-STATUS_EXCEPTION = 1
-STATUS_CANNOT_TRAVEL = 2
+from ..wire import codec, framing, messages
+from ..wire.messages import (
+    MODE_AUTO,
+    MODE_NONE,
+    MODE_REF,
+    MODE_VALUE,
+    STATUS_CANNOT_TRAVEL,
+    STATUS_EXCEPTION,
+    STATUS_OK,
+)
 
 
 class CannotTravel(Exception):
@@ -57,13 +50,12 @@ HANDLE_PREFIX = "_rpl_h"
 #: Messages larger than this go as raw frames once that is known to be safe.
 RAW_THRESHOLD = 1 << 14
 
-#: While requests run, a small forked helper process writes HEARTBEAT to the
-#: tty this often, as long as the agent process is not stopped: a call that
-#: holds the GIL for long (a C extension, a regex, big integers) starves our
-#: reader thread, so pings go unanswered, but the controller still hears the
-#: target and does not take the session for dead.
+#: While requests run, a small forked helper process writes messages.HEARTBEAT
+#: to the tty this often, as long as the agent process is not stopped: a call
+#: that holds the GIL for long (a C extension, a regex, big integers) starves
+#: our reader thread, so pings go unanswered, but the controller still hears
+#: the target and does not take the session for dead.
 HEARTBEAT_S = 1.0
-HEARTBEAT = b"\n~rpl-busy~\n"
 
 
 def _resolve_name(ns, name):
@@ -79,6 +71,11 @@ class Worker(object):
         self.agent = agent
 
     def run(self, request_id, payload):
+        self.agent.send(request_id, messages.KIND_REQUEST, self.reply(payload))
+
+    def reply(self, payload):
+        """The reply payload to the request ``payload``; never raises (sans-IO:
+        what the request printed is captured, not written anywhere)."""
         agent = self.agent
         out: List[str] = []
         err: List[str] = []
@@ -95,26 +92,26 @@ class Worker(object):
             agent.capture.err = None
             agent.capture.described = None
         try:
-            meta = codec.encode((status, "".join(out), "".join(err), described))
+            return messages.encode_reply(status, "".join(out), "".join(err), described, value)
         except Exception as error:  # a reply must go back whatever happened
-            meta = codec.encode((STATUS_EXCEPTION, "", "", {}))
-            value = codec.encode(agent.describe_error(error))
-        agent.send(request_id, "R", struct.pack(">I", len(meta)) + meta + value)
+            description = codec.encode(agent.describe_error(error))
+            return messages.encode_reply(STATUS_EXCEPTION, "", "", {}, description)
 
     def execute(self, payload):
         """Return (status, encoded value); never raises."""
         agent = self.agent
         try:
-            release, op, args, mode, assign_to = codec.decode(payload, agent.deref)
-            for name in release:
+            request = messages.decode_request(payload, agent.deref)
+            for name in request.release:
                 agent.ns.pop(name, None)
+            op, args = request.op, request.args
             if op == "describe":
                 obj = _resolve_name(agent.ns, args[0])
                 return STATUS_OK, codec.encode(agent.keep(obj, args[0]))
             result = OPS[op](agent, *args)
-            if assign_to:
-                agent.ns[assign_to] = result
-            return STATUS_OK, agent.outgoing(result, mode, assign_to)
+            if request.assign_to:
+                agent.ns[request.assign_to] = result
+            return STATUS_OK, agent.outgoing(result, request.mode, request.assign_to)
         except CannotTravel as error:
             return STATUS_CANNOT_TRAVEL, codec.encode(str(error))
         except BaseException as error:  # everything goes back to the controller
@@ -309,30 +306,35 @@ class Agent(object):
                     view = view[os.write(self.tty_out, view) :]
 
     def serve(self):
-        pool = self.pool
         while self.running:
             data = os.read(self.tty_in, 1 << 16)
             if not data:
                 return
             for event in self.protocol.receive(data):
-                if not isinstance(event, framing.Message):
-                    if isinstance(event, framing.CorruptFrame) and event.request_id:
-                        # tell the caller now instead of letting it wait for its timeout
-                        self.send(event.request_id, "X", event.reason.encode("utf-8", "replace"))
-                    continue  # noise is skipped
-                kind = event.kind
-                if kind == "R":
-                    pool.submit((event.request_id, event.payload))
-                elif kind == "P":
-                    self.send(event.request_id, "P", event.payload)
-                elif kind == "B":  # binary probe: echo it raw
-                    self.send(event.request_id, "B", event.payload, raw=True)
-                elif kind == "E":  # the probe came back intact: go raw
-                    self.raw_replies = True
-                elif kind == "Z":
-                    self.running = False
-                    self.send(event.request_id, "Z", b"")
+                self.handle(event)
+                if not self.running:
                     return
+
+    def handle(self, event):
+        """Act on one event of the frame protocol."""
+        if not isinstance(event, framing.Message):
+            if isinstance(event, framing.CorruptFrame) and event.request_id:
+                # tell the caller now instead of letting it wait for its timeout
+                reason = event.reason.encode("utf-8", "replace")
+                self.send(event.request_id, messages.KIND_CORRUPT, reason)
+            return  # noise is skipped
+        kind = event.kind
+        if kind == messages.KIND_REQUEST:
+            self.pool.submit((event.request_id, event.payload))
+        elif kind == messages.KIND_PING:
+            self.send(event.request_id, kind, event.payload)
+        elif kind == messages.KIND_PROBE:  # echo it raw
+            self.send(event.request_id, kind, event.payload, raw=True)
+        elif kind == messages.KIND_RAW_REPLIES:  # the probe came back intact
+            self.raw_replies = True
+        elif kind == messages.KIND_CLOSE:
+            self.running = False
+            self.send(event.request_id, kind, b"")
 
     # ---- fds -----------------------------------------------------------------------
     def setup_fds(self):
@@ -368,7 +370,8 @@ class Agent(object):
                     os.close(fd)
                     continue
                 text = data.decode("utf-8", "replace")
-                self.send(0, "O", codec.encode((self.pipes[fd], text)))
+                output = messages.encode_output(self.pipes[fd], text)
+                self.send(messages.NO_REQUEST, messages.KIND_OUTPUT, output)
 
     def restore(self):
         self.stop_heartbeat()
@@ -396,7 +399,7 @@ def _heartbeat(busy_flag, agent_pid, wake_fd, tty_fd):
         if ready:
             return
         if busy_flag[0] and _runs(agent_pid):
-            os.write(tty_fd, HEARTBEAT)
+            os.write(tty_fd, messages.HEARTBEAT)
 
 
 def _runs(pid):
@@ -544,7 +547,8 @@ def main(tty_attrs, handled_types=None):
     agent = Agent(tty_attrs, handled_types)
     agent.setup_fds()
     try:
-        agent.send(0, "H", codec.encode({"pid": os.getpid(), "python": list(sys.version_info[:3])}))
+        hello = messages.encode_hello(os.getpid(), sys.version_info)
+        agent.send(messages.NO_REQUEST, messages.KIND_HELLO, hello)
         agent.serve()
     finally:
         agent.restore()

@@ -3,9 +3,10 @@
 Stage-0 is one line typed at the target's ``>>>`` (or run as ``python3 -c``
 from a shell). It saves the tty settings, switches the tty to raw mode, says
 ``RPL-READY`` and reads exactly ``len(blob)`` bytes: the base64 of the
-zlib-compressed bundle. The bundle registers ``wire`` and ``agent`` as modules
-of a private package ``_remoteproxylibrary`` and runs ``agent.main``; when the
-agent returns (on close) it removes those modules again.
+zlib-compressed bundle. The bundle registers ``wire`` (codec, framing,
+messages) and ``agent`` as modules of a private package ``_remoteproxylibrary``
+and runs ``agent.main``; when the agent returns (on close) it removes those
+modules again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 _MODULES = (
     ("wire", "codec"),
     ("wire", "framing"),
+    ("wire", "messages"),
     ("agent", "agent"),
 )
 

@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import itertools
 import logging
-import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ..errors import (
     ProtocolViolation,
     RunnerTerminalSessionBroken,
     RunnerTerminalSessionClosed,
-    RunnerTerminalUnableToDeserialize,
     TerminalClosed,
     TerminalError,
 )
 from ..terminal import Terminal
-from ..wire import codec, framing
+from ..wire import codec, framing, messages
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
-
-STATUS_OK = 0
-STATUS_EXCEPTION = 1
 
 #: Sent before every frame: if the agent died and a shell (sh, bash, python)
 #: reads what we send, each frame line is a comment there and does nothing.
@@ -41,11 +36,6 @@ INERT = b"#"
 
 
 _COMPLETING = threading.Lock()
-
-
-#: The agent's heartbeat line (see agent.HEARTBEAT): it is busy in a call that
-#: holds the GIL; counted, never logged.
-HEARTBEAT_LINE = "~rpl-busy~"
 
 
 class Pending:
@@ -97,44 +87,6 @@ class Pending:
         return self._payload
 
 
-class Reply:
-    """A decoded ``R`` reply: status, printed output, new type descriptions
-    (type key -> callable attribute names) and the still encoded value."""
-
-    __slots__ = ("described", "status", "stderr", "stdout", "value_bytes")
-
-    def __init__(self, payload: Any) -> None:
-        try:
-            view = memoryview(payload)
-            (size,) = struct.unpack_from(">I", view)
-            meta = codec.decode(view[4 : 4 + size])
-            self.status, self.stdout, self.stderr, self.described = meta
-            self.value_bytes = view[4 + size :]
-        except (struct.error, ValueError, TypeError) as error:
-            raise RunnerTerminalUnableToDeserialize(f"malformed reply: {error}") from None
-        if not (
-            type(self.status) is int
-            and isinstance(self.stdout, str)
-            and isinstance(self.stderr, str)
-            and isinstance(self.described, dict)
-            and all(
-                isinstance(key, str) and isinstance(names, (list, tuple))
-                and all(isinstance(name, str) for name in names)
-                for key, names in self.described.items()
-            )
-        ):  # fmt: skip
-            raise RunnerTerminalUnableToDeserialize(
-                "malformed reply: expected (status int, stdout str, stderr str, "
-                f"described dict), got {tuple(type(x).__name__ for x in meta)}"
-            )
-
-    def value(self, ref_decoder: Optional[Callable[[codec.Ref], Any]] = None) -> Any:
-        try:
-            return codec.decode(self.value_bytes, ref_decoder)
-        except codec.DecodeError as error:
-            raise RunnerTerminalUnableToDeserialize(f"cannot decode the reply: {error}") from None
-
-
 class AgentConnection:
     """Requests to a running agent over ``terminal`` (see module doc)."""
 
@@ -156,7 +108,7 @@ class AgentConnection:
         self._garbage: deque[str] = deque()
         self.notices: deque[tuple[str, str]] = deque(maxlen=10000)
         self.round_trips = 0
-        self.hello: Optional[Pending] = Pending(0, "H", self)
+        self.hello: Optional[Pending] = Pending(messages.NO_REQUEST, messages.KIND_HELLO, self)
         self.broken: Optional[BaseException] = None
         self.closed = False
         #: The target sends large replies as raw frames (path checked binary-clean).
@@ -181,7 +133,7 @@ class AgentConnection:
             if self.closed:
                 raise RunnerTerminalSessionClosed(f"{self.name}: closed")
             self._pending[request_id] = pending
-            if kind == "R":
+            if kind == messages.KIND_REQUEST:
                 self.round_trips += 1
         try:
             if len(payload) > self._sender.max_chunk:
@@ -196,7 +148,7 @@ class AgentConnection:
     def notify(self, kind: str, payload: bytes) -> None:
         """Send a message that has no reply."""
         try:
-            self.terminal.write(INERT + self._sender.frame(0, kind, payload))
+            self.terminal.write(INERT + self._sender.frame(messages.NO_REQUEST, kind, payload))
         except TerminalError as error:
             self._fail_all(error)
             raise RunnerTerminalSessionBroken(error) from error
@@ -242,11 +194,11 @@ class AgentConnection:
     def _dispatch(self, data: bytes) -> None:
         for event in self._receiver.receive(data):
             if isinstance(event, framing.Message):
-                if event.kind == "O":
+                if event.kind == messages.KIND_OUTPUT:
                     self._notice_output(event.payload)
                     continue
                 pending = self._pop(event.request_id)
-                if pending is not None and event.kind == "X":
+                if pending is not None and event.kind == messages.KIND_CORRUPT:
                     reason = bytes(event.payload).decode("utf-8", "replace")
                     pending.complete(
                         error=ProtocolViolation(
@@ -280,7 +232,7 @@ class AgentConnection:
         kept = []
         for line in lines:
             line = line.rstrip("\r")
-            if line == HEARTBEAT_LINE:
+            if line == messages.HEARTBEAT_LINE:
                 self.heard_heartbeats += 1
             elif line:
                 kept.append(line)
@@ -303,14 +255,14 @@ class AgentConnection:
 
     def _notice_output(self, payload: Any) -> None:
         try:
-            stream, text = codec.decode(payload)
-        except (codec.DecodeError, ValueError, TypeError):
+            stream, text = messages.decode_output(payload)
+        except codec.DecodeError:
             self.notices.append(("noise", "undecodable output frame"))
             return
-        self.notices.append((str(stream), str(text)))
+        self.notices.append((stream, text))
 
     def _pop(self, request_id: int) -> Optional[Pending]:
-        if request_id == 0 and self.hello is not None:
+        if request_id == messages.NO_REQUEST and self.hello is not None:
             hello, self.hello = self.hello, None
             return hello
         with self._lock:

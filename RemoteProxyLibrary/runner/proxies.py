@@ -19,25 +19,25 @@ target. Hashing is by identity (proxies can be dict keys without a round trip).
 
 Dropped proxies that own their handle queue it for release without I/O; it is
 released by the next request of the session.
+
+A method attribute (``proxy.name``) is a proxy like any other: the reference's
+settings (``remote_proxy_use_asynchronous_response``,
+``set_remote_proxy_timeout``) made on it apply to every call of
+``proxy.name``, without any round trip.
+
+Every proxy is built by :func:`make_proxy`; what proxies need from their runner
+is the :class:`~.proxyrunner.ProxyRunner` protocol.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from ..errors import InvalidProxySession, RemoteTimeout
 from ..wire import codec
-
-if TYPE_CHECKING:
-    from .runnerterminal import RunnerTerminal
-
-MODE_VALUE = 0
-MODE_AUTO = 1
-MODE_REF = 2
-MODE_NONE = 3
-
-DEFAULT_TIMEOUT = 3600.0
+from ..wire.messages import MODE_AUTO, MODE_NONE, MODE_REF, MODE_VALUE
+from .proxyrunner import ProxyRunner
 
 #: Stands for "this proxy" in the arguments of a request (see ``_rpl_request``).
 _SELF = object()
@@ -53,14 +53,29 @@ def _spec_methods(local_spec: Any) -> Optional[frozenset[str]]:
     )
 
 
+class _CallSettings:
+    """Asynchronous mode and timeout of a proxy, or of one of its methods
+    (``None`` there: as the proxy)."""
+
+    __slots__ = ("asynchronous", "timeout")
+
+    def __init__(self, asynchronous: Optional[bool] = None, timeout: Any = None) -> None:
+        self.asynchronous = asynchronous
+        #: seconds; None for the runner's default; _INHERIT for the owner's
+        self.timeout = timeout
+
+
+_INHERIT = object()
+
+
 class _RemoteProxyBase:
     """Machinery shared by every proxy kind (not part of the reference API)."""
 
-    _rpl_session: RunnerTerminal
+    _rpl_runner: ProxyRunner
 
     def __init__(
         self,
-        session: RunnerTerminal,
+        session: ProxyRunner,
         remote_name: Optional[str],
         local_spec: Any = None,
         parent: Any = None,
@@ -68,7 +83,7 @@ class _RemoteProxyBase:
         ref: Optional[codec.Ref] = None,
     ) -> None:
         put = object.__setattr__
-        put(self, "_rpl_session", session)
+        put(self, "_rpl_runner", session)
         put(self, "_rpl_name", remote_name)
         put(self, "_rpl_session_id", session.session_id if remote_name is not None else None)
         put(self, "_rpl_spec", local_spec)
@@ -77,17 +92,21 @@ class _RemoteProxyBase:
         put(self, "_rpl_owned", bool(is_remote_owned))
         put(self, "_rpl_type", ref.type_name if ref is not None else None)
         put(self, "_rpl_callable", ref.callable if ref is not None else None)
-        put(self, "_rpl_timeout", getattr(parent, "_rpl_timeout", None))
-        put(self, "_rpl_async", False)
-        put(self, "_rpl_moved", False)
+        inherited = parent._rpl_settings.timeout if isinstance(parent, _RemoteProxyBase) else None
+        put(self, "_rpl_settings", _CallSettings(False, inherited))
+        #: per method name: settings made on ``proxy.name`` (created when set)
+        put(self, "_rpl_method_settings", None)
+        #: why the proxy cannot be used any more ("moved", "released"), or None
+        put(self, "_rpl_gone", None)
 
     # ---- state -------------------------------------------------------------------
     def _rpl_check(self) -> None:
-        if self._rpl_moved:
-            raise InvalidProxySession("proxy content was moved by set_from_remote_proxy")
+        gone = self._rpl_gone
+        if gone is not None:
+            raise InvalidProxySession(f"proxy {self._rpl_name} {gone}")
         if self._rpl_name is None:
             raise InvalidProxySession("empty proxy: fill it with set_from_remote_proxy first")
-        if self._rpl_session_id != self._rpl_session.session_id:
+        if self._rpl_session_id != self._rpl_runner.session_id:
             raise InvalidProxySession(
                 f"proxy {self._rpl_name} belongs to a session that was closed or recovered"
             )
@@ -99,58 +118,108 @@ class _RemoteProxyBase:
             raise InvalidProxySession(f"proxy {self._rpl_name} belongs to another session")
         return codec.Ref(self._rpl_name, self._rpl_type or "", bool(self._rpl_callable))
 
+    def _rpl_ref(self) -> codec.Ref:
+        return self._rpl_ref_for_session(self._rpl_runner.session_id)
+
     def _rpl_wrap(self, value: Any) -> Any:
         """Turn a Ref in a reply into a proxy of this proxy's family."""
         if isinstance(value, codec.Ref):
-            return _RemoteProxy(self._rpl_session, value.name, None, None, True, value)
+            return make_proxy(self._rpl_runner, value)
         return value
 
-    def _rpl_effective_timeout(self) -> float:
-        timeout = self._rpl_timeout
-        prompt = self._rpl_session.prompt_timeout
+    def _rpl_timeout_seconds(self, settings: _CallSettings) -> float:
+        """The wait for a call made with ``settings``: the runner's timeout when
+        none is set, plus its prompt timeout; -1 (raise at once) when negative."""
+        timeout = settings.timeout
+        if timeout is _INHERIT:
+            timeout = self._rpl_settings.timeout
+        runner = self._rpl_runner
         if timeout is None:
-            return float(getattr(self._rpl_session, "timeout", DEFAULT_TIMEOUT)) + prompt
+            return float(runner.timeout) + runner.prompt_timeout
         if timeout < 0:
             return -1.0
-        return float(timeout) + prompt
+        return float(timeout) + runner.prompt_timeout
 
-    def _rpl_request(self, op: str, args: tuple, mode: int = MODE_AUTO) -> Any:
-        """One round trip; honours async mode and the proxy's timeout.
+    def _rpl_effective_timeout(self) -> float:
+        return self._rpl_timeout_seconds(self._rpl_settings)
+
+    def _rpl_request(
+        self,
+        op: str,
+        args: tuple,
+        mode: int = MODE_AUTO,
+        settings: Optional[_CallSettings] = None,
+        asynchronous: Optional[bool] = None,
+    ) -> Any:
+        """One round trip; honours asynchronous mode and the timeout of
+        ``settings`` (default: this proxy's); ``asynchronous`` overrides them.
 
         ``_SELF`` in ``args`` stands for this proxy; it is resolved after the
         session is prepared (``prepare`` may just have filled this proxy). An
         auto-recovering session runs it again if the session broke under it.
         """
-        return self._rpl_session.with_recovery(lambda: self._rpl_attempt(op, args, mode))
+        chosen = settings if settings is not None else self._rpl_settings
+        if asynchronous is None:
+            asynchronous = chosen.asynchronous
+            if asynchronous is None:
+                asynchronous = self._rpl_settings.asynchronous
+        return self._rpl_runner.with_recovery(
+            lambda: self._rpl_attempt(op, args, mode, chosen, bool(asynchronous))
+        )
 
-    def _rpl_attempt(self, op: str, args: tuple, mode: int) -> Any:
-        session = self._rpl_session
+    def _rpl_attempt(
+        self, op: str, args: tuple, mode: int, settings: _CallSettings, asynchronous: bool
+    ) -> Any:
+        runner = self._rpl_runner
         self._rpl_check()
         if any(arg is _SELF for arg in args):
             ref = self._rpl_ref()
             args = tuple(ref if arg is _SELF else arg for arg in args)
-        pending = session.send_request(op, args, mode)
+        pending = runner.send_request(op, args, mode)
         wrap = self._rpl_wrap
-        if self._rpl_async:
-            session.keep_for_later(pending)
+        if asynchronous:
+            runner.keep_for_later(pending)
             return RemoteTimeout(
                 pending.request_id, wrap, f"asynchronous call {pending.request_id}"
             )
-        return wrap(session.wait_reply(pending, self._rpl_effective_timeout(), None, wrap))
+        timeout = self._rpl_timeout_seconds(settings)
+        return wrap(runner.wait_reply(pending, timeout, None, wrap))
+
+    def _rpl_invoke(self, args: tuple, kwargs: dict, asynchronous: Optional[bool] = None) -> Any:
+        """Call the proxied object."""
+        return self._rpl_request("apply", (_SELF, args, kwargs), asynchronous=asynchronous)
+
+    def _rpl_method_settings_for(self, name: str, create: bool = False) -> Optional[_CallSettings]:
+        table = self._rpl_method_settings
+        if table is None:
+            if not create:
+                return None
+            table = {}
+            object.__setattr__(self, "_rpl_method_settings", table)
+        settings = table.get(name)
+        if settings is None and create:
+            settings = table[name] = _CallSettings(None, _INHERIT)
+        return settings
+
+    def _rpl_release(self) -> None:
+        """Unusable from now on; an owned remote object is released (no I/O)."""
+        if self._rpl_gone is None and self._rpl_owned and self._rpl_name is not None:
+            self._rpl_runner.add_handle_to_garbage(self._rpl_session_id, self._rpl_name)
+        object.__setattr__(self, "_rpl_owned", False)
+        object.__setattr__(self, "_rpl_gone", "was released")
 
     # ---- reference API -----------------------------------------------------------
     def as_local_value(self) -> Any:
         """A local copy of the proxied object (it must be plain data)."""
         return self._rpl_request("identity", (_SELF,), MODE_VALUE)
 
-    def _rpl_ref(self) -> codec.Ref:
-        return self._rpl_ref_for_session(self._rpl_session.session_id)
-
     def as_recursive_proxy(self) -> _RecursiveProxy:
         """A :class:`_RecursiveProxy` for the same remote object."""
         self._rpl_check()
         ref = codec.Ref(self._rpl_name, self._rpl_type or "", bool(self._rpl_callable))
-        return _RecursiveProxy(self._rpl_session, self._rpl_name, self, False, ref)
+        proxy = make_proxy(self._rpl_runner, ref, recursive=True, owned=False, parent=self)
+        assert isinstance(proxy, _RecursiveProxy)
+        return proxy
 
     def get_proxy_handle(self) -> Optional[str]:
         """The remote name (handle) of the proxied object."""
@@ -164,22 +233,20 @@ class _RemoteProxyBase:
         Blocks until it comes (at most ``timeout`` seconds when given); raises the
         remote exception if the call failed.
         """
-        value = self._rpl_session.get_response(remotetimeout.response_id, timeout)
+        value = self._rpl_runner.get_response(remotetimeout.response_id, timeout)
         return remotetimeout.response_wrap(value)
 
     def remote_proxy_autoprepare(self) -> None:
         """Initialize the proxy's session if needed (auto-recovering runners)."""
-        prepare = getattr(self._rpl_session, "initialize_if_needed", None)
-        if prepare is not None:
-            prepare()
+        self._rpl_runner.initialize_if_needed()
 
     def remote_proxy_use_asynchronous_response(self) -> None:
         """From now on, calls return a :class:`RemoteTimeout` handle at once."""
-        object.__setattr__(self, "_rpl_async", True)
+        self._rpl_settings.asynchronous = True
 
     def remote_proxy_use_synchronous_response(self) -> None:
         """From now on, calls wait for their response (the default)."""
-        object.__setattr__(self, "_rpl_async", False)
+        self._rpl_settings.asynchronous = False
 
     def set_from_remote_proxy(self, proxy: _RemoteProxyBase) -> None:
         """Take over the content of ``proxy``; ``proxy`` becomes unusable
@@ -187,13 +254,12 @@ class _RemoteProxyBase:
         if proxy is self:
             return
         put = object.__setattr__
-        for name in ("_rpl_session", "_rpl_name", "_rpl_session_id", "_rpl_spec",
+        for name in ("_rpl_runner", "_rpl_name", "_rpl_session_id", "_rpl_spec",
                      "_rpl_spec_methods", "_rpl_parent", "_rpl_owned", "_rpl_type",
-                     "_rpl_callable"):  # fmt: skip
+                     "_rpl_callable", "_rpl_gone"):  # fmt: skip
             put(self, name, getattr(proxy, name))
-        put(self, "_rpl_moved", False)
         put(proxy, "_rpl_owned", False)
-        put(proxy, "_rpl_moved", True)
+        put(proxy, "_rpl_gone", "was moved to another proxy by set_from_remote_proxy")
 
     def set_proxy_spec(self, local_spec: Any) -> None:
         """Declare which methods the remote object has, from a local class."""
@@ -206,7 +272,7 @@ class _RemoteProxyBase:
         ``None`` is the runner's ``timeout`` (3600 s unless set otherwise); the
         runner's ``prompt_timeout`` is added to a positive one; a negative one
         makes every call raise :class:`RemoteTimeout` at once."""
-        object.__setattr__(self, "_rpl_timeout", None if timeout is None else float(timeout))
+        self._rpl_settings.timeout = None if timeout is None else float(timeout)
 
     def get_remote_repr(self) -> str:
         """``repr()`` of the remote object (one round trip)."""
@@ -215,8 +281,8 @@ class _RemoteProxyBase:
     # ---- python protocol ---------------------------------------------------------
     def __repr__(self) -> str:
         state = ""
-        if self._rpl_moved:
-            state = " (moved)"
+        if self._rpl_gone is not None:
+            state = f" ({self._rpl_gone})"
         elif self._rpl_name is None:
             state = " (empty)"
         kind = self._rpl_type or "?"
@@ -229,8 +295,8 @@ class _RemoteProxyBase:
 
     def __del__(self) -> None:
         try:
-            if self._rpl_owned and self._rpl_name is not None and not self._rpl_moved:
-                self._rpl_session.add_handle_to_garbage(self._rpl_session_id, self._rpl_name)
+            if self._rpl_owned and self._rpl_name is not None and self._rpl_gone is None:
+                self._rpl_runner.add_handle_to_garbage(self._rpl_session_id, self._rpl_name)
         except Exception:  # never fail in __del__ (interpreter shutdown)
             pass
 
@@ -239,7 +305,7 @@ class _RemoteProxyBase:
             raise AttributeError(name)
         methods = self._rpl_spec_methods
         if methods is None and self._rpl_type is not None:
-            methods = self._rpl_session.methods_of(self._rpl_type)
+            methods = self._rpl_runner.methods_of(self._rpl_type)
         if methods is not None and name in methods:
             return _RemoteMethod(self, name)
         return self._rpl_request("getattr", (_SELF, name))
@@ -254,7 +320,7 @@ class _RemoteProxyBase:
         self._rpl_request("delattr", (_SELF, name), MODE_NONE)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._rpl_request("apply", (_SELF, args, kwargs))
+        return self._rpl_invoke(args, kwargs)
 
     def __getitem__(self, key: Any) -> Any:
         return self._rpl_request("getitem", (_SELF, key))
@@ -324,11 +390,11 @@ _RemoteProxyBase.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 class _RemoteProxy(_RemoteProxyBase):
     """Exposes a remote object as a local one (see module doc).
 
-    ``session`` is a RunnerTerminal, ``remote_name`` the remote object's name,
-    ``local_spec`` an optional local class telling which methods it has,
-    ``parent`` a proxy to keep alive while this one lives, ``is_remote_owned``
-    whether the remote object is released when this proxy is dropped (the
-    constructor is :class:`_RemoteProxyBase`'s).
+    ``session`` is the RunnerTerminal (any :class:`ProxyRunner`),
+    ``remote_name`` the remote object's name, ``local_spec`` an optional local
+    class telling which methods it has, ``parent`` a proxy to keep alive while
+    this one lives, ``is_remote_owned`` whether the remote object is released
+    when this proxy is dropped (the constructor is :class:`_RemoteProxyBase`'s).
     """
 
 
@@ -338,7 +404,7 @@ class _RecursiveProxy(_RemoteProxy):
 
     def __init__(
         self,
-        session: RunnerTerminal,
+        session: ProxyRunner,
         remote_name: Optional[str],
         parent: Any = None,
         is_remote_owned: Optional[bool] = None,
@@ -349,13 +415,14 @@ class _RecursiveProxy(_RemoteProxy):
 
     def _rpl_wrap(self, value: Any) -> Any:
         if isinstance(value, codec.Ref):
-            return _RecursiveProxy(self._rpl_session, value.name, None, True, value)
+            return make_proxy(self._rpl_runner, value, recursive=True)
         return value
 
 
 class _RemoteMethod:
     """``proxy.name`` where ``name`` is a known method: calling it is one
-    ``method`` request; anything else first fetches it as a proxy."""
+    ``method`` request. The reference's call settings made on it apply to every
+    call of ``proxy.name``; any other attribute first fetches it as a proxy."""
 
     __slots__ = ("_rpl_name", "_rpl_owner", "_rpl_resolved")
 
@@ -365,18 +432,53 @@ class _RemoteMethod:
         self._rpl_resolved: Optional[_RemoteProxyBase] = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._rpl_invoke(args, kwargs)
+
+    def _rpl_invoke(self, args: tuple, kwargs: dict, asynchronous: Optional[bool] = None) -> Any:
         owner = self._rpl_owner
-        return owner._rpl_request("method", (_SELF, self._rpl_name, args, kwargs))
+        return owner._rpl_request(
+            "method",
+            (_SELF, self._rpl_name, args, kwargs),
+            settings=owner._rpl_method_settings_for(self._rpl_name),
+            asynchronous=asynchronous,
+        )
 
     def _rpl_target(self) -> _RemoteProxyBase:
         if self._rpl_resolved is None:
             owner = self._rpl_owner
-            ref = owner._rpl_request("getattr", (_SELF, self._rpl_name), MODE_REF)
-            self._rpl_resolved = ref
+            self._rpl_resolved = owner._rpl_request("getattr", (_SELF, self._rpl_name), MODE_REF)
         return self._rpl_resolved
 
     def _rpl_ref_for_session(self, session_id: int) -> codec.Ref:
         return self._rpl_target()._rpl_ref_for_session(session_id)
+
+    def _rpl_own_settings(self) -> _CallSettings:
+        settings = self._rpl_owner._rpl_method_settings_for(self._rpl_name, create=True)
+        assert settings is not None
+        return settings
+
+    # ---- reference API: call settings of ``proxy.name`` --------------------------
+    def remote_proxy_use_asynchronous_response(self) -> None:
+        """From now on, calls of this method return a :class:`RemoteTimeout` at once."""
+        self._rpl_own_settings().asynchronous = True
+
+    def remote_proxy_use_synchronous_response(self) -> None:
+        """From now on, calls of this method wait for their response."""
+        self._rpl_own_settings().asynchronous = False
+
+    def set_remote_proxy_timeout(self, timeout: Optional[float]) -> None:
+        """Timeout of this method's calls (as for the proxy's own calls)."""
+        self._rpl_own_settings().timeout = None if timeout is None else float(timeout)
+
+    def get_remote_proxy_response(
+        self, remotetimeout: RemoteTimeout, timeout: Optional[float] = None
+    ) -> Any:
+        """The response of a call that returned or raised ``remotetimeout``."""
+        return self._rpl_owner.get_remote_proxy_response(remotetimeout, timeout)
+
+    def remote_proxy_autoprepare(self) -> None:
+        """Initialize the session if needed (auto-recovering runners)."""
+        self._rpl_owner.remote_proxy_autoprepare()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_rpl_"):
@@ -385,3 +487,58 @@ class _RemoteMethod:
 
     def __repr__(self) -> str:
         return f"<remote method {self._rpl_name} of {self._rpl_owner!r}>"
+
+
+AnyProxy = Union[_RemoteProxyBase, _RemoteMethod]
+
+
+def make_proxy(
+    runner: ProxyRunner,
+    ref: Optional[codec.Ref],
+    *,
+    name: Optional[str] = None,
+    recursive: bool = False,
+    owned: bool = True,
+    local_spec: Any = None,
+    parent: Any = None,
+) -> _RemoteProxy:
+    """The one place proxies are built: a proxy of ``runner`` for the object
+    ``ref`` describes, known remotely as ``name`` (default: the Ref's handle).
+
+    ``owned`` proxies release the remote object when dropped; ``recursive``
+    makes a :class:`_RecursiveProxy`. Without ``ref`` and ``name`` the proxy is
+    empty (to be filled by ``set_from_remote_proxy``).
+    """
+    remote_name = name if name is not None else (ref.name if ref is not None else None)
+    if recursive:
+        return _RecursiveProxy(runner, remote_name, parent, owned, ref)
+    return _RemoteProxy(runner, remote_name, local_spec, parent, owned, ref)
+
+
+def is_proxy(obj: Any) -> bool:
+    """True if ``obj`` is a remote proxy (a method attribute of one included)."""
+    return isinstance(obj, (_RemoteProxyBase, _RemoteMethod))
+
+
+def release_proxy(proxy: Any) -> None:
+    """Make ``proxy`` unusable (:class:`InvalidProxySession` from now on) and
+    release its remote object if it owns it: the target drops it with the
+    session's next request (no I/O here). A method attribute has nothing of its
+    own to release."""
+    if isinstance(proxy, _RemoteMethod):
+        return
+    if not isinstance(proxy, _RemoteProxyBase):
+        raise TypeError(f"not a remote proxy: {type(proxy).__name__}")
+    proxy._rpl_release()
+
+
+def start_call(target: Any, *args: Any, **kwargs: Any) -> RemoteTimeout:
+    """Start calling ``target`` (a proxy of a callable, or a method attribute
+    ``proxy.name``) and return at once: the returned :class:`RemoteTimeout`
+    gives the response through ``get_remote_proxy_response``. The proxy's own
+    settings stay as they are."""
+    if not is_proxy(target):
+        raise TypeError(f"not a remote callable: {target!r}")
+    handle = target._rpl_invoke(args, kwargs, asynchronous=True)
+    assert isinstance(handle, RemoteTimeout)
+    return handle

@@ -23,14 +23,12 @@ Decisions where the reference is vague:
 
 from __future__ import annotations
 
-import builtins
 import logging
 import threading
 import time
 from typing import Any, Callable, Optional, TypeVar
 
 from ..errors import (
-    RemoteError,
     RemoteTimeout,
     RunnerException,
     RunnerTerminalSessionBroken,
@@ -40,23 +38,27 @@ from ..errors import (
     UnableToSerialize,
 )
 from ..shells import InteractiveSession, PythonShell
-from ..wire import codec
-from . import bootstrap
-from .connection import AgentConnection, Pending, Reply
-from .proxies import _RecursiveProxy, _RemoteMethod, _RemoteProxy, _RemoteProxyBase
+from ..wire import codec, messages
+from ..wire.messages import (
+    MODE_AUTO,
+    MODE_NONE,
+    MODE_REF,
+    MODE_VALUE,
+)
+from . import bootstrap, replies
+from .connection import AgentConnection, Pending
+from .proxies import (
+    _RecursiveProxy,
+    _RemoteProxy,
+    is_proxy,
+    make_proxy,
+    release_proxy,
+    start_call,
+)
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
 T = TypeVar("T")
-
-MODE_VALUE = 0
-MODE_AUTO = 1
-MODE_REF = 2
-MODE_NONE = 3
-
-STATUS_OK = 0
-STATUS_EXCEPTION = 1
-STATUS_CANNOT_TRAVEL = 2
 
 
 class RunResult:
@@ -71,19 +73,6 @@ class RunResult:
 
     def __repr__(self) -> str:
         return f"RunResult(isobj={self.isobj!r}, obj={self.obj!r})"
-
-
-def _builtin_exception(
-    cls: type[Exception], args: Optional[tuple], message: str
-) -> Optional[Exception]:
-    """``cls(*args)``, else ``cls(message)``; None when neither fits (e.g.
-    ExceptionGroup or UnicodeDecodeError with arguments that could not travel)."""
-    for arguments in (args, (message,)) if args is not None else ((message,),):
-        try:
-            return cls(*arguments)
-        except Exception:
-            continue
-    return None
 
 
 class RunnerTerminal:
@@ -158,7 +147,13 @@ class RunnerTerminal:
         if not hello.wait(self.prompt_timeout):
             connection.stop()
             raise RunnerTerminalSessionBroken(f"{shell.describe()}: the agent did not say hello")
-        hello.payload()
+        try:
+            messages.decode_hello(hello.payload())
+        except codec.DecodeError as error:
+            connection.stop()
+            raise RunnerTerminalUnableToDeserialize(
+                f"{shell.describe()}: the agent's hello is malformed ({error})"
+            ) from None
         self._negotiate_raw_replies(connection)
         with self._lock:
             self._interactive = interactive
@@ -179,7 +174,7 @@ class RunnerTerminal:
         so what we send stays inert text if it ever reaches a plain shell.
         """
         probe = bytes(range(256)) * 4 + b"\n~.\r\n~?\x11\x13\x03\x04\x1a\x1c\x7f"
-        pending = connection.request("B", probe)
+        pending = connection.request(messages.KIND_PROBE, probe)
         intact = False
         if pending.wait(min(self.prompt_timeout, 2.0)):
             try:
@@ -189,7 +184,7 @@ class RunnerTerminal:
         else:
             connection.forget(pending)
         if intact:
-            connection.notify("E", b"")
+            connection.notify(messages.KIND_RAW_REPLIES, b"")
         connection.raw_replies = intact
         LOGGER.debug("%s: raw replies %s", connection.name, "on" if intact else "off")
 
@@ -219,7 +214,7 @@ class RunnerTerminal:
             return
         try:
             if connection.broken is None:
-                pending = connection.request("Z", b"")
+                pending = connection.request(messages.KIND_CLOSE, b"")
                 pending.wait(self.prompt_timeout)
         except RunnerTerminalSessionBroken:
             pass
@@ -231,6 +226,16 @@ class RunnerTerminal:
                 interactive.current_shell()._expect_prompt(self.prompt_timeout, "closing agent")
             except Exception as error:
                 LOGGER.warning("terminal did not return to its prompt: %s", error)
+
+    @property
+    def running(self) -> bool:
+        """True while the agent runs and its connection is not broken."""
+        connection = self._connection
+        return connection is not None and connection.broken is None and not connection.closed
+
+    def initialize_if_needed(self) -> None:
+        """Nothing to do: a plain runner neither opens nor recovers its session
+        (``AutoRunnerTerminal`` does)."""
 
     @property
     def connection(self) -> AgentConnection:
@@ -246,7 +251,7 @@ class RunnerTerminal:
 
     # ---- requests ------------------------------------------------------------------
     def _encode_ref(self, obj: Any) -> Optional[codec.Ref]:
-        if isinstance(obj, (_RemoteProxyBase, _RemoteMethod)):
+        if is_proxy(obj):
             return obj._rpl_ref_for_session(self.session_id)
         return None
 
@@ -257,13 +262,13 @@ class RunnerTerminal:
         connection = self.connection
         garbage = connection.take_garbage()
         try:
-            payload = codec.encode((garbage, op, args, mode, assign_to), self._encode_ref)
+            payload = messages.encode_request(garbage, op, args, mode, assign_to, self._encode_ref)
         except codec.EncodeError as error:
             for handle in garbage:
                 connection.release_later(handle)
             which = self._unencodable_argument(op, args)
             raise UnableToSerialize(f"argument cannot travel: {which or error}") from None
-        return connection.request("R", payload)
+        return connection.request(messages.KIND_REQUEST, payload)
 
     def _unencodable_argument(self, op: str, args: tuple) -> str:
         """Name the user's argument that cannot travel ('' if none is found)."""
@@ -324,7 +329,7 @@ class RunnerTerminal:
                 return True
 
     def _check_alive(self, connection: AgentConnection, pending: Pending) -> None:
-        ping = connection.request("P", b"")
+        ping = connection.request(messages.KIND_PING, b"")
         if ping.wait(self.liveness_timeout) or pending.done():
             return
         if connection.last_heard >= ping.sent_at:
@@ -358,51 +363,20 @@ class RunnerTerminal:
         return self._result(pending, ref_decoder)
 
     def _result(self, pending: Pending, ref_decoder: Optional[Callable[[codec.Ref], Any]]) -> Any:
-        reply = Reply(pending.payload())
+        reply = replies.decode_reply(pending.payload())
         connection = self._connection
         if connection is not None:
             self._log_notices(connection)
         self._log_output(reply)
-        meta_described = reply.described
-        if meta_described:
-            for key, names in meta_described.items():
-                self._methods[key] = frozenset(names)
-        if reply.status == STATUS_OK:
-            return reply.value(ref_decoder)
-        if reply.status == STATUS_CANNOT_TRAVEL:
-            raise UnableToSerialize(f"return value cannot travel by value: {reply.value()}")
-        raise self._remote_exception(reply.value())
+        for key, names in reply.described.items():
+            self._methods[key] = frozenset(names)
+        return replies.outcome(reply, ref_decoder)
 
     def methods_of(self, type_key: str) -> Optional[frozenset[str]]:
         """Callable attribute names the agent reported for ``type_key``."""
         return self._methods.get(type_key)
 
-    @staticmethod
-    def _remote_exception(description: Any) -> BaseException:
-        try:
-            module, qualname, args, message, remote_traceback = description
-            if not all(isinstance(x, str) for x in (module, qualname, message, remote_traceback)):
-                raise TypeError("non-text fields")
-            if args is not None and not isinstance(args, tuple):
-                raise TypeError("args not a tuple")
-        except (TypeError, ValueError) as problem:
-            return RunnerTerminalUnableToDeserialize(
-                f"malformed exception description in the reply ({problem})"
-            )
-        LOGGER.info("Remote traceback:\n%s", remote_traceback)
-        error: Optional[BaseException] = None
-        cls = getattr(builtins, qualname, None) if module == "builtins" else None
-        if isinstance(cls, type) and issubclass(cls, Exception):
-            error = _builtin_exception(cls, args, message)
-        if error is None:
-            name = qualname if module == "builtins" else f"{module}.{qualname}"
-            error = RemoteError(name, message, remote_traceback)
-        error.remote_traceback = remote_traceback  # type: ignore[attr-defined]
-        if hasattr(error, "add_note"):
-            error.add_note("Remote traceback:\n" + remote_traceback.rstrip())
-        return error
-
-    def _log_output(self, reply: Reply) -> None:
+    def _log_output(self, reply: messages.Reply) -> None:
         if reply.stdout:
             LOGGER.info("Remote stdout:\n%s", reply.stdout.rstrip("\n"))
         if reply.stderr:
@@ -494,39 +468,64 @@ class RunnerTerminal:
     @staticmethod
     def isproxy(obj: Any) -> bool:
         """True if ``obj`` is a remote proxy."""
-        return isinstance(obj, (_RemoteProxyBase, _RemoteMethod))
+        return is_proxy(obj)
 
     def get_proxy_object(self, remote_object: str, local_spec: Any = None) -> _RemoteProxy:
         """A :class:`_RemoteProxy` for the remote object named ``remote_object``
         (a name or expression); one round trip learns its type."""
         ref = self._call("describe", (remote_object,), MODE_REF)
-        return _RemoteProxy(self, remote_object, local_spec, is_remote_owned=False, ref=ref)
+        return make_proxy(self, ref, name=remote_object, owned=False, local_spec=local_spec)
 
     def get_recursive_proxy(self, remote_object: str) -> _RecursiveProxy:
         """A :class:`_RecursiveProxy` for the remote object named ``remote_object``."""
         ref = self._call("describe", (remote_object,), MODE_REF)
-        return _RecursiveProxy(self, remote_object, is_remote_owned=False, ref=ref)
+        proxy = make_proxy(self, ref, name=remote_object, recursive=True, owned=False)
+        assert isinstance(proxy, _RecursiveProxy)
+        return proxy
 
     def get_proxy_object_from_call(self, function_name: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``function_name`` remotely; the result is always a proxy."""
         ref = self._call("call", (function_name, args, kwargs), MODE_REF)
-        return _RemoteProxy(self, ref.name, None, is_remote_owned=True, ref=ref)
+        return make_proxy(self, ref)
 
     def get_proxy_or_basic_from_call(self, function_name: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``function_name`` remotely; plain data comes back as a local
         value, anything else as a proxy."""
-        value = self._call("call", (function_name, args, kwargs), MODE_AUTO)
-        if isinstance(value, codec.Ref):
-            return _RemoteProxy(self, value.name, None, is_remote_owned=True, ref=value)
-        return value
+        return self._call("call", (function_name, args, kwargs), MODE_AUTO,
+                          ref_decoder=self._new_proxy)  # fmt: skip
+
+    def evaluate(self, expression: str, timeout: Optional[float] = None) -> Any:
+        """Evaluate ``expression`` remotely: plain data comes back as a local
+        value, anything else as a proxy that owns the new remote object."""
+        return self._call("eval", (expression,), MODE_AUTO, timeout=timeout,
+                          ref_decoder=self._new_proxy)  # fmt: skip
+
+    def _new_proxy(self, ref: codec.Ref) -> _RemoteProxy:
+        return make_proxy(self, ref)
 
     def create_empty_remote_proxy(self) -> _RemoteProxy:
         """A content-less proxy, to be filled by ``set_from_remote_proxy``."""
-        return _RemoteProxy(self, None, None, is_remote_owned=False)
+        return make_proxy(self, None, owned=False)
 
     def create_empty_recursive_proxy(self) -> _RecursiveProxy:
         """A content-less recursive proxy, to be filled by ``set_from_remote_proxy``."""
-        return _RecursiveProxy(self, None, is_remote_owned=False)
+        proxy = make_proxy(self, None, recursive=True, owned=False)
+        assert isinstance(proxy, _RecursiveProxy)
+        return proxy
+
+    @staticmethod
+    def release_proxy(proxy: Any) -> None:
+        """Make ``proxy`` unusable and release its remote object if it owns it
+        (with the session's next request; no I/O here)."""
+        release_proxy(proxy)
+
+    @staticmethod
+    def start_call(target: Any, *args: Any, **kwargs: Any) -> RemoteTimeout:
+        """Start calling ``target`` (a proxy of a callable or a method attribute
+        ``proxy.name``) without waiting; give the returned handle to
+        ``get_remote_proxy_response`` of a proxy of the same runner. The
+        proxy's own settings stay as they are."""
+        return start_call(target, *args, **kwargs)
 
     def add_handle_to_garbage(self, session_id: int, handle: str) -> None:
         """Queue ``handle`` for release if it belongs to the current session.
