@@ -3,6 +3,8 @@ hold remote objects as if they were local."""
 
 from .errors import (
     InvalidProxySession,
+    NoSuchProxy,
+    NoSuchTerminal,
     ProtocolViolation,
     RemoteError,
     RemoteProxyLibraryError,
@@ -20,6 +22,7 @@ from .errors import (
     ShellStartTimeout,
     TerminalClosed,
     TerminalError,
+    TerminalInterrupted,
     TerminalTimeout,
     UnableToSerialize,
     UnknownShell,
@@ -49,6 +52,8 @@ __all__ = [
     "BashShell",
     "InteractiveSession",
     "InvalidProxySession",
+    "NoSuchProxy",
+    "NoSuchTerminal",
     "ProtocolViolation",
     "PythonShell",
     "RemoteError",
@@ -75,6 +80,7 @@ __all__ = [
     "SudoShell",
     "TerminalClosed",
     "TerminalError",
+    "TerminalInterrupted",
     "TerminalTimeout",
     "UnableToSerialize",
     "UnknownShell",

@@ -23,6 +23,9 @@
      |    +-- InvalidProxySession      proxy of a closed/recovered session or moved away
      |    +-- RemoteError              remote exception of a non-builtin type
      +-- SessionInitializationFailed   recovery gave up; args[0] is the last error
+ +-- NoSuchTerminal                (also LookupError) no open terminal has that index or alias
+ +-- NoSuchProxy                   (also LookupError) no proxy is registered under that name
+ +-- TerminalInterrupted           stopped (a Robot timeout) while the terminal changed state
 
 Remote exceptions of builtin types (``KeyError``, ``AttributeError``, ...) are
 raised locally as that very type; their ``remote_traceback`` attribute holds the
@@ -159,3 +162,23 @@ class SessionInitializationFailed(RemoteProxyLibraryError):
     def __init__(self, original: Optional[BaseException] = None, *args: Any) -> None:
         super().__init__(original, *args)
         self.original = original
+
+
+class NoSuchTerminal(RemoteProxyLibraryError, LookupError):
+    """No open terminal has the given index or alias (or it was closed)."""
+
+    #: Robot Framework shows the message without the class name.
+    ROBOT_SUPPRESS_NAME = True
+
+
+class NoSuchProxy(RemoteProxyLibraryError, LookupError):
+    """No proxy is registered under the given name in the terminal."""
+
+    ROBOT_SUPPRESS_NAME = True
+
+
+class TerminalInterrupted(RemoteProxyLibraryError):
+    """A terminal was stopped (a Robot timeout, Ctrl-C) while it changed state
+    (opening, starting Python, pushing or popping a shell): its state is unknown."""
+
+    ROBOT_SUPPRESS_NAME = True

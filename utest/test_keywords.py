@@ -13,11 +13,18 @@ from types import SimpleNamespace
 
 import pytest
 
-from RemoteProxyLibrary import InvalidProxySession, RemoteError, ShellStackEmpty, UnknownShell
+from RemoteProxyLibrary import (
+    InvalidProxySession,
+    NoSuchProxy,
+    NoSuchTerminal,
+    RemoteError,
+    ShellStackEmpty,
+    TerminalInterrupted,
+    UnknownShell,
+)
 from RemoteProxyLibrary.keywords import RemoteProxyLibrary
 from RemoteProxyLibrary.keywords.calls import RemoteCall
 from RemoteProxyLibrary.keywords.converters import CONVERTERS, Proxy, Seconds
-from RemoteProxyLibrary.keywords.entry import NoSuchProxy, NoSuchTerminal, TerminalInterrupted
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -266,7 +273,7 @@ def test_release_proxy(lib):
     lib.release_proxy("obj")
     assert lib.run_python(count) == before
     assert lib.get_terminal().proxies == ()
-    with pytest.raises(InvalidProxySession, match="was released with Release Proxy"):
+    with pytest.raises(InvalidProxySession, match=r"proxy _rpl_h\d+ of object was released"):
         lib.get_proxy_attribute(proxy, "x")
 
 

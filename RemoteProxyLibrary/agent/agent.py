@@ -6,7 +6,7 @@ the bundle holding this module and ``wire``. :func:`main` then
 - keeps private copies of the tty for frames, points fds 0/1/2 at /dev/null and
   at pipes (so prints and child processes never write into the frame stream);
 - forks a heartbeat helper that tells the controller "busy, not dead" while
-  a call holds the GIL (see :data:`HEARTBEAT_S`);
+  a call holds the GIL (see ``messages.HEARTBEAT_INTERVAL``);
 - answers requests, each in a worker thread, so slow calls run side by side;
 - sends what remote code prints with the reply of the request that printed it
   (``O`` frames carry output of background threads and child processes);
@@ -50,12 +50,6 @@ HANDLE_PREFIX = "_rpl_h"
 #: Messages larger than this go as raw frames once that is known to be safe.
 RAW_THRESHOLD = 1 << 14
 
-#: While requests run, a small forked helper process writes messages.HEARTBEAT
-#: to the tty this often, as long as the agent process is not stopped: a call
-#: that holds the GIL for long (a C extension, a regex, big integers) starves
-#: our reader thread, so pings go unanswered, but the controller still hears
-#: the target and does not take the session for dead.
-HEARTBEAT_S = 1.0
 
 
 def _resolve_name(ns, name):
@@ -395,7 +389,7 @@ def _heartbeat(busy_flag, agent_pid, wake_fd, tty_fd):
     """The helper's loop: beat while the agent is busy and not stopped; end
     when the agent closes (or loses, by dying) its end of the wake pipe."""
     while True:
-        ready, _, _ = select.select([wake_fd], [], [], HEARTBEAT_S)
+        ready, _, _ = select.select([wake_fd], [], [], messages.HEARTBEAT_INTERVAL)
         if ready:
             return
         if busy_flag[0] and _runs(agent_pid):

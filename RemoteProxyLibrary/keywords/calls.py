@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..errors import RemoteTimeout
-from ..runner.proxies import _RemoteProxy
-from ..runner.runnerterminal import RunnerTerminal
+from ..runner import RunnerTerminal
 
 _UNSET = object()
 
@@ -20,9 +19,9 @@ class RemoteCall:
     """
 
     def __init__(
-        self, owner: _RemoteProxy, handle: RemoteTimeout, description: str, timeout: float
+        self, target: Any, handle: RemoteTimeout, description: str, timeout: float
     ) -> None:
-        self._owner = owner
+        self._target = target
         self._handle = handle
         self._timeout = timeout
         self._value: Any = _UNSET
@@ -31,24 +30,13 @@ class RemoteCall:
 
     @classmethod
     def start(
-        cls,
-        owner: _RemoteProxy,
-        target: Any,
-        args: tuple,
-        kwargs: dict,
-        description: str,
-        timeout: float,
+        cls, target: Any, args: tuple, kwargs: dict, description: str, timeout: float
     ) -> RemoteCall:
-        """Call ``target`` without waiting: ``owner`` is the proxy that makes the
-        request (``target`` itself, or the proxy a remote method belongs to). It
-        is switched to asynchronous responses: give a throwaway proxy."""
+        """Call ``target`` (a proxy of a callable, or a method attribute
+        ``proxy.name``) without waiting; its settings stay as they are."""
         if not RunnerTerminal.isproxy(target):
             raise TypeError(f"{description} is not a remote callable: {target!r}")
-        owner.remote_proxy_use_asynchronous_response()
-        handle = target(*args, **kwargs)
-        if not isinstance(handle, RemoteTimeout):
-            raise TypeError(f"{description} did not start in the background: {handle!r}")
-        return cls(owner, handle, description, timeout)
+        return cls(target, RunnerTerminal.start_call(target, *args, **kwargs), description, timeout)
 
     def response(self, timeout: Optional[float] = None) -> Any:
         """The call's value; waits at most ``timeout`` seconds (default: the
@@ -60,7 +48,7 @@ class RemoteCall:
             return self._value
         wait = self._timeout if timeout is None else timeout
         try:
-            value = self._owner.get_remote_proxy_response(self._handle, wait)
+            value = self._target.get_remote_proxy_response(self._handle, wait)
         except RemoteTimeout:
             raise RemoteTimeout(
                 self._handle.response_id,

@@ -6,7 +6,7 @@ from typing import Any, Union
 
 from robot.utils import secs_to_timestr, timestr_to_secs
 
-from ..runner.runnerterminal import RunnerTerminal
+from ..runner import RunnerTerminal
 
 
 class Seconds(float):

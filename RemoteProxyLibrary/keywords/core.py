@@ -6,17 +6,16 @@ method as a keyword.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import replace
 from typing import Any, Optional, Union
 
 from robot.api import logger
 from robot.utils import ConnectionCache
 
-from ..errors import InvalidProxySession
-from ..runner.runnerterminal import RunnerTerminal
+from ..errors import NoSuchTerminal
+from ..managed import ManagedTerminal, TerminalSettings
+from ..runner import RunnerTerminal
 from ..shells import Shell
-from .entry import NoSuchTerminal, TerminalEntry, TerminalSettings
 
 #: How keywords name a terminal: its index (1, 2, ...) or its alias.
 TerminalId = Union[int, str, None]
@@ -32,19 +31,17 @@ class LibraryCore:
 
     def __init__(self, settings: TerminalSettings) -> None:
         self._settings = settings
-        self._terminals: ConnectionCache[TerminalEntry] = ConnectionCache(NO_TERMINAL)
-        # Proxies made unusable by Release Proxy, by id (proxies compare remotely).
-        self._released: dict[int, weakref.ref] = {}
+        self._terminals: ConnectionCache[ManagedTerminal] = ConnectionCache(NO_TERMINAL)
 
     # ---- registry ----------------------------------------------------------------
-    def _entry(self, terminal: TerminalId = None, usable: bool = True) -> TerminalEntry:
+    def _entry(self, terminal: TerminalId = None, usable: bool = True) -> ManagedTerminal:
         """The terminal named by index or alias (default: the current one);
         with ``usable``, fails if it is closed or was interrupted."""
         if terminal is None or terminal == "":
             if not self._terminals:
                 raise NoSuchTerminal(NO_TERMINAL)
             entry = self._terminals.current
-            assert isinstance(entry, TerminalEntry)
+            assert isinstance(entry, ManagedTerminal)
         else:
             try:
                 entry = self._terminals.get_connection(terminal)
@@ -57,29 +54,16 @@ class LibraryCore:
             entry.check_usable()
         return entry
 
-    def _proxy(self, proxy: Any, terminal: TerminalId) -> tuple[Any, Optional[TerminalEntry]]:
+    def _proxy(self, proxy: Any, terminal: TerminalId) -> tuple[Any, Optional[ManagedTerminal]]:
         """The proxy (resolving a name) and its terminal's entry when named.
 
         A proxy object given without ``terminal`` needs no terminal: it works
         even if the current terminal is closed or another one is current.
         """
         if terminal is None and RunnerTerminal.isproxy(proxy):
-            entry = None
-        else:
-            entry = self._entry(terminal)
-            proxy = entry.proxy(proxy)
-        released = self._released.get(id(proxy))
-        if released is not None and released() is proxy:
-            raise InvalidProxySession(f"{proxy!r} was released with Release Proxy.")
-        return proxy, entry
-
-    def _mark_released(self, proxy: Any) -> None:
-        key = id(proxy)
-        self._released[key] = weakref.ref(proxy, lambda _: self._released.pop(key, None))
-
-    @staticmethod
-    def _adopt(entry: Optional[TerminalEntry], value: Any) -> Any:
-        return entry.adopt(value) if entry is not None else value
+            return proxy, None
+        entry = self._entry(terminal)
+        return entry.proxy(proxy), entry
 
     def _known_terminals(self) -> str:
         names = [
@@ -108,7 +92,7 @@ class LibraryCore:
         return replace(self._settings, **changes)
 
     def _open(self, shells: list[Shell], alias: Optional[str], settings: TerminalSettings) -> int:
-        entry = TerminalEntry(shells, settings, alias)
+        entry = ManagedTerminal(shells, settings, alias)
         entry.open()
         index = self._terminals.register(entry, alias)
         entry.index = index
@@ -116,7 +100,7 @@ class LibraryCore:
         logger.info(f"{entry.name.capitalize()} {how}: {entry.describe_shells()}")
         return index
 
-    def _close_entry(self, entry: TerminalEntry) -> None:
+    def _close_entry(self, entry: ManagedTerminal) -> None:
         was_current = self._terminals.current is entry
         for problem in entry.close():
             logger.warn(f"Closing {entry.name}: {problem}")

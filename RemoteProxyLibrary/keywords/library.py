@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Union
 
 from .. import __version__
+from ..managed import TerminalSettings
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
-from .entry import TerminalSettings
 from .listener import LibraryListener
 from .proxies import ProxyKeywords
 from .python import PythonKeywords

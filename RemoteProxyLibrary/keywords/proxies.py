@@ -7,8 +7,7 @@ from typing import Any, Optional
 from robot.api import logger
 from robot.api.deco import keyword
 
-from ..runner.proxies import _RemoteProxy
-from ..runner.runnerterminal import RunnerTerminal
+from ..runner import RunnerTerminal
 from .calls import RemoteCall
 from .converters import Proxy, Seconds
 from .core import LibraryCore, TerminalId
@@ -35,7 +34,7 @@ class ProxyKeywords(LibraryCore):
         | ${environ} = | Get Proxy | os.environ | name=env |
         """
         entry = self._entry(terminal)
-        proxy = entry.adopt(entry.runner().get_proxy_object(remote_object))
+        proxy = entry.runner().get_proxy_object(remote_object)
         entry.register(name or remote_object, proxy)
         return proxy
 
@@ -53,8 +52,8 @@ class ProxyKeywords(LibraryCore):
         | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
         | ${status} = | Call Proxy Method | ${process} | wait |
         """
-        entry = self._entry(terminal)
-        return entry.adopt(entry.runner().get_proxy_object_from_call(function, *args, **kwargs))
+        runner = self._entry(terminal).runner()
+        return runner.get_proxy_object_from_call(function, *args, **kwargs)
 
     @keyword("Register Proxy", tags=["proxy"])
     def register_proxy(self, proxy: Proxy, name: str, *, terminal: TerminalId = None) -> None:
@@ -85,8 +84,8 @@ class ProxyKeywords(LibraryCore):
         | ${parts} = | Call Proxy Method | os.path | split | /tmp/a.txt |
         | Call Proxy Method | sleeper | wait | timeout=${5} |
         """
-        target, entry = self._proxy(proxy, terminal)
-        return self._adopt(entry, getattr(target, method)(*args, **kwargs))
+        target, _ = self._proxy(proxy, terminal)
+        return getattr(target, method)(*args, **kwargs)
 
     @keyword("Get Proxy Attribute", tags=["proxy"])
     def get_proxy_attribute(
@@ -98,8 +97,8 @@ class ProxyKeywords(LibraryCore):
         Example:
         | ${pid} = | Get Proxy Attribute | ${process} | pid |
         """
-        target, entry = self._proxy(proxy, terminal)
-        return self._adopt(entry, getattr(target, attribute))
+        target, _ = self._proxy(proxy, terminal)
+        return getattr(target, attribute)
 
     @keyword("Set Proxy Attribute", tags=["proxy"])
     def set_proxy_attribute(
@@ -159,11 +158,9 @@ class ProxyKeywords(LibraryCore):
         | ${status} = | Get Call Response | ${call} |
         """
         source, entry = self._proxy(proxy, terminal)
-        twin = source.as_recursive_proxy()
-        target = getattr(twin, method)
-        owner = target if isinstance(target, _RemoteProxy) else twin
+        target = getattr(source, method)
         timeout = (entry.settings if entry else self._settings).timeout
-        return RemoteCall.start(owner, target, args, kwargs, f"{method}() of {twin!r}", timeout)
+        return RemoteCall.start(target, args, kwargs, f"{method}() of {source!r}", timeout)
 
     @keyword("Release Proxy", tags=["proxy"])
     def release_proxy(self, proxy: Proxy, *, terminal: TerminalId = None) -> None:
@@ -180,8 +177,4 @@ class ProxyKeywords(LibraryCore):
         target, _ = self._proxy(proxy, terminal)
         names = [name for each in self._terminals for name in each.unregister(target)]
         logger.info(f"Releasing {target!r}" + (f" (was {', '.join(names)})" if names else ""))
-        if isinstance(target, _RemoteProxy):
-            sink = RunnerTerminal().create_empty_remote_proxy()
-            sink.set_from_remote_proxy(target)  # ``target`` is unusable from now on
-            del sink  # an owned handle is queued for release
-            self._mark_released(target)
+        RunnerTerminal.release_proxy(target)

@@ -6,9 +6,6 @@ from typing import Any, Optional
 
 from robot.api.deco import keyword
 
-from ..runner.proxies import _RemoteProxy
-from ..runner.runnerterminal import MODE_AUTO
-from ..wire import codec
 from .calls import RemoteCall
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
@@ -68,17 +65,7 @@ class PythonKeywords(LibraryCore):
         """
         entry = self._entry(terminal)
         runner = entry.runner()
-
-        def as_proxy(ref: codec.Ref) -> _RemoteProxy:
-            return _RemoteProxy(runner, ref.name, None, None, True, ref)
-
-        def attempt() -> Any:
-            pending = runner.send_request("eval", (expression,), MODE_AUTO)
-            return runner.wait_reply(pending, timeout, as_proxy)
-
-        # like Run Python: with auto recovery, opened if needed and run again
-        # on a session that broke under it
-        value = entry.adopt(runner.with_recovery(attempt))
+        value = runner.evaluate(expression, timeout=timeout)
         if name and runner.isproxy(value):
             entry.register(name, value)
         return value
@@ -102,9 +89,9 @@ class PythonKeywords(LibraryCore):
         | ${path} = | Call Remote Function | os.path.join | /tmp | a.txt |
         | ${data} = | Call Remote Function | json.dumps | ${dict} | indent=${2} |
         """
-        entry = self._entry(terminal)
-        value = entry.runner().get_proxy_or_basic_from_call(function, *args, **kwargs)
-        return entry.adopt(value)
+        return (
+            self._entry(terminal).runner().get_proxy_or_basic_from_call(function, *args, **kwargs)
+        )
 
     @keyword("Import Remote Module", tags=["python"])
     def import_remote_module(self, *modules: str, terminal: TerminalId = None) -> None:
@@ -139,9 +126,7 @@ class PythonKeywords(LibraryCore):
         """
         entry = self._entry(terminal)
         target = entry.runner().get_proxy_object(function)
-        return RemoteCall.start(
-            target, target, args, kwargs, f"{function}()", entry.settings.timeout
-        )
+        return RemoteCall.start(target, args, kwargs, f"{function}()", entry.settings.timeout)
 
     @keyword("Get Call Response", tags=["python", "async"])
     def get_call_response(self, call: RemoteCall, timeout: Optional[Seconds] = None) -> Any:

@@ -11,11 +11,11 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
+from ..managed import TerminalInfo, TerminalSettings
 from ..shells import BashShell, Shell, ShellStack, SshShell, SudoShell, SuShell
 from ..shells.bash import DEFAULT_SHELL
 from .converters import DEFAULT_SLEEP_BETWEEN_TRIES, Seconds
 from .core import LibraryCore, TerminalId
-from .entry import TerminalInfo, TerminalSettings
 
 Password = Union[Secret, str, None]
 

@@ -9,6 +9,15 @@ session, at most ``max_tries`` times in all.
 
 After a recovery, proxies made before it raise ``InvalidProxySession``, except
 the ones that ``prepare`` refilled with ``set_from_remote_proxy``.
+
+The recovering terminal's policy decides what happens when the session broke:
+with ``reopen=False`` (a terminal without auto recovery) nothing is reopened
+and every call raises :class:`RunnerTerminalSessionBroken` saying why.
+
+Interrupted (Ctrl-C, a Robot timeout: anything that is not an ``Exception``)
+while opening, recovering or starting the agent, the stack's state is unknown:
+it is closed at once, and the next call opens it again (or, without reopening,
+raises).
 """
 
 from __future__ import annotations
@@ -53,6 +62,9 @@ class AutoRunnerTerminal(RunnerTerminal):
         self._preparing: Optional[threading.Thread] = None
         #: One recovery at a time: other threads wait for it and use its result.
         self._recovery_lock = threading.RLock()
+        #: close() was called: calls fail (and proxies are invalid) instead of
+        #: reopening, until the runner is opened again explicitly
+        self._closed = False
 
     # ---- set up --------------------------------------------------------------------
     def initialize(
@@ -80,9 +92,11 @@ class AutoRunnerTerminal(RunnerTerminal):
         finalize: Callable[[], Any] = _nothing,
         sleep_between_tries: float = 1,
         max_tries: int = 3,
+        reopen: bool = True,
     ) -> None:
         """Recover with the stack ``shells`` (bottom first). Nothing is opened
-        here: call :meth:`initialize_if_needed`, or just use the runner."""
+        here: call :meth:`initialize_if_needed`, or just use the runner.
+        ``reopen=False``: open once, never reopen (see the module doc)."""
         auto = AutoRecoveringTerminal()
         auto.initialize(
             shells,
@@ -90,6 +104,7 @@ class AutoRunnerTerminal(RunnerTerminal):
             init_broken_exceptions=BROKEN_EXCEPTIONS,
             sleep_between_tries=sleep_between_tries,
             max_tries=max_tries,
+            reopen=reopen,
         )
         self.initialize(auto, prepare, finalize)
 
@@ -115,6 +130,7 @@ class AutoRunnerTerminal(RunnerTerminal):
     def _prepare_runner(self) -> None:
         auto = self.recovering_terminal
         self._start_agent(auto.get_session())
+        self._closed = False
         self._preparing = threading.current_thread()
         try:
             self._user_prepare()
@@ -138,11 +154,7 @@ class AutoRunnerTerminal(RunnerTerminal):
     def _drop_connection(self) -> None:
         connection = self._connection
         if connection is not None and connection.broken is not None:
-            with self._lock:
-                self._connection = None
-                self._interactive = None
-                self.session_id += 1
-            connection.stop()
+            self._forget_connection()
             return
         RunnerTerminal.close(self)
 
@@ -150,7 +162,12 @@ class AutoRunnerTerminal(RunnerTerminal):
     def initialize_if_needed(self) -> None:
         """Open or recover the session if it is not usable (no round trip when
         it is). Threads that find it broken at once recover it once: one
-        reopens the stack, the others wait and then use the new session."""
+        reopens the stack, the others wait and then use the new session.
+        After :meth:`close` this opens the stack again."""
+        self._closed = False
+        self._make_usable()
+
+    def _make_usable(self) -> None:
         preparing = self._preparing
         if preparing is threading.current_thread():
             return  # prepare's own calls run on the session being prepared
@@ -161,23 +178,44 @@ class AutoRunnerTerminal(RunnerTerminal):
                 return
             connection = self._connection
             auto = self.recovering_terminal
-            if connection is None and auto.is_open:
-                # the stack is open but the agent never started (or was closed)
-                self._prepare_runner()
-                return
-            auto.initialize_if_needed()
+            if connection is not None and not auto.reopen:
+                raise RunnerTerminalSessionBroken(
+                    f"{connection.name}: the session broke ({connection.broken}) and this "
+                    "terminal does not reopen it (no auto recovery): close it and open a new "
+                    "one, or open it with auto recovery."
+                )
+            try:
+                if connection is None and auto.is_open:
+                    # the stack is open but the agent is not running (not
+                    # started yet, or stopped to push or pop a shell)
+                    self._prepare_runner()
+                    return
+                auto.initialize_if_needed()
+            except Exception:
+                raise
+            except BaseException:
+                self.close(force=True)  # interrupted half-way: state unknown
+                raise
 
     def _usable(self) -> bool:
         connection = self._connection
         return connection is not None and connection.broken is None and self._auto is not None
 
+    @property
+    def running(self) -> bool:
+        """True while the agent runs and its connection is not broken."""
+        return self._usable()
+
     def with_recovery(self, attempt: Callable[[], T]) -> T:
         """Make sure the session is usable, run ``attempt``; if the session
-        broke under it, recover and run it again (``max_tries`` in all)."""
+        broke under it, recover and run it again (``max_tries`` in all).
+        After :meth:`close`, ``attempt`` runs as on a closed plain runner."""
+        if self._closed:
+            return attempt()
         auto = self.recovering_terminal
         last: Optional[BaseException] = None
         for number in range(1, auto.max_tries + 1):
-            self.initialize_if_needed()
+            self._make_usable()
             try:
                 return attempt()
             except RunnerTerminalSessionBroken as error:
@@ -190,9 +228,24 @@ class AutoRunnerTerminal(RunnerTerminal):
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         return self.with_recovery(lambda: RunnerTerminal._call(self, *args, **kwargs))
 
-    def close(self) -> None:
-        """Finalize (errors only logged) and close the session."""
+    def stop_agent(self) -> None:
+        """Stop the agent (``finalize`` first) and keep the shell stack open,
+        e.g. to push or pop a shell; the next call starts the agent again and
+        runs ``prepare``. Proxies made so far become invalid."""
+        with self._recovery_lock:
+            self._finalize_runner()
+
+    def close(self, force: bool = False) -> None:
+        """Finalize (errors only logged) and close the session.
+
+        ``force``: the stack is in an unknown state (interrupted): the agent is
+        dropped without a word, no finalize, and the terminal closed at once.
+        Calls made afterwards fail (``RunnerTerminalSessionClosed``, proxies
+        ``InvalidProxySession``) until :meth:`initialize_if_needed` opens it again."""
+        self._closed = True
+        if force:
+            self._forget_connection()
         if self._auto is not None:
-            self._auto.close()
+            self._auto.close(force=force)
         else:
             super().close()

@@ -67,6 +67,12 @@ class _CallSettings:
 
 _INHERIT = object()
 
+#: Why a proxy cannot be used any more: its state -> what the error says.
+_GONE = {
+    "released": "was released (release_proxy, or the Release Proxy keyword)",
+    "moved to another proxy": "was moved to another proxy by set_from_remote_proxy",
+}
+
 
 class _RemoteProxyBase:
     """Machinery shared by every proxy kind (not part of the reference API)."""
@@ -96,14 +102,17 @@ class _RemoteProxyBase:
         put(self, "_rpl_settings", _CallSettings(False, inherited))
         #: per method name: settings made on ``proxy.name`` (created when set)
         put(self, "_rpl_method_settings", None)
-        #: why the proxy cannot be used any more ("moved", "released"), or None
+        #: why the proxy cannot be used any more (a key of _GONE), or None
         put(self, "_rpl_gone", None)
 
     # ---- state -------------------------------------------------------------------
     def _rpl_check(self) -> None:
         gone = self._rpl_gone
         if gone is not None:
-            raise InvalidProxySession(f"proxy {self._rpl_name} {gone}")
+            raise InvalidProxySession(
+                f"proxy {self._rpl_name} of {self._rpl_type or '?'} {_GONE[gone]} "
+                "and cannot be used any more"
+            )
         if self._rpl_name is None:
             raise InvalidProxySession("empty proxy: fill it with set_from_remote_proxy first")
         if self._rpl_session_id != self._rpl_runner.session_id:
@@ -206,7 +215,7 @@ class _RemoteProxyBase:
         if self._rpl_gone is None and self._rpl_owned and self._rpl_name is not None:
             self._rpl_runner.add_handle_to_garbage(self._rpl_session_id, self._rpl_name)
         object.__setattr__(self, "_rpl_owned", False)
-        object.__setattr__(self, "_rpl_gone", "was released")
+        object.__setattr__(self, "_rpl_gone", "released")
 
     # ---- reference API -----------------------------------------------------------
     def as_local_value(self) -> Any:
@@ -259,7 +268,7 @@ class _RemoteProxyBase:
                      "_rpl_callable", "_rpl_gone"):  # fmt: skip
             put(self, name, getattr(proxy, name))
         put(proxy, "_rpl_owned", False)
-        put(proxy, "_rpl_gone", "was moved to another proxy by set_from_remote_proxy")
+        put(proxy, "_rpl_gone", "moved to another proxy")
 
     def set_proxy_spec(self, local_spec: Any) -> None:
         """Declare which methods the remote object has, from a local class."""

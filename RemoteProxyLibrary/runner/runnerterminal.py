@@ -206,10 +206,7 @@ class RunnerTerminal:
 
         The agent removes its modules and handles and restores the tty.
         """
-        with self._lock:
-            connection, self._connection = self._connection, None
-            interactive, self._interactive = self._interactive, None
-            self.session_id += 1
+        connection, interactive = self._take_connection()
         if connection is None:
             return
         try:
@@ -226,6 +223,21 @@ class RunnerTerminal:
                 interactive.current_shell()._expect_prompt(self.prompt_timeout, "closing agent")
             except Exception as error:
                 LOGGER.warning("terminal did not return to its prompt: %s", error)
+
+    def _take_connection(self) -> tuple[Optional[AgentConnection], Optional[InteractiveSession]]:
+        """This session ends: proxies made in it become invalid."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+            interactive, self._interactive = self._interactive, None
+            self.session_id += 1
+        return connection, interactive
+
+    def _forget_connection(self) -> None:
+        """Drop the agent's connection without a word to the agent (it is
+        broken, or the terminal is about to be closed anyway)."""
+        connection, _ = self._take_connection()
+        if connection is not None:
+            connection.stop()
 
     @property
     def running(self) -> bool:

@@ -65,9 +65,15 @@ STATUS_CANNOT_TRAVEL = 2
 STATUSES = (STATUS_OK, STATUS_EXCEPTION, STATUS_CANNOT_TRAVEL)
 
 #: The line the agent's heartbeat helper writes while a call holds the GIL:
-#: "busy, not dead". Outside frames, so the controller sees it as noise.
+#: "busy, not dead". Outside frames, so the controller sees it as noise. While
+#: requests run, a small forked helper process writes it every
+#: HEARTBEAT_INTERVAL seconds as long as the agent process is not stopped: a
+#: call that holds the GIL for long (a C extension, a regex, big integers)
+#: starves the agent's reader thread, so pings go unanswered, but the
+#: controller still hears the target and does not take the session for dead.
 HEARTBEAT_LINE = "~rpl-busy~"
 HEARTBEAT = b"\n" + HEARTBEAT_LINE.encode("ascii") + b"\n"
+HEARTBEAT_INTERVAL = 1.0
 
 _LENGTH = struct.Struct(">I")
 

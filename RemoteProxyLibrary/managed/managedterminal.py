@@ -1,0 +1,293 @@
+"""ManagedTerminal: one terminal as the library holds it.
+
+A :class:`ManagedTerminal` owns a shell stack, its Python runner, a registry
+of proxies by name and the modules to import again whenever Python starts
+anew. Every terminal goes the same way, through an
+:class:`~RemoteProxyLibrary.AutoRunnerTerminal` over an
+:class:`~RemoteProxyLibrary.AutoRecoveringTerminal`; only the recovery policy
+differs:
+
+- without auto recovery: the stack is opened at once (so wrong credentials
+  fail where the terminal is opened), in one try, and never reopened; once
+  broken it stays broken and says so;
+- with auto recovery: the stack is opened at the first use, and reopened
+  (every hop redone, Python restarted, modules imported again) whenever it
+  breaks; a call that broke is tried again, ``max_tries`` times in all.
+
+In both, Python is started in the top shell at the first use. Pushing or
+popping a shell stops Python (the agent holds the terminal) and empties the
+proxy registry: proxies of the stopped Python are no longer valid.
+
+A Robot timeout (or Ctrl-C) stops a keyword by raising an exception that is
+not an ``Exception``. While a remote call waits that is harmless: the agent
+runs every request in its own thread, so the next request is served. While
+shells or Python start or stop, the terminal is left in an unknown state: an
+auto-recovering terminal is reopened by its next use, any other one refuses
+further use with :class:`TerminalInterrupted`.
+
+Engine code: nothing here imports Robot Framework.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..errors import (
+    NoSuchProxy,
+    NoSuchTerminal,
+    RunnerTerminalSessionBroken,
+    ShellConnectionFailed,
+    ShellStackEmpty,
+    ShellStartTimeout,
+    TerminalError,
+    TerminalInterrupted,
+)
+from ..recovery import AutoRecoveringTerminal, AutoRunnerTerminal
+from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS
+from ..runner import RunnerTerminal
+from ..shells import Shell
+
+LOGGER = logging.getLogger("RemoteProxyLibrary.managed")
+
+#: Failures worth another try while opening: not refused credentials or rights.
+TRANSIENT_OPEN_FAILURES: tuple[type[BaseException], ...] = (
+    RunnerTerminalSessionBroken,
+    TerminalError,
+    ShellConnectionFailed,
+    ShellStartTimeout,
+    OSError,
+    EOFError,
+)
+
+
+@dataclass(frozen=True)
+class TerminalSettings:
+    """How a terminal is run; the library's defaults, overridable per terminal."""
+
+    timeout: float = 3600.0
+    prompt_timeout: float = 30.0
+    python: str = "python3"
+    auto_recovery: bool = False
+    max_tries: int = 3
+    sleep_between_tries: float = 1.0
+
+
+@dataclass(frozen=True)
+class TerminalInfo:
+    """What `Get Terminal` returns: ``index``, ``alias``, ``shells`` (the hops,
+    bottom first), ``auto_recovery``, ``python_running``, ``proxies`` (the
+    registered names), ``round_trips`` (requests sent to Python so far) and
+    ``closed``."""
+
+    index: int
+    alias: Optional[str]
+    shells: tuple[str, ...]
+    auto_recovery: bool
+    python_running: bool
+    proxies: tuple[str, ...]
+    round_trips: int
+    closed: bool
+
+
+class ManagedTerminal:
+    """A terminal held by the library (see module doc)."""
+
+    def __init__(
+        self, shells: Sequence[Shell], settings: TerminalSettings, alias: Optional[str] = None
+    ) -> None:
+        if not shells:
+            raise ValueError("a terminal needs at least one shell")
+        self.settings = settings
+        self.alias = alias or None
+        self.index = 0
+        self.proxies: dict[str, Any] = {}
+        self._imports: list[str] = []
+        self._closed = False
+        self._interrupted: Optional[str] = None
+        auto = settings.auto_recovery
+        self._stack = AutoRecoveringTerminal()
+        self._stack.initialize(
+            list(shells),
+            broken_exceptions=BROKEN_EXCEPTIONS,
+            # one try: a failure is raised as it is, not wrapped
+            init_broken_exceptions=TRANSIENT_OPEN_FAILURES if auto else (),
+            sleep_between_tries=settings.sleep_between_tries,
+            max_tries=settings.max_tries if auto else 1,
+            reopen=auto,
+        )
+        self._runner = AutoRunnerTerminal(
+            settings.timeout, settings.prompt_timeout, settings.python
+        )
+        self._runner.initialize(self._stack, prepare=self._import_again)
+
+    # ---- naming ----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        alias = f" (alias '{self.alias}')" if self.alias else ""
+        return f"terminal {self.index or '?'}{alias}"
+
+    def describe_shells(self) -> str:
+        return " > ".join(shell.describe() for shell in self.shells)
+
+    @property
+    def shells(self) -> list[Shell]:
+        """The stack, bottom first."""
+        return self._stack.shells
+
+    @property
+    def auto_recovery(self) -> bool:
+        return self.settings.auto_recovery
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def python_running(self) -> bool:
+        return self._runner.running
+
+    def info(self) -> TerminalInfo:
+        return TerminalInfo(
+            index=self.index,
+            alias=self.alias,
+            shells=tuple(shell.describe() for shell in self.shells),
+            auto_recovery=self.auto_recovery,
+            python_running=self.python_running,
+            proxies=tuple(self.proxies),
+            round_trips=self._runner.round_trips,
+            closed=self._closed,
+        )
+
+    # ---- life cycle ------------------------------------------------------------------
+    def open(self) -> None:
+        """Open the stack now (without auto recovery); with it, at first use."""
+        if not self.auto_recovery:
+            self._stack.open_stack()
+
+    def close(self) -> list[str]:
+        """Stop Python and close the stack; returns the problems met (no raise)."""
+        if self._closed:
+            return []
+        self._closed = True
+        self.proxies.clear()
+        try:
+            # interrupted in an unknown state: no polite exits
+            self._runner.close(force=self._interrupted is not None)
+        except Exception as error:  # closing goes on whatever happens
+            return [f"{type(error).__name__}: {error}"]
+        return []
+
+    @contextmanager
+    def _changing(self, doing: str) -> Iterator[None]:
+        """Marks the terminal interrupted if a Robot timeout stops ``doing``."""
+        try:
+            yield
+        except Exception:
+            raise
+        except BaseException:
+            self._interrupted = doing
+            raise
+
+    def check_usable(self) -> None:
+        """Raise unless the terminal can be used; an auto-recovering one
+        interrupted earlier is closed here (and reopened at its next use)."""
+        if self._closed:
+            raise NoSuchTerminal(f"{self.name.capitalize()} is closed.")
+        doing = self._interrupted
+        if doing is None:
+            return
+        if not self.auto_recovery:
+            raise TerminalInterrupted(
+                f"{self.name.capitalize()} was interrupted while {doing} (a Robot timeout?) "
+                "and its state is unknown: close it and open a new one, or open it "
+                "with auto_recovery=True."
+            )
+        LOGGER.info("%s was interrupted while %s: it is reopened", self.name, doing)
+        self._interrupted = None
+        self.proxies.clear()
+        self._runner.close(force=True)
+
+    # ---- python ----------------------------------------------------------------------
+    def runner(self) -> AutoRunnerTerminal:
+        """The runner, with Python started (and the stack opened, with auto
+        recovery) if it is not running."""
+        self.check_usable()
+        runner = self._runner
+        if not runner.running:
+            doing = "starting Python" if self._stack.is_open else "opening and starting Python"
+            with self._changing(doing):
+                runner.initialize_if_needed()
+        return runner
+
+    def _import_again(self) -> None:
+        """``prepare`` of the runner: runs each time Python starts."""
+        if self._imports:
+            self._runner.import_libraries(*self._imports)
+
+    def import_modules(self, *modules: str) -> None:
+        """Import ``modules`` now and whenever Python starts anew."""
+        self.runner().import_libraries(*modules)
+        self._imports += [module for module in modules if module not in self._imports]
+
+    # ---- shells ----------------------------------------------------------------------
+    def push(self, shell: Shell) -> None:
+        """Start ``shell`` on top of the stack (Python is stopped first). A
+        stack not open yet (auto recovery) only records it."""
+        self.check_usable()
+        with self._changing(f"pushing {shell.describe()}"):
+            self._stop_python()
+            self._stack.push(shell)
+
+    def pop(self) -> Shell:
+        """Leave the top shell (Python is stopped first); the first one stays."""
+        self.check_usable()
+        shells = self.shells
+        if len(shells) < 2:
+            raise ShellStackEmpty(
+                f"{self.name.capitalize()} has only its first shell ({shells[0].describe()}) "
+                "left: use Close Terminal to close it."
+            )
+        with self._changing(f"popping {shells[-1].describe()}"):
+            self._stop_python()
+            return self._stack.pop()
+
+    def _stop_python(self) -> None:
+        self.proxies.clear()
+        try:
+            self._runner.stop_agent()
+        except Exception as error:  # the shell change goes on
+            LOGGER.warning("%s: stopping Python: %s: %s", self.name, type(error).__name__, error)
+
+    # ---- proxy registry --------------------------------------------------------------
+    def register(self, name: str, proxy: Any) -> None:
+        if not name:
+            raise ValueError("a proxy name cannot be empty")
+        self.proxies[name] = proxy
+
+    def proxy(self, value: Any) -> Any:
+        """``value`` itself if it is a proxy, else the proxy registered as ``value``."""
+        if RunnerTerminal.isproxy(value):
+            return value
+        self.check_usable()
+        try:
+            return self.proxies[value]
+        except KeyError:
+            known = ", ".join(f"'{n}'" for n in self.proxies) or "none"
+            raise NoSuchProxy(
+                f"No proxy named '{value}' in {self.name}. Registered: {known}."
+            ) from None
+
+    def unregister(self, proxy: Any) -> list[str]:
+        """Forget every name of ``proxy``; returns them."""
+        names = [name for name, known in self.proxies.items() if known is proxy]
+        for name in names:
+            del self.proxies[name]
+        return names
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self.describe_shells()
+        return f"<ManagedTerminal {self.name}: {state}>"
