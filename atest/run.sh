@@ -57,6 +57,20 @@ fi
     --outputdir "$out" --variable "SECRETS_DIR:$PWD/$out/secrets" "$@" \
     > "$out/pabot-console.txt" 2>&1 || true
 [ -f "$out/output.xml" ] || { tail -40 "$out/pabot-console.txt" >&2; echo "pabot wrote no $out/output.xml" >&2; exit 2; }
+# Every terminal goes the same way through the engine, whatever its recovery
+# policy: the suites that use the library's default run again with auto
+# recovery on (only when the whole atest/ ran), and both runs are checked.
+if [ "$*" = atest ] || [ "$*" = "--exclude ssh atest" ]; then
+    echo "== the same local suites with auto_recovery=True"
+    mv "$out/output.xml" "$out/output-default.xml"
+    "$python" -m robot --name "Auto Recovery" --variable AUTO_RECOVERY:True \
+        --outputdir "$out" --output output-auto.xml --log NONE --report NONE \
+        atest/python.robot atest/proxies.robot atest/terminals.robot \
+        > "$out/auto-console.txt" 2>&1 || true
+    "$python" -m robot.rebot --name Atest --outputdir "$out" --output output.xml \
+        --log NONE --report NONE "$out/output-default.xml" "$out/output-auto.xml" \
+        > /dev/null 2>&1 || true
+fi
 
 echo "== robotstatuschecker"
 rc=0

@@ -18,6 +18,7 @@ from RemoteProxyLibrary import (
     NoSuchProxy,
     NoSuchTerminal,
     RemoteError,
+    RunnerTerminalSessionBroken,
     ShellStackEmpty,
     TerminalInterrupted,
     UnknownShell,
@@ -29,9 +30,13 @@ from RemoteProxyLibrary.keywords.converters import CONVERTERS, Proxy, Seconds
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture
-def lib():
-    library = RemoteProxyLibrary(timeout="1 min", prompt_timeout="10 s")
+@pytest.fixture(params=[False, True], ids=["plain", "auto_recovery"])
+def lib(request):
+    """The library; every test using it runs with both kinds of terminal (the
+    default of ``auto_recovery``), which go the same way through the engine."""
+    library = RemoteProxyLibrary(
+        timeout="1 min", prompt_timeout="10 s", auto_recovery=request.param
+    )
     yield library
     library.close_all_terminals()
 
@@ -323,7 +328,7 @@ def test_interrupted_remote_call_leaves_the_terminal_usable(lib, interrupt_after
 
 
 def test_interrupted_python_start_refuses_further_use(lib, interrupt_after):
-    lib.open_local_terminal("slow", python="sleep 2; python3")
+    lib.open_local_terminal("slow", python="sleep 2; python3", auto_recovery=False)
     interrupt_after(0.1)
     with pytest.raises(Interrupted):
         lib.run_python("1")
@@ -332,6 +337,27 @@ def test_interrupted_python_start_refuses_further_use(lib, interrupt_after):
     start = time.monotonic()
     lib.close_terminal()
     assert time.monotonic() - start < 2
+
+
+def test_interrupted_python_start_on_an_auto_terminal_reopens_it(lib, interrupt_after):
+    lib.open_local_terminal("slow", python="sleep 1; python3", auto_recovery=True)
+    interrupt_after(0.1)
+    with pytest.raises(Interrupted):
+        lib.run_python("1")
+    assert lib.run_python("2") == 2
+
+
+def test_a_plain_terminal_whose_python_died_stays_broken_and_says_what_to_do(lib):
+    lib.open_local_terminal(auto_recovery=False)
+    pid = lib.run_python("__import__('os').getpid()")
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(RunnerTerminalSessionBroken):
+        lib.run_python("1")  # finds out now
+    start = time.monotonic()
+    with pytest.raises(RunnerTerminalSessionBroken, match="does not reopen it"):
+        lib.run_python("1")
+    assert time.monotonic() - start < 1
+    assert lib.get_terminal().python_running is False
 
 
 def test_auto_recovery_after_killed_python(lib):
