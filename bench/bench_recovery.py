@@ -15,8 +15,8 @@ value. The call is made right after the injection; retries the library does
 inside the call count, and when the call raises it is made again (0.1 s later)
 until it succeeds or a cap passes (``null`` + the error then). Each measurement
 runs in a child process of its own (``--child`` here for ours,
-``crl_recovery_side.py`` in ``.venv-crl`` for crl; both use the same measuring
-loop, ``crl_recovery_side.serve``), which is killed at the cap so a call that
+``crl/crl_recovery_side.py`` in ``.venv-crl`` for crl; both use the same measuring
+loop, ``common.serve``), which is killed at the cap so a call that
 hangs cannot block the bench. See bench/README.md for the faults.
 """
 
@@ -43,11 +43,10 @@ for _path in (HERE, ROOT, os.path.join(ROOT, "resources")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from common import emit, error_text, log  # noqa: E402
-from crl_recovery_side import serve  # noqa: E402
+from common import emit, error_text, log, serve  # noqa: E402
 
 CRL_PYTHON = os.path.join(ROOT, ".venv-crl", "bin", "python")
-CRL_SIDE = os.path.join(HERE, "crl_recovery_side.py")
+CRL_SIDE = os.path.join(HERE, "crl", "crl_recovery_side.py")
 #: Seconds the parent waits beyond a child's cap before killing it (a call
 #: that hangs past the cap never returns to the child's loop).
 KILL_GRACE = 3.0

@@ -9,7 +9,7 @@ Prints one JSON line per figure to stdout (progress goes to stderr), e.g.::
     {"figure": "run_python_1plus1_median_ms", "ours": 0.4, "crl": 1.0, "ratio": 0.4,
      "target": "ratio <= 0.2", "meets_target": false, ...}
 
-The crl figures come from ``bench/crl_side.py`` run with ``.venv-crl/bin/python``
+The crl figures come from ``bench/crl/crl_side.py`` run with ``.venv-crl/bin/python``
 (crl and ours cannot share a venv). See bench/README.md for what each figure means.
 """
 
@@ -52,7 +52,7 @@ from RemoteProxyLibrary import InteractiveSession, SshShell  # noqa: E402
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal  # noqa: E402
 
 CRL_PYTHON = os.path.join(ROOT, ".venv-crl", "bin", "python")
-CRL_SIDE = os.path.join(HERE, "crl_side.py")
+CRL_SIDE = os.path.join(HERE, "crl", "crl_side.py")
 MB = 1_000_000
 
 

@@ -82,3 +82,63 @@ def median_ms(seconds: list[float]) -> float:
 def mb_per_s(nbytes: int, seconds: float) -> float:
     """Throughput in MB/s (1 MB = 10**6 bytes)."""
     return round(nbytes / 1e6 / seconds, 3) if seconds > 0 else float("inf")
+
+
+# ---- the measuring loop of a recovery child (bench_recovery.py, crl/crl_recovery_side.py)
+
+#: Seconds between a call that raised and the next one.
+RETRY_PAUSE = 0.1
+
+
+def serve(
+    open_session: Callable[[], dict[str, Any]],
+    call: Callable[[], Any],
+    check: Callable[[Any], bool],
+    cap: float,
+    close: Callable[[], Any],
+) -> int:
+    """The child's side of the protocol (see the module doc)."""
+    started = time.monotonic()
+    try:
+        info = open_session()
+        emit({"event": "ready", "setup_s": round(time.monotonic() - started, 3), **info})
+    except Exception as error:
+        emit({"event": "setup_failed", "error": error_text(error)})
+        return 1
+    line = sys.stdin.readline().split()
+    if len(line) != 2 or line[0] != "GO":
+        emit({"event": "aborted", "got": " ".join(line)})
+        return 1
+    injected = float(line[1])
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            value = call()
+        except Exception as error:
+            now = time.monotonic()
+            emit({"event": "error", "t": round(now - injected, 3), "try": tries,
+                  "error": error_text(error)})  # fmt: skip
+            if now - injected >= cap:
+                emit({"event": "gave_up", "tries": tries, "cap_s": cap,
+                      "error": error_text(error)})  # fmt: skip
+                break
+            time.sleep(RETRY_PAUSE)
+            continue
+        now = time.monotonic()
+        if check(value):
+            emit({"event": "done", "value": round(now - injected, 3), "tries": tries,
+                  "result": repr(value)[:80]})  # fmt: skip
+            break
+        emit({"event": "error", "t": round(now - injected, 3), "try": tries,
+              "error": f"wrong value {value!r:.80}"})  # fmt: skip
+        if now - injected >= cap:
+            emit({"event": "gave_up", "tries": tries, "cap_s": cap,
+                  "error": f"wrong value {value!r:.80}"})  # fmt: skip
+            break
+        time.sleep(RETRY_PAUSE)
+    try:
+        close()
+    except Exception as error:
+        log(f"close failed: {error_text(error)}")
+    return 0

@@ -4,6 +4,8 @@ import importlib
 
 import pytest
 
+from RemoteProxyLibrary import ShellStack, SudoShell, SuShell
+
 REFERENCE_NAMES = {
     "runnerterminal": ["RunnerTerminal"],
     "autorunnerterminal": ["AutoRunnerTerminal"],
@@ -53,3 +55,16 @@ def test_importing_the_package_does_not_import_robot():
     code = "import sys, RemoteProxyLibrary; print('robot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("shell_class", [SuShell, SudoShell])
+def test_shells_take_username_and_still_user(shell_class):
+    assert shell_class("app").username == "app"
+    assert shell_class(username="app").user == "app"
+    assert shell_class(user="app").username == "app"
+    name = shell_class.shellname
+    assert ShellStack().create({"shellname": name, "user": "app"}).username == "app"
+    assert ShellStack().create({"shellname": name, "username": "app"}).username == "app"
+    assert "to app" in shell_class(user="app", password="pw").describe()
+    with pytest.raises(TypeError, match="give one"):
+        shell_class(username="a", user="b")

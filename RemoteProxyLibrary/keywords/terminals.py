@@ -147,8 +147,8 @@ class TerminalKeywords(LibraryCore):
         Each of ``shells`` is a dictionary naming a shell kind with ``shellname``
         and giving its arguments: ``BashShell`` (``shell``), ``SshShell``
         (``host``, ``username``, ``password``, ``port``, ``key_file``),
-        ``SuShell`` (``user``, ``password``, ``login``), ``SudoShell``
-        (``user``, ``password``), ``PythonShell`` (``python``), or a dotted path
+        ``SuShell`` (``username``, ``password``, ``login``), ``SudoShell``
+        (``username``, ``password``), ``PythonShell`` (``python``), or a dotted path
         to a Shell subclass of your own. The first shell is started on this
         machine (``SshShell`` connects with paramiko), each next one inside the
         previous one. ``timeout`` of a shell defaults to ``prompt_timeout``.
@@ -184,7 +184,7 @@ class TerminalKeywords(LibraryCore):
 
         Examples:
         | Push Shell | SudoShell |
-        | Push Shell | SuShell | user=app | password=${APP_PASSWORD} |
+        | Push Shell | SuShell | username=app | password=${APP_PASSWORD} |
         | Push Shell | SshShell | host=192.168.1.2 | username=root | key_file=/root/.ssh/id_rsa |
         | Push Shell | ${hop} | terminal=dut |
         """

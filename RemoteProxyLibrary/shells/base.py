@@ -72,6 +72,15 @@ def split_quoted(text: str, cut: int = 3) -> str:
     return "'" + head.replace("'", "'\\''") + "''" + tail.replace("'", "'\\''") + "'"
 
 
+def username_argument(username: str, user: Optional[str]) -> str:
+    """The user a hop becomes: ``username``, or ``user``, its older name."""
+    if user is None:
+        return username
+    if username not in ("root", user):
+        raise TypeError(f"got both username={username!r} and user={user!r}: give one")
+    return user
+
+
 @dataclass(frozen=True)
 class Answer:
     """While starting, when ``pattern`` shows, send what ``reply(shell)`` gives.

@@ -6,14 +6,15 @@ import shlex
 from typing import Optional
 
 from ..errors import ShellAuthenticationFailed, ShellError
-from .base import Answer, Failure
+from .base import Answer, Failure, username_argument
 from .bash import DEFAULT_SHELL, BashShell
 from .secret import Secret, SecretLike, as_secret
 
 
 class SuShell(BashShell):
-    """A shell as ``user`` through ``su``; ``password`` is ``user``'s password
-    (root is not asked). ``login=True`` gives a login environment (``su -l``).
+    """A shell as ``username`` through ``su``; ``password`` is that user's
+    password (root is not asked). ``login=True`` gives a login environment
+    (``su -l``). ``user=`` is accepted for ``username`` (its older name).
 
     ``command_option`` passes our shell command to ``su``. util-linux ``su -c``
     runs the command in a new session without a controlling terminal (no job
@@ -26,21 +27,28 @@ class SuShell(BashShell):
 
     def __init__(
         self,
-        user: str = "root",
+        username: str = "root",
         password: Optional[SecretLike] = None,
         timeout: float = 30,
         shell: str = DEFAULT_SHELL,
         login: bool = False,
         command_option: str = "--session-command",
+        *,
+        user: Optional[str] = None,
     ) -> None:
         super().__init__(timeout=timeout, shell=shell)
-        self.user = user
+        self.username = username_argument(username, user)
         self.password = as_secret(password)
         self.login = login
         self.command_option = command_option
 
+    @property
+    def user(self) -> str:
+        """``username`` (the older name, kept working)."""
+        return self.username
+
     def describe(self) -> str:
-        return f"SuShell(to {self.user})"
+        return f"SuShell(to {self.username})"
 
     def secrets(self) -> tuple[Optional[Secret], ...]:
         return (self.password,)
@@ -48,7 +56,7 @@ class SuShell(BashShell):
     def command_line(self) -> str:
         login = "-l " if self.login else ""
         command = shlex.quote("exec " + self.shell_with_prompt())
-        return f"su {login}-s /bin/sh {shlex.quote(self.user)} {self.command_option} {command}"
+        return f"su {login}-s /bin/sh {shlex.quote(self.username)} {self.command_option} {command}"
 
     def dialogue(self) -> list[Answer | Failure]:
         return [

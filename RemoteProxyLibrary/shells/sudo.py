@@ -6,41 +6,49 @@ import shlex
 from typing import Optional
 
 from ..errors import ShellAuthenticationFailed, ShellPermissionDenied
-from .base import Answer, Failure, split_quoted
+from .base import Answer, Failure, split_quoted, username_argument
 from .bash import DEFAULT_SHELL, BashShell
 from .secret import Secret, SecretLike, as_secret
 
 
 class SudoShell(BashShell):
-    """A shell as ``user`` through ``sudo``; ``password`` is the invoking
-    user's own password, needed only when the sudo rule asks for one."""
+    """A shell as ``username`` (root by default) through ``sudo``; ``password``
+    is the invoking user's own password, needed only when the sudo rule asks
+    for one. ``user=`` is accepted for ``username`` (its older name)."""
 
     shellname = "SudoShell"
 
     def __init__(
         self,
-        user: str = "root",
+        username: str = "root",
         password: Optional[SecretLike] = None,
         timeout: float = 30,
         shell: str = DEFAULT_SHELL,
+        *,
+        user: Optional[str] = None,
     ) -> None:
         super().__init__(timeout=timeout, shell=shell)
-        self.user = user
+        self.username = username_argument(username, user)
         self.password = as_secret(password)
 
     @property
     def password_prompt(self) -> str:
         return f"RPL-sudo-{self.token} password:"
 
+    @property
+    def user(self) -> str:
+        """``username`` (the older name, kept working)."""
+        return self.username
+
     def describe(self) -> str:
-        return f"SudoShell(to {self.user})"
+        return f"SudoShell(to {self.username})"
 
     def secrets(self) -> tuple[Optional[Secret], ...]:
         return (self.password,)
 
     def command_line(self) -> str:
         return (
-            f"sudo -k -p {split_quoted(self.password_prompt)} -u {shlex.quote(self.user)} "
+            f"sudo -k -p {split_quoted(self.password_prompt)} -u {shlex.quote(self.username)} "
             + self.shell_with_prompt()
         )
 

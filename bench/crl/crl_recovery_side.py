@@ -7,7 +7,7 @@ fault and per kind of call, so a call that never returns cannot block the bench
     .venv-crl/bin/python bench/crl_recovery_side.py --host H --port P \\
         --user U --password PW --mode run_python|proxy [--cap 90]
 
-The same protocol, and the same measuring loop (:func:`serve`, stdlib only), are
+The same protocol, and the same measuring loop (``common.serve``, stdlib only), are
 used for our side by ``bench_recovery.py --child``, so both libraries are timed
 by identical code:
 
@@ -40,70 +40,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from typing import Any, Callable
+from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# common.py lives in bench/, one folder up
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import emit, error_text, log
-
-#: Seconds between a call that raised and the next one.
-RETRY_PAUSE = 0.1
-
-
-def serve(
-    open_session: Callable[[], dict[str, Any]],
-    call: Callable[[], Any],
-    check: Callable[[Any], bool],
-    cap: float,
-    close: Callable[[], Any],
-) -> int:
-    """The child's side of the protocol (see the module doc)."""
-    started = time.monotonic()
-    try:
-        info = open_session()
-        emit({"event": "ready", "setup_s": round(time.monotonic() - started, 3), **info})
-    except Exception as error:
-        emit({"event": "setup_failed", "error": error_text(error)})
-        return 1
-    line = sys.stdin.readline().split()
-    if len(line) != 2 or line[0] != "GO":
-        emit({"event": "aborted", "got": " ".join(line)})
-        return 1
-    injected = float(line[1])
-    tries = 0
-    while True:
-        tries += 1
-        try:
-            value = call()
-        except Exception as error:
-            now = time.monotonic()
-            emit({"event": "error", "t": round(now - injected, 3), "try": tries,
-                  "error": error_text(error)})  # fmt: skip
-            if now - injected >= cap:
-                emit({"event": "gave_up", "tries": tries, "cap_s": cap,
-                      "error": error_text(error)})  # fmt: skip
-                break
-            time.sleep(RETRY_PAUSE)
-            continue
-        now = time.monotonic()
-        if check(value):
-            emit({"event": "done", "value": round(now - injected, 3), "tries": tries,
-                  "result": repr(value)[:80]})  # fmt: skip
-            break
-        emit({"event": "error", "t": round(now - injected, 3), "try": tries,
-              "error": f"wrong value {value!r:.80}"})  # fmt: skip
-        if now - injected >= cap:
-            emit({"event": "gave_up", "tries": tries, "cap_s": cap,
-                  "error": f"wrong value {value!r:.80}"})  # fmt: skip
-            break
-        time.sleep(RETRY_PAUSE)
-    try:
-        close()
-    except Exception as error:
-        log(f"close failed: {error_text(error)}")
-    return 0
-
+from common import emit, error_text, serve
 
 # ---- crl ------------------------------------------------------------------------------
 
