@@ -146,17 +146,33 @@ class RemoteError(RunnerException):
     """A remote exception of a type that is not a Python builtin.
 
     ``remote_type`` is ``module.QualName`` on the target, ``remote_message`` its
-    ``str()``, ``remote_traceback`` the traceback text.
+    ``str()``, ``remote_traceback`` the traceback text, ``remote_attributes``
+    its attributes that are plain data, also readable as attributes of this
+    exception (``error.returncode`` of a remote ``CalledProcessError``).
     """
 
-    def __init__(self, remote_type: str, remote_message: str, remote_traceback: str = "") -> None:
+    def __init__(
+        self,
+        remote_type: str,
+        remote_message: str,
+        remote_traceback: str = "",
+        remote_attributes: Optional[dict[str, Any]] = None,
+    ) -> None:
         self.remote_type = remote_type
         self.remote_message = remote_message
         self.remote_traceback = remote_traceback
+        self.remote_attributes = dict(remote_attributes or {})
         super().__init__(f"{remote_type}: {remote_message}")
 
+    def __getattr__(self, name: str) -> Any:
+        attributes = self.__dict__.get("remote_attributes", {})
+        if name in attributes:
+            return attributes[name]
+        remote = self.__dict__.get("remote_type", "?")
+        raise AttributeError(f"{type(self).__name__} (remote {remote}) has no attribute {name!r}")
 
-class SessionInitializationFailed(RemoteProxyLibraryError):
+
+class SessionInitializationFailed(RunnerException):
     """Recovery gave up after ``max_tries``; ``args[0]`` is the last exception."""
 
     def __init__(self, original: Optional[BaseException] = None, *args: Any) -> None:
