@@ -255,8 +255,11 @@ class LoginAuth(AuthStrategy):
         if self.answers.unanswered:
             prompts = ", ".join(repr(p) for p in self.answers.unanswered)
             notes.append(f"no answer for the prompt {prompts} (give a second factor)")
-        keys = any(_method(s) == "publickey" for s in sources)
-        if "publickey" in offered and not keys and not any(n.startswith("key ") for n in notes):
+        # With a password no agent or default key is offered: no news then.
+        offers_keys = any(_method(s) == "publickey" for s in sources) or any(
+            note.startswith("key ") for note in notes
+        )
+        if "publickey" in offered and not offers_keys and self.login.password is None:
             notes.append("no key to offer")
         asks = {"password", "keyboard-interactive"} & set(offered)
         if asks and self.login.password is None and self.login.answer is None:

@@ -53,19 +53,19 @@ def read_host_config(alias: str, config_file: Optional[str] = None) -> HostConfi
     except (OSError, UnicodeDecodeError, paramiko.ssh_exception.ConfigParseError) as error:
         raise ValueError(f"cannot read the ssh_config file {path}: {error}") from None
 
-    def number(key: str, kind: type) -> Optional[float]:
-        value = values.get(key)
+    def number(name: str, kind: type) -> Optional[float]:
+        value = values.get(name.lower())
         if value is None:
             return None
         try:
             result = kind(value)
         except ValueError:
-            raise ValueError(f"{path}: {key} of {alias!r} is not a number: {value!r}") from None
+            raise ValueError(f"{path}: {name} of {alias!r} is not a number: {value!r}") from None
         if result <= 0:
-            raise ValueError(f"{path}: {key} of {alias!r} must be positive: {value!r}")
+            raise ValueError(f"{path}: {name} of {alias!r} must be positive: {value!r}")
         return result
 
-    port = number("port", int)
+    port = number("Port", int)
     jump = values.get("proxyjump")
     known_hosts = values.get("userknownhostsfile")
     return HostConfig(
@@ -76,7 +76,7 @@ def read_host_config(alias: str, config_file: Optional[str] = None) -> HostConfi
         identity_files=tuple(os.path.expanduser(f) for f in values.get("identityfile", [])),
         identities_only=values.get("identitiesonly", "no").lower() == "yes",
         proxy_jump=None if jump is None or jump.lower() == "none" else jump,
-        connect_timeout=number("connecttimeout", float),
+        connect_timeout=number("ConnectTimeout", float),
         host_key_policy=policy_from_openssh(values.get("stricthostkeychecking")),
         known_hosts=os.path.expanduser(known_hosts.split()[0]) if known_hosts else None,
         source=path,
