@@ -2,6 +2,8 @@
 hold remote objects as if they were local."""
 
 from .errors import (
+    HostKeyChanged,
+    HostKeyRejected,
     InvalidProxySession,
     NoSuchProxy,
     NoSuchTerminal,
@@ -50,6 +52,8 @@ __all__ = [
     "AutoRecoveringTerminal",
     "AutoRunnerTerminal",
     "BashShell",
+    "HostKeyChanged",
+    "HostKeyRejected",
     "InteractiveSession",
     "InvalidProxySession",
     "NoSuchProxy",

@@ -10,6 +10,8 @@
      |    +-- ShellStartTimeout        (also TimeoutError) the hop's prompt never came
      |    +-- ShellConnectionFailed    unknown host, refused port, no route
      |    +-- ShellAuthenticationFailed  wrong password or key, wrong su password
+     |    +-- HostKeyRejected          the host's key is not trusted under the host-key policy
+     |    |    +-- HostKeyChanged      the key differs from the known one (re-installed host?)
      |    +-- ShellPermissionDenied    e.g. no sudo rights
      |    +-- UnknownShell             a shelldict names no known shell
      |    +-- ShellStackEmpty          pop() or exec on a terminal with no shell
@@ -81,6 +83,21 @@ class ShellConnectionFailed(ShellError):
 
 class ShellAuthenticationFailed(ShellError):
     """A hop refused the credentials (SSH password or key, su password)."""
+
+
+class HostKeyRejected(ShellError):
+    """An SSH hop refused the host's key under its host-key policy: the key is
+    not in the known_hosts files (policy ``reject``), or it changed.
+
+    Not a :class:`ShellConnectionFailed`: those may go away when tried again,
+    a refused key stays refused until the known_hosts file or the policy changes.
+    """
+
+
+class HostKeyChanged(HostKeyRejected):
+    """The host's key differs from the one recorded for it in a known_hosts
+    file: the host was re-installed, or someone is in the middle. The message
+    names the host, the file and how to remove the old key."""
 
 
 class ShellPermissionDenied(ShellError):

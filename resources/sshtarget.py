@@ -387,9 +387,10 @@ class SshTarget:
         self.client_key_file: str = ""
         self.sudoers_file: str = ""
         self.users: dict[str, SshUser] = {}
+        self.config_text: str = ""
         self._token = ""
-        self._proc: Optional[subprocess.Popen] = None
-        self._log: Any = None
+        self._sshd: Optional[_SshdProcess] = None
+        self._extras: list[ExtraSshd] = []
         self._created_users: list[str] = []
         self._started = False
         self._lock = threading.RLock()
@@ -399,7 +400,7 @@ class SshTarget:
     @property
     def pid(self) -> Optional[int]:
         """Pid of the listening sshd (None when not running)."""
-        return self._proc.pid if self._proc and self._proc.poll() is None else None
+        return self._sshd.pid if self._sshd is not None else None
 
     def start(self) -> SshTarget:
         with self._lock:
@@ -431,6 +432,9 @@ class SshTarget:
             with contextlib.suppress(Exception):
                 atexit.unregister(self.stop)
             errors = []
+            extras, self._extras = self._extras, []
+            for extra in extras:
+                extra.stop()
             self._stop_sshd()
             for name in self._created_users:
                 try:
@@ -457,6 +461,22 @@ class SshTarget:
                 raise RuntimeError("SshTarget not started")
             self._stop_sshd()
             self._start_sshd()
+
+    def extra_sshd(
+        self,
+        name: str,
+        options: Optional[dict[str, str]] = None,
+        extra: str = "",
+        own_host_key: bool = False,
+    ) -> ExtraSshd:
+        """Start another sshd for the same users (see :class:`ExtraSshd`);
+        it is stopped by :meth:`stop`."""
+        with self._lock:
+            if not self._started:
+                raise RuntimeError("SshTarget not started")
+            sshd = ExtraSshd(self, name, options, extra, own_host_key)
+            self._extras.append(sshd)
+            return sshd.start()
 
     def session_pids(self, username: str) -> list[int]:
         """Pids of the sshd processes serving ``username``'s connections.
@@ -551,6 +571,7 @@ PrintLastLog no
 Subsystem sftp internal-sftp
 AcceptEnv LANG LC_* TERM
 """
+        self.config_text = config
         with open(self.config_path, "w") as f:
             f.write(config)
         os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
@@ -618,7 +639,39 @@ AcceptEnv LANG LC_* TERM
         self.sudoers_file = os.path.join(SUDOERS_DIR, self._token)
         os.replace(tmp, self.sudoers_file)
 
-    def _start_sshd(self, timeout: float = 10.0) -> None:
+    def _start_sshd(self) -> None:
+        self._sshd = _SshdProcess(self.config_path, self.log_path, self.host, self.port)
+        self._sshd.start()
+
+    def _stop_sshd(self) -> None:
+        sshd, self._sshd = self._sshd, None
+        if sshd is not None:
+            sshd.stop()
+
+
+class _SshdProcess:
+    """One listening sshd, started from a config file, logging to a file."""
+
+    def __init__(self, config_path: str, log_path: str, host: str, port: int) -> None:
+        self.config_path = config_path
+        self.log_path = log_path
+        self.host = host
+        self.port = port
+        self._proc: Optional[subprocess.Popen] = None
+        self._log: Any = None
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def start(self, timeout: float = 10.0) -> None:
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self._proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", self.config_path],
@@ -642,14 +695,14 @@ AcceptEnv LANG LC_* TERM
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                self._stop_sshd()
+                self.stop()
                 raise RuntimeError(
                     f"sshd did not accept connections on {self.host}:{self.port} "
                     f"within {timeout}s:\n{self.log_tail()}"
                 )
             time.sleep(0.05)
 
-    def _stop_sshd(self) -> None:
+    def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -665,6 +718,108 @@ AcceptEnv LANG LC_* TERM
             with contextlib.suppress(OSError):
                 self._log.close()
             self._log = None
+
+
+class ExtraSshd:
+    """Another sshd of an :class:`SshTarget`: the same users and keys, its
+    own port, its own log, some ``sshd_config`` options changed.
+
+    ``options`` replace (or add) global options, e.g. ``{"UsePAM": "yes",
+    "KbdInteractiveAuthentication": "yes", "PasswordAuthentication": "no"}``;
+    ``extra`` is appended (``Match`` blocks). With ``own_host_key`` it has a
+    host key of its own, which :meth:`restart` can re-generate (a target that
+    was re-installed). ``known_hosts_file`` lists its current key.
+    Made by :meth:`SshTarget.extra_sshd`, stopped with the target.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(
+        self,
+        target: SshTarget,
+        name: str,
+        options: Optional[dict[str, str]] = None,
+        extra: str = "",
+        own_host_key: bool = False,
+    ) -> None:
+        if not re.fullmatch(r"[a-z0-9-]+", name):
+            raise ValueError(f"ExtraSshd name must be [a-z0-9-]+, not {name!r}")
+        self.target = target
+        self.name = name
+        base = os.path.join(target.tempdir, f"sshd-{name}")
+        self.config_path = base + ".config"
+        self.log_path = base + ".log"
+        self.known_hosts_file = base + ".known_hosts"
+        self.host_key_file = target.host_key_file
+        if own_host_key:
+            self.host_key_file = base + "_host_ed25519_key"
+        self.port = _free_port(self.host)
+        self.host_public_key = ""
+        settings = dict(options or {})
+        settings.update(
+            {"Port": str(self.port), "HostKey": self.host_key_file, "PidFile": base + ".pid"}
+        )
+        self._config = _with_options(target.config_text, settings) + extra
+        self._own_host_key = own_host_key
+        self._sshd = _SshdProcess(self.config_path, self.log_path, self.host, self.port)
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._sshd.pid
+
+    def start(self) -> ExtraSshd:
+        if self._own_host_key and not os.path.exists(self.host_key_file):
+            self._new_host_key()
+        self._read_host_key()
+        _write(self.config_path, self._config, 0o644)
+        _run([SSHD, "-t", "-f", self.config_path])
+        self._sshd.start()
+        return self
+
+    def stop(self) -> None:
+        self._sshd.stop()
+
+    def restart(self, new_host_key: bool = False) -> None:
+        """Restart on the same port; ``new_host_key`` (needs ``own_host_key``)
+        generates a new host key first, as a re-installed host would have."""
+        if new_host_key and not self._own_host_key:
+            raise ValueError("this sshd shares the target's host key: make it with own_host_key")
+        self._sshd.stop()
+        if new_host_key:
+            self._new_host_key()
+            self._read_host_key()
+        self._sshd.start()
+
+    def log_tail(self, lines: int = 30) -> str:
+        return self._sshd.log_tail(lines)
+
+    def _new_host_key(self) -> None:
+        for path in (self.host_key_file, self.host_key_file + ".pub"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        _run(
+            [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", self.name, "-f", self.host_key_file]
+        )
+        os.chmod(self.host_key_file, 0o600)
+
+    def _read_host_key(self) -> None:
+        with open(self.host_key_file + ".pub") as f:
+            self.host_public_key = " ".join(f.read().split()[:2])
+        _write(self.known_hosts_file, f"[{self.host}]:{self.port} {self.host_public_key}\n", 0o644)
+
+
+def _with_options(config: str, options: dict[str, str]) -> str:
+    """``config`` with the global ``options`` set (replaced where present)."""
+    wanted = {key.lower(): (key, value) for key, value in options.items()}
+    lines = []
+    for line in config.splitlines():
+        key = line.split(None, 1)[0].lower() if line.strip() else ""
+        if key in wanted:
+            name, value = wanted.pop(key)
+            line = f"{name} {value}"
+        lines.append(line)
+    lines += [f"{name} {value}" for name, value in wanted.values()]
+    return "\n".join(lines) + "\n"
 
 
 def _exists(name: str) -> bool:
