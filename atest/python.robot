@@ -24,7 +24,7 @@ Several Arguments Are Lines
     Should Be Equal    ${total}    ${10}
 
 Run Python Refuses Values That Are Not Plain Data
-    [Documentation]    FAIL GLOB: UnableToSerialize: return value cannot travel by value: *
+    [Documentation]    FAIL GLOB: UnableToSerialize: The code ran on the target, but its value cannot come back by value (return value cannot travel by value: *). Use Evaluate Python to get it as a proxy, *
     Run Python    object()
 
 Evaluate Python Returns Proxies For Other Values
@@ -47,7 +47,7 @@ Import Remote Module And Call Remote Function
 
 Built-in Remote Exception Keeps Its Type And Message
     [Documentation]    FAIL ZeroDivisionError: division by zero
-    ...    LOG 1.1 INFO GLOB: Remote traceback:*ZeroDivisionError: division by zero*
+    ...    LOG 1.1 INFO GLOB: Remote traceback (terminal * (alias 'py')):*ZeroDivisionError: division by zero*
     Run Python    1 / 0
 
 Other Remote Exception Is A RemoteError
@@ -56,13 +56,13 @@ Other Remote Exception Is A RemoteError
     Call Remote Function    json.loads    not json
 
 Remote Prints Go To The Log Of The Keyword
-    [Documentation]    LOG 1.1 INFO Remote stdout:\nhello from the target
-    ...    LOG 2.1 INFO Remote stderr:\nto stderr
+    [Documentation]    LOG 1.1 INFO GLOB: Remote stdout (terminal * (alias 'py')):\nhello from the target
+    ...    LOG 2.1 INFO GLOB: Remote stderr (terminal * (alias 'py')):\nto stderr
     Run Python    print('hello from the target')
     Run Python    import sys; print('to stderr', file=sys.stderr)
 
 Background Prints Go To The Log Of The Next Keyword
-    [Documentation]    LOG 3.* INFO GLOB: Remote stdout (background): later*
+    [Documentation]    LOG 3.* INFO GLOB: Remote stdout (terminal * (alias 'py'), background): later*
     Run Python    import threading, time
     ...    threading.Thread(target=lambda: (time.sleep(0.2), print('later', flush=True))).start()
     Sleep    0.6 s
@@ -92,9 +92,9 @@ Remote Exception Of A Background Call
     Get Call Response    ${call}
 
 Get Call Response Takes Only Calls
-    [Documentation]    FAIL TypeError: Expected what 'Start Remote Function Call' or 'Start Proxy Method Call' returned, got str.
+    [Documentation]    FAIL ValueError: Argument 'call' got value 'not a call' that cannot be converted to RemoteCall: expected what 'Start Remote Function Call' or 'Start Proxy Method Call' returned
     Get Call Response    not a call
 
 Run Python Timeout
-    [Documentation]    FAIL GLOB: RemoteTimeout: remote call * did not answer within 0.2 s
+    [Documentation]    FAIL GLOB: RemoteTimeout: run_python("__import__('time').sleep(1)") did not finish within 0.2 s; it goes on on the target (response id *)
     Run Python    __import__('time').sleep(1)    timeout=200 ms

@@ -272,3 +272,26 @@ def test_reference_classes_take_robot_time_strings():
     assert (runner.timeout, runner.prompt_timeout) == (60.0, 10.0)
     runner.set_default_timeout("2 minutes")
     assert runner.default_timeout == 120.0
+
+
+def test_finalize_runs_before_a_recovery_even_on_a_broken_session():
+    from RemoteProxyLibrary import AutoRunnerTerminal
+
+    calls = []
+    runner = AutoRunnerTerminal(prompt_timeout=10)
+
+    def finalize():
+        calls.append("finalize")
+        runner.run_python("1")  # on the broken session: fails, is only logged
+
+    runner.initialize_with_shells(
+        BashShell(timeout=10), prepare=lambda: calls.append("prepare"), finalize=finalize
+    )
+    try:
+        pid = runner.run_python("__import__('os').getpid()")
+        os.kill(pid, signal.SIGKILL)
+        assert runner.run_python("1") == 1
+        assert calls == ["prepare", "finalize", "prepare"]
+    finally:
+        runner.close()
+    assert calls[-1] == "finalize"

@@ -78,7 +78,7 @@ def test_only_keywords_are_public():
         if not name.startswith("_")
     }
     assert public == keyword_methods
-    assert len(keyword_methods) == 26
+    assert len(keyword_methods) == 27
 
 
 def test_init_opens_nothing_and_takes_time_strings():
@@ -155,7 +155,11 @@ def test_close_terminal_and_close_all(lib):
     with pytest.raises(NoSuchTerminal, match="No open terminal"):
         lib.run_python("1")
     with pytest.raises(NoSuchTerminal, match=r"^Terminal 2 \(alias 'b'\) is closed\.$"):
-        lib.get_terminal("b")
+        lib.run_python("1", terminal="b")
+    info = lib.get_terminal("b")  # a closed terminal can be asked about
+    assert (info.index, info.alias, info.closed, info.python_running) == (2, "b", True, False)
+    assert [t.alias for t in lib.get_terminals()] == ["a"]
+    assert [t.alias for t in lib.get_terminals(include_closed=True)] == ["a", "b"]
     lib.close_terminal("b")  # closing again does nothing
     assert lib.run_python("__import__('os').getpid()", terminal="a") == pid_a
     lib.close_all_terminals()

@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-from RemoteProxyLibrary import ShellStack, SudoShell, SuShell
+from RemoteProxyLibrary import BashShell, ShellStack, SudoShell, SuShell
 
 REFERENCE_NAMES = {
     "runnerterminal": ["RunnerTerminal"],
@@ -38,7 +38,7 @@ def test_package_gives_every_public_class():
                  "InteractiveSession", "BashShell", "SshShell", "SudoShell", "SuShell",
                  "PythonShell", "RemoteTimeout", "InvalidProxySession"]:  # fmt: skip
         assert isinstance(getattr(rpl, name), type), name
-    assert rpl.InteractiveSession.__module__.endswith("session")
+    assert issubclass(rpl.InteractiveSession, rpl.shells.InteractiveSession)
 
 
 def test_timeouts_are_timeout_errors():
@@ -68,3 +68,25 @@ def test_shells_take_username_and_still_user(shell_class):
     assert "to app" in shell_class(user="app", password="pw").describe()
     with pytest.raises(TypeError, match="give one"):
         shell_class(username="a", user="b")
+
+
+def test_interactive_session_reads_as_the_older_module_too():
+    import RemoteProxyLibrary
+    import RemoteProxyLibrary.InteractiveSession
+    from RemoteProxyLibrary import InteractiveSession
+
+    module_like = RemoteProxyLibrary.InteractiveSession
+    assert module_like is InteractiveSession
+    assert isinstance(module_like.InteractiveSession(), InteractiveSession)
+    assert module_like.BashShell is BashShell
+    assert isinstance(InteractiveSession(), RemoteProxyLibrary.shells.InteractiveSession)
+
+
+def test_runner_classes_as_robot_libraries_do_not_hide_builtin_keywords():
+    from robot.libdocpkg import LibraryDocumentation
+
+    for library in ("runnerterminal.RunnerTerminal", "autorunnerterminal.AutoRunnerTerminal",
+                    "autorecoveringterminal.AutoRecoveringTerminal"):  # fmt: skip
+        names = {k.name for k in LibraryDocumentation(f"RemoteProxyLibrary.{library}").keywords}
+        assert not names & {"Evaluate", "Call", "Send Request", "Describe", "Push", "Pop"}, library
+        assert "Run Python" in names or "Run" in names

@@ -331,7 +331,8 @@ def test_interactive_session_module_keeps_the_package_names():
         "from RemoteProxyLibrary.InteractiveSession import BashShell, SshShell, SuShell\n"
         "from RemoteProxyLibrary import InteractiveSession, shells\n"
         "assert isinstance(InteractiveSession, type), InteractiveSession\n"
-        "assert m.InteractiveSession is InteractiveSession is shells.InteractiveSession\n"
+        "assert m.InteractiveSession is InteractiveSession\n"
+        "assert issubclass(InteractiveSession, shells.InteractiveSession)\n"
         "assert m.PythonShell is shells.PythonShell and m.SudoShell is shells.SudoShell\n"
     )
     result = subprocess.run(

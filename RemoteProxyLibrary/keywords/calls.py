@@ -63,3 +63,21 @@ class RemoteCall:
 
     def __repr__(self) -> str:
         return f"<RemoteCall {self.description}>"
+
+
+def with_string_argument_hint(call: Any, args: tuple, kwargs: dict) -> Any:
+    """``call()``; a remote ``TypeError`` of a call given strings says that Robot
+    gives strings and where the docs show how to pass other values."""
+    try:
+        return call()
+    except TypeError as error:
+        remote_traceback = getattr(error, "remote_traceback", None)
+        given = [*args, *kwargs.values()]
+        if remote_traceback is None or not any(isinstance(value, str) for value in given):
+            raise
+        hinted = TypeError(
+            f"{error} (arguments from Robot are strings: see 'Arguments' in the library "
+            "documentation for passing numbers, lists and other values)"
+        )
+        hinted.remote_traceback = remote_traceback  # type: ignore[attr-defined]
+        raise hinted from None

@@ -6,7 +6,9 @@ from typing import Any, Union
 
 from robot.utils import secs_to_timestr, timestr_to_secs
 
+from ..managed import TerminalInfo
 from ..runner import RunnerTerminal
+from .calls import RemoteCall
 
 
 class Seconds(float):
@@ -47,8 +49,21 @@ class Proxy:
         raise ValueError("expected a proxy or the name of a registered proxy")
 
 
-#: ``ROBOT_LIBRARY_CONVERTERS`` of the library.
+def _remote_call(value: object) -> RemoteCall:
+    raise ValueError(
+        "expected what 'Start Remote Function Call' or 'Start Proxy Method Call' returned"
+    )
+
+
+def _terminal_info(value: object) -> TerminalInfo:
+    raise ValueError("expected what 'Get Terminal' returned")
+
+
+#: ``ROBOT_LIBRARY_CONVERTERS`` of the library (RemoteCall and TerminalInfo
+#: are there for libdoc, which documents the types it knows converters of).
 CONVERTERS = {
     Seconds: Seconds.from_value,
     Proxy: Proxy.from_value,
+    RemoteCall: _remote_call,
+    TerminalInfo: _terminal_info,
 }

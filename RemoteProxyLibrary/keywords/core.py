@@ -92,6 +92,8 @@ class LibraryCore:
         return replace(self._settings, **changes)
 
     def _open(self, shells: list[Shell], alias: Optional[str], settings: TerminalSettings) -> int:
+        if alias:
+            self._check_alias_free(alias)
         entry = ManagedTerminal(shells, settings, alias)
         entry.open()
         index = self._terminals.register(entry, alias)
@@ -99,6 +101,18 @@ class LibraryCore:
         how = "opened" if not settings.auto_recovery else "ready (opened at first use)"
         logger.info(f"{entry.name.capitalize()} {how}: {entry.describe_shells()}")
         return index
+
+    def _check_alias_free(self, alias: str) -> None:
+        """An alias names one open terminal (a closed one's alias may be reused)."""
+        try:
+            holder = self._terminals.get_connection(alias)
+        except RuntimeError:
+            return
+        if not holder.closed:
+            raise ValueError(
+                f"Alias '{alias}' is already used by {holder.name}, which is open: close it "
+                "first or choose another alias."
+            )
 
     def _close_entry(self, entry: ManagedTerminal) -> None:
         was_current = self._terminals.current is entry

@@ -42,53 +42,58 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
 
     = SSH =
 
-The first SSH hop of a terminal logs in from this machine with paramiko,
-configured as ``ssh`` would be:
+    The first SSH hop of a terminal logs in from this machine with paramiko,
+    configured as ``ssh`` would be:
 
-- ``host`` may be an alias of ``~/.ssh/config`` (or of the file given as
-  ``ssh_config``). Its ``HostName``, ``User``, ``Port``, ``IdentityFile``,
-  ``ProxyJump``, ``ConnectTimeout``, ``StrictHostKeyChecking`` and
-  ``UserKnownHostsFile`` apply; arguments given win over them.
-- Without a password, the keys of an SSH agent (``SSH_AUTH_SOCK``) and the
-  usual ``~/.ssh/id_*`` files are offered, after ``key_file`` if given. An
-  encrypted key is opened with ``passphrase``.
-- Keyboard-interactive logins (many network devices offer nothing else)
-  get the password at the first password prompt; a shell dictionary's
-  ``second_factor`` answers the prompts after it.
-- ``jump`` (or ``ProxyJump``) logs in through another host: a tunnel through
-  the jump host's own SSH connection, as OpenSSH does.
+    - ``host`` may be an alias of ``~/.ssh/config`` (or of the file given as
+      ``ssh_config``). Its ``HostName``, ``User``, ``Port``, ``IdentityFile``,
+      ``ProxyJump``, ``ConnectTimeout``, ``StrictHostKeyChecking`` and
+      ``UserKnownHostsFile`` apply; arguments given win over them.
+    - Without a password, the keys of an SSH agent (``SSH_AUTH_SOCK``) and the
+      usual ``~/.ssh/id_*`` files are offered, after ``key_file`` if given. An
+      encrypted key is opened with ``passphrase``.
+    - Keyboard-interactive logins (many network devices offer nothing else)
+      get the password at the first password prompt; a shell dictionary's
+      ``second_factor`` answers the prompts after it.
+    - ``jump`` (or ``ProxyJump``) logs in through another host: a tunnel through
+      the jump host's own SSH connection, as OpenSSH does.
 
-Host keys follow a host-key policy, set for all terminals with the library
-argument ``host_key_policy`` and for one terminal with the Open keywords':
+    Host keys follow a host-key policy, set for all terminals with the library
+    argument ``host_key_policy`` and for one terminal with the Open keywords':
 
-| =Policy=   | =Unknown host=                    | =Changed key=          |
-| accept     | accepted                          | accepted               |
-| accept-new | accepted, added to ``known_hosts`` | fails: HostKeyChanged  |
-| reject     | fails: HostKeyRejected            | fails: HostKeyChanged  |
+    | =Policy=   | =Unknown host=                    | =Changed key=          |
+    | accept     | accepted                          | accepted               |
+    | accept-new | accepted, added to ``known_hosts`` | fails: HostKeyChanged  |
+    | reject     | fails: HostKeyRejected            | fails: HostKeyChanged  |
 
-``known_hosts`` is ``~/.ssh/known_hosts`` unless given (or set in the
-ssh_config); ``/etc/ssh/ssh_known_hosts`` is read too. ``HostKeyChanged``
-names the host, the file and the ``ssh-keygen -R`` command that removes the
-old key. With no policy given anywhere, the ssh_config's
-``StrictHostKeyChecking`` decides, else ``accept``: lab targets are
-re-installed all the time, each time with a new host key, and a stricter
-default would fail the first login after every re-install. Where targets
-are not re-installed, ``accept-new`` or ``reject`` is one argument away:
+    ``known_hosts`` is ``~/.ssh/known_hosts`` unless given (or set in the
+    ssh_config); ``/etc/ssh/ssh_known_hosts`` is read too. ``HostKeyChanged``
+    names the host, the file and the ``ssh-keygen -R`` command that removes the
+    old key. With no policy given anywhere, the ssh_config's
+    ``StrictHostKeyChecking`` decides, else ``accept``: lab targets are
+    re-installed all the time, each time with a new host key, and a stricter
+    default would fail the first login after every re-install. Where targets
+    are not re-installed, ``accept-new`` or ``reject`` is one argument away:
 
-| Library | RemoteProxyLibrary | host_key_policy=accept-new |
-| Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | host_key_policy=reject |
+    | Library | RemoteProxyLibrary | host_key_policy=accept-new |
+    | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | host_key_policy=reject |
 
-Hops typed into a shell (``ssh`` pushed with `Push Shell` or ``hops``) run
-that host's ``ssh``: they get the policy as its ``StrictHostKeyChecking``
-and ``UserKnownHostsFile`` options (paths there are on that host), and
-OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
-``HostKeyChanged``.
+    Hops typed into a shell (``ssh`` pushed with `Push Shell` or ``hops``) run
+    that host's ``ssh``: they get the policy as its ``StrictHostKeyChecking``
+    and ``UserKnownHostsFile`` options (paths there are on that host), and
+    OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
+    ``HostKeyChanged``.
 
-= Python and proxies =
+    = Python and proxies =
 
-    `Run Python` runs code and returns its value, which must be plain data:
-    None, booleans, numbers, strings, bytes, and lists, tuples, dicts and sets
-    of them. `Evaluate Python`, `Call Remote Function`, `Call Proxy Method`,
+    Plain data is what can travel by value: None, booleans, numbers, strings,
+    bytes, dates and times (``datetime``), ``Decimal``, ``Fraction``, ``UUID``,
+    paths (as pure paths), named tuples and struct sequences such as the
+    results of ``os.stat`` and ``os.uname`` (their fields read as
+    ``${st.st_size}``), and lists, tuples, dicts and sets of plain data.
+
+    `Run Python` runs code and returns its value, which must be plain data.
+    `Evaluate Python`, `Call Remote Function`, `Call Proxy Method`,
     `Get Proxy Attribute` and `Get Call Response` return plain data as values
     and anything else as proxies. `Get Proxy` and `Get Proxy From Call` always
     return proxies; `Get Local Value` copies a proxied object here.
@@ -100,6 +105,41 @@ OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
 
     `Start Remote Function Call` and `Start Proxy Method Call` start a call
     without waiting; `Get Call Response` waits for its value.
+
+    = Arguments =
+
+    Robot Framework gives keywords strings: ``Call Remote Function  abs  -5``
+    passes the string ``-5``, and ``name=value`` is a named argument. So:
+
+    | =To pass=            | =Write=                          | =The function gets= |
+    | a number             | ``${5}``, ``${2.5}``             | ``5``, ``2.5``      |
+    | True, False, None    | ``${True}``, ``${None}``         | ``True``, ``None``  |
+    | a list or dict       | ``${{[1, 2]}}``, ``${{{'a': 1}}}`` | ``[1, 2]``, ``{'a': 1}`` |
+    | bytes                | ``${{b'abc'}}``                  | ``b'abc'``          |
+    | a text with ``=``    | ``a\\=b``                        | ``'a=b'``           |
+    | a named argument     | ``timeout=${5}``                 | ``timeout=5``       |
+    | a remote object      | a proxy (or its registered name) | the object itself   |
+
+    A remote ``TypeError`` raised by a call given string arguments says so
+    and points here.
+
+    = Multi-line code =
+
+    `Run Python` joins its arguments as lines. Robot strips the spaces that
+    start a cell, so indent with ``${SPACE}`` (``${SPACE * 4}``), or keep the
+    code in a variable:
+
+    | Run Python | def double(x): |
+    | ... | ${SPACE * 4}return 2 * x |
+
+    | ***** Variables *****
+    | ${CODE}    for name in ('a', 'b'):
+    | ...        ${SPACE * 4}print(name)
+    | ...        separator=\n
+    |
+    | ***** Test Cases *****
+    | Run A Block
+    |     Run Python    ${CODE}
 
     = Proxy registry =
 
@@ -161,11 +201,20 @@ OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
 
     What remote code prints, and remote tracebacks, go to the log of the
     keyword that ran it (at ``INFO`` level); output of remote background
-    threads goes to the log of the next keyword. Passwords never appear in
+    threads goes to the log of the next keyword. Log lines of a terminal's
+    Python name the terminal (``Remote stdout (terminal 2 (alias 'dut'))``).
+    Remote text is logged as text, never as HTML. Passwords never appear in
     the log: shells show them as ``******``. Robot itself logs keyword
-    arguments at ``TRACE`` level: give passwords as
-    [https://robotframework.org/robotframework/latest/RobotFrameworkUserGuide.html#secret-type|Secret]
-    to hide them there too.
+    arguments at ``TRACE`` level and the values of variables it creates (a
+    dictionary of a hop made with ``Create Dictionary``) at ``INFO``: give
+    passwords as
+    [https://robotframework.org/robotframework/latest/RobotFrameworkUserGuide.html#secret-type|Secret],
+    which Robot never logs, e.g. from an environment variable:
+
+    | ***** Variables *****
+    | ${PASSWORD: Secret}    %{DUT_PASSWORD}
+
+    The examples of this documentation take ``${PASSWORD}`` to be such a Secret.
 
     = Example =
 

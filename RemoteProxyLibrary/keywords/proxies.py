@@ -8,7 +8,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..runner import RunnerTerminal
-from .calls import RemoteCall
+from .calls import RemoteCall, with_string_argument_hint
 from .converters import Proxy, Seconds
 from .core import LibraryCore, TerminalId
 
@@ -20,21 +20,27 @@ class ProxyKeywords(LibraryCore):
     def get_proxy(
         self, remote_object: str, name: Optional[str] = None, *, terminal: TerminalId = None
     ) -> Any:
-        """Returns a proxy of the remote object named ``remote_object`` and
-        registers it under ``name`` (default: ``remote_object``).
+        """Returns a proxy of the remote object ``remote_object`` evaluates to
+        and registers it under ``name`` (default: ``remote_object``).
 
-        ``remote_object`` is a name or expression in the terminal's namespace;
-        the proxy refers to it by that name, so it does not keep the object
-        alive. Use `Get Proxy From Call` or `Evaluate Python` for new objects.
+        ``remote_object`` is a name or an expression in the terminal's
+        namespace. It is evaluated once, now: the proxy refers to that one
+        object (kept alive on the target until the proxy is released), whatever
+        the name refers to later. So ``Get Proxy  []  name=items`` gives one
+        list that `Call Proxy Method` appends to, and ``open(path, 'w')`` one
+        file. (The Python API's ``get_proxy_object(name)`` refers to a name
+        instead, as in the older library.)
 
         Examples:
         | Import Remote Module | os |
         | Get Proxy | os |
         | ${cwd} = | Call Proxy Method | os | getcwd |
         | ${environ} = | Get Proxy | os.environ | name=env |
+        | Get Proxy | [] | name=items |
+        | Call Proxy Method | items | append | ${1} |
         """
         entry = self._entry(terminal)
-        proxy = entry.runner().get_proxy_object(remote_object)
+        proxy = entry.runner().evaluate(remote_object, proxy=True)
         entry.register(name or remote_object, proxy)
         return proxy
 
@@ -85,7 +91,8 @@ class ProxyKeywords(LibraryCore):
         | Call Proxy Method | sleeper | wait | timeout=${5} |
         """
         target, _ = self._proxy(proxy, terminal)
-        return getattr(target, method)(*args, **kwargs)
+        bound = getattr(target, method)
+        return with_string_argument_hint(lambda: bound(*args, **kwargs), args, kwargs)
 
     @keyword("Get Proxy Attribute", tags=["proxy"])
     def get_proxy_attribute(

@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 from robot.api.deco import keyword
 
-from .calls import RemoteCall
+from ..errors import UnableToSerialize
+from .calls import RemoteCall, with_string_argument_hint
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
 
@@ -21,17 +22,17 @@ class PythonKeywords(LibraryCore):
         """Runs Python code on the target and returns its value.
 
         ``code`` is an expression (its value is returned) or statements (``None``
-        is returned); several arguments are joined as lines. It runs in the
-        terminal's Python namespace, where `Import Remote Module` imports and
-        where names assigned here stay for later keywords.
+        is returned); several arguments are joined as lines (see `Multi-line
+        code` for indented blocks). It runs in the terminal's Python namespace,
+        where `Import Remote Module` imports and where names assigned here stay
+        for later keywords.
 
-        The value must be plain data (None, booleans, numbers, strings, bytes,
-        and lists, tuples, dicts and sets of them); use `Evaluate Python` to get
-        other values as proxies. A remote exception fails the keyword with the
-        same type and message; its remote traceback is in the log, like
-        anything the code printed.
+        The value must be plain data (see `Python and proxies`); use
+        `Evaluate Python` to get other values as proxies. A remote exception
+        fails the keyword with the same type and message; its remote traceback
+        is in the log, like anything the code printed.
 
-        ``timeout`` defaults to the terminal's ``timeout``.
+        ``timeout`` defaults to the terminal's ``timeout`` (see `Timeouts`).
 
         Examples:
         | ${sum} = | Run Python | 1 + 2 |
@@ -41,7 +42,14 @@ class PythonKeywords(LibraryCore):
         | ... | for i in range(10): total += i |
         """
         runner = self._entry(terminal).runner()
-        return runner.run_python("\n".join(code), timeout=timeout)
+        try:
+            return runner.run_python("\n".join(code), timeout=timeout)
+        except UnableToSerialize as error:
+            raise UnableToSerialize(
+                f"The code ran on the target, but its value cannot come back by value "
+                f"({error}). Use Evaluate Python to get it as a proxy, or assign it to a "
+                "name in the code (item = ...) and use Get Proxy with that name."
+            ) from None
 
     @keyword("Evaluate Python", tags=["python"])
     def evaluate_python(
@@ -89,7 +97,10 @@ class PythonKeywords(LibraryCore):
         | ${path} = | Call Remote Function | os.path.join | /tmp | a.txt |
         | ${data} = | Call Remote Function | json.dumps | ${dict} | indent=${2} |
         """
-        return self._entry(terminal).runner().call(function, *args, **kwargs)
+        runner = self._entry(terminal).runner()
+        return with_string_argument_hint(
+            lambda: runner.call(function, *args, **kwargs), args, kwargs
+        )
 
     @keyword("Import Remote Module", tags=["python"])
     def import_remote_module(self, *modules: str, terminal: TerminalId = None) -> None:
@@ -140,7 +151,7 @@ class PythonKeywords(LibraryCore):
         | ${call} = | Start Proxy Method Call | ${process} | wait |
         | ${status} = | Get Call Response | ${call} | timeout=1 min |
         """
-        if not isinstance(call, RemoteCall):
+        if not isinstance(call, RemoteCall):  # called from Python, not converted by Robot
             raise TypeError(
                 "Expected what 'Start Remote Function Call' or 'Start Proxy Method Call' "
                 f"returned, got {type(call).__name__}."

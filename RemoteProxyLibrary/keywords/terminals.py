@@ -46,6 +46,17 @@ class SshDefaults:
                 shell.known_hosts = self.known_hosts
 
 
+def _password_of_current_user(shells: Sequence[Shell]) -> Optional[Any]:
+    """The password of the user the top of ``shells`` runs as: what ``sudo``
+    asks for. None when unknown (a key login, or root reached by sudo)."""
+    for shell in reversed(shells):
+        if isinstance(shell, SudoShell):
+            return None  # root (or another user) by sudo: no password known
+        if isinstance(shell, (SuShell, SshShell)):
+            return shell.password
+    return None
+
+
 def _shells_from_dicts(
     shelldicts: Sequence[Mapping[str, Any]], settings: TerminalSettings
 ) -> list[Shell]:
@@ -248,8 +259,14 @@ class TerminalKeywords(LibraryCore):
         in the new shell. Python running in the terminal is stopped first and
         proxies made before become invalid (the registry is emptied).
 
-        With auto recovery the shell is added to the recorded stack, which is
-        reopened at the next Python keyword.
+        The shell starts at once on an open terminal (its failure fails this
+        keyword and leaves the terminal as it was); an auto-recovering terminal
+        not opened yet only records it. Either way the shell is part of the
+        stack reopened by auto recovery.
+
+        A ``SudoShell`` given no ``password`` answers sudo with the password of
+        the user it runs as: the ``password`` of the last ``SuShell`` or
+        ``SshShell`` hop (as `Open SSH Terminal` does with ``sudo``).
 
         Examples:
         | Push Shell | SudoShell |
@@ -266,6 +283,8 @@ class TerminalKeywords(LibraryCore):
             shelldict = {"shellname": hop, **options}
         (new_shell,) = _shells_from_dicts([shelldict], entry.settings)
         self._ssh_defaults.apply([new_shell], first=False)
+        if isinstance(new_shell, SudoShell) and new_shell.password is None:
+            new_shell.password = _password_of_current_user(entry.shells)
         entry.push(new_shell)
         logger.info(f"{entry.name.capitalize()}: {entry.describe_shells()}")
 
@@ -305,16 +324,32 @@ class TerminalKeywords(LibraryCore):
     def get_terminal(self, terminal: TerminalId = None) -> TerminalInfo:
         """Returns information on a terminal (default: the current one).
 
-        The result has attributes ``index``, ``alias``, ``shells`` (the hops,
-        bottom first), ``auto_recovery``, ``python_running``, ``proxies`` (the
-        names in its proxy registry), ``round_trips`` (requests sent to Python
-        on the target so far, each one round trip) and ``closed``.
+        The result (a `TerminalInfo`) has attributes ``index``, ``alias``,
+        ``shells`` (the hops, bottom first), ``auto_recovery``,
+        ``python_running``, ``proxies`` (the names in its proxy registry),
+        ``round_trips`` (requests sent to Python on the target so far, each one
+        round trip) and ``closed``. A closed terminal can be asked for by its
+        index or alias.
 
         Example:
         | ${info} = | Get Terminal | dut |
         | Should Be Equal | ${info.alias} | dut |
         """
-        return self._entry(terminal).info()
+        return self._entry(terminal, usable=False).info()
+
+    @keyword("Get Terminals", tags=["terminal"])
+    def get_terminals(self, include_closed: bool = False) -> list[TerminalInfo]:
+        """Returns information on every open terminal (with ``include_closed``,
+        closed ones too), in the order they were opened: a list of
+        `TerminalInfo`, as `Get Terminal` returns for one.
+
+        Example:
+        | ${terminals} = | Get Terminals |
+        | FOR | ${info} | IN | @{terminals} |
+        | | Log | ${info.index} ${info.alias} ${info.shells} python: ${info.python_running} |
+        | END |
+        """
+        return [entry.info() for entry in self._terminals if include_closed or not entry.closed]
 
     @keyword("Close Terminal", tags=["terminal"])
     def close_terminal(self, terminal: TerminalId = None) -> None:

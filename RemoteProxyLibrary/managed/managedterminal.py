@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..errors import (
+    InvalidProxySession,
     NoSuchProxy,
     NoSuchTerminal,
     RunnerTerminalSessionBroken,
@@ -103,8 +104,8 @@ class ManagedTerminal:
             raise ValueError("a terminal needs at least one shell")
         self.settings = settings
         self.alias = alias or None
-        self.index = 0
-        self.proxies: dict[str, Any] = {}
+        self._index = 0
+        self._proxies: dict[str, Any] = {}
         self._imports: list[str] = []
         self._closed = False
         self._interrupted: Optional[str] = None
@@ -125,6 +126,16 @@ class ManagedTerminal:
         self._runner.initialize(self._stack, prepare=self._import_again)
 
     # ---- naming ----------------------------------------------------------------------
+    @property
+    def index(self) -> int:
+        """The index the library's registry gave this terminal (0: none yet)."""
+        return self._index
+
+    @index.setter
+    def index(self, index: int) -> None:
+        self._index = index
+        self._runner.name = self.name  # log lines of its Python name the terminal
+
     @property
     def name(self) -> str:
         alias = f" (alias '{self.alias}')" if self.alias else ""
@@ -173,7 +184,7 @@ class ManagedTerminal:
         if self._closed:
             return []
         self._closed = True
-        self.proxies.clear()
+        self._proxies.clear()
         try:
             # interrupted in an unknown state: no polite exits
             self._runner.close(force=self._interrupted is not None)
@@ -208,7 +219,7 @@ class ManagedTerminal:
             )
         LOGGER.info("%s was interrupted while %s: it is reopened", self.name, doing)
         self._interrupted = None
-        self.proxies.clear()
+        self._proxies.clear()
         self._runner.close(force=True)
 
     # ---- python ----------------------------------------------------------------------
@@ -256,36 +267,60 @@ class ManagedTerminal:
             return self._stack.pop()
 
     def _stop_python(self) -> None:
-        self.proxies.clear()
+        self._proxies.clear()
         try:
             self._runner.stop_agent()
         except Exception as error:  # the shell change goes on
             LOGGER.warning("%s: stopping Python: %s: %s", self.name, type(error).__name__, error)
 
     # ---- proxy registry --------------------------------------------------------------
+    @property
+    def proxies(self) -> dict[str, Any]:
+        """The registered proxies by name that can still be used (proxies of a
+        Python that ended, by a recovery for instance, are dropped)."""
+        for name in [n for n, p in self._proxies.items() if not self._current(p)]:
+            del self._proxies[name]
+        return dict(self._proxies)
+
+    def _current(self, proxy: Any) -> bool:
+        try:
+            self._runner.check_proxy(proxy, current=True)
+        except InvalidProxySession:
+            return False
+        return True
+
     def register(self, name: str, proxy: Any) -> None:
+        """Register ``proxy`` (of this terminal) under ``name``, replacing any
+        proxy registered under it."""
         if not name:
             raise ValueError("a proxy name cannot be empty")
-        self.proxies[name] = proxy
+        self._runner.check_proxy(proxy)  # one of this terminal's proxies
+        self._proxies[name] = proxy
 
     def proxy(self, value: Any) -> Any:
-        """``value`` itself if it is a proxy, else the proxy registered as ``value``."""
+        """``value`` itself if it is a proxy (of this terminal), else the proxy
+        registered as ``value``."""
         if RunnerTerminal.isproxy(value):
+            self._runner.check_proxy(value)
             return value
         self.check_usable()
-        try:
-            return self.proxies[value]
-        except KeyError:
-            known = ", ".join(f"'{n}'" for n in self.proxies) or "none"
+        proxy = self._proxies.get(value)
+        if proxy is not None and not self._current(proxy):
+            del self._proxies[value]
             raise NoSuchProxy(
-                f"No proxy named '{value}' in {self.name}. Registered: {known}."
-            ) from None
+                f"Proxy '{value}' of {self.name} was made by a Python that has ended "
+                "(the terminal recovered, or a shell was pushed or popped): get it again."
+            )
+        if proxy is None:
+            known = ", ".join(f"'{n}'" for n in self.proxies) or "none"
+            raise NoSuchProxy(f"No proxy named '{value}' in {self.name}. Registered: {known}.")
+        return proxy
 
     def unregister(self, proxy: Any) -> list[str]:
         """Forget every name of ``proxy``; returns them."""
-        names = [name for name, known in self.proxies.items() if known is proxy]
+        names = [name for name, known in self._proxies.items() if known is proxy]
         for name in names:
-            del self.proxies[name]
+            del self._proxies[name]
         return names
 
     def __repr__(self) -> str:

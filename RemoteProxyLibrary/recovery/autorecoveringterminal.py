@@ -15,6 +15,7 @@ from ..errors import (
     TerminalClosed,
     TerminalError,
 )
+from ..robotnames import not_keyword
 from ..shells import InteractiveSession, Shell
 from ..timeouts import TimeLike, seconds
 
@@ -140,6 +141,7 @@ class AutoRecoveringTerminal:
         with self._lock:
             self._initialize_terminal()
 
+    @not_keyword
     def open_stack(self) -> None:
         """Open the shell stack, retried like :meth:`initialize_terminal`, but
         without running ``prepare`` (for callers that prepare lazily)."""
@@ -189,6 +191,7 @@ class AutoRecoveringTerminal:
         error.__cause__ = cause
         return error
 
+    @not_keyword
     def describe(self) -> str:
         """The topology, e.g. ``SshShell(admin@dut:22) > SudoShell(to root)``."""
         return " > ".join(shell.describe() for shell in self._shells) or "empty terminal"
@@ -220,6 +223,7 @@ class AutoRecoveringTerminal:
             self._run_finalize()
             self.initialize_terminal()
 
+    @not_keyword
     def push(self, shell: Shell) -> None:
         """Start ``shell`` on top of the stack and add it to the topology.
 
@@ -247,6 +251,7 @@ class AutoRecoveringTerminal:
                     raise
             self._shells.append(shell)
 
+    @not_keyword
     def pop(self) -> Shell:
         """Leave the top shell and drop it from the topology; the first one stays."""
         with self._lock:
@@ -302,6 +307,7 @@ class AutoRecoveringTerminal:
         assert last is not None
         raise last
 
+    @not_keyword
     @contextmanager
     def auto_close(self) -> Iterator[None]:
         """A ``with`` block that closes the terminal when one of

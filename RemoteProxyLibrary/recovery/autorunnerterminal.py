@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
 from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
+from ..robotnames import not_keyword
 from ..runner.runnerterminal import RunnerTerminal
 from ..shells import Shell, ShellStack
 from ..timeouts import TimeLike
@@ -63,6 +64,8 @@ class AutoRunnerTerminal(RunnerTerminal):
         self._user_finalize: Callable[[], Any] = _nothing
         #: The thread running ``prepare`` (its calls must not recover), if any.
         self._preparing: Optional[threading.Thread] = None
+        #: The thread running ``finalize`` (its calls must not recover), if any.
+        self._finalizing: Optional[threading.Thread] = None
         #: One recovery at a time: other threads wait for it and use its result.
         self._recovery_lock = threading.RLock()
         #: close() was called: calls fail (and proxies are invalid) instead of
@@ -141,9 +144,16 @@ class AutoRunnerTerminal(RunnerTerminal):
             self._preparing = None
 
     def _finalize_runner(self) -> None:
+        """``finalize`` of a session that ran ``prepare``, broken or not (as the
+        reference says, the session may be gone: its errors are only logged);
+        its calls run on that session and never recover it."""
         try:
-            if self._connection is not None and self._connection.broken is None:
-                self._user_finalize()
+            if self._connection is not None:
+                self._finalizing = threading.current_thread()
+                try:
+                    self._user_finalize()
+                finally:
+                    self._finalizing = None
         finally:
             self._drop_connection()
 
@@ -174,6 +184,8 @@ class AutoRunnerTerminal(RunnerTerminal):
         preparing = self._preparing
         if preparing is threading.current_thread():
             return  # prepare's own calls run on the session being prepared
+        if self._finalizing is threading.current_thread():
+            return  # finalize's calls run on the session ending, as it is
         if preparing is None and self._usable():
             return
         with self._recovery_lock:
@@ -209,11 +221,13 @@ class AutoRunnerTerminal(RunnerTerminal):
         """True while the agent runs and its connection is not broken."""
         return self._usable()
 
+    @not_keyword
     def with_recovery(self, attempt: Callable[[], T]) -> T:
         """Make sure the session is usable, run ``attempt``; if the session
         broke under it, recover and run it again (``max_tries`` in all).
-        After :meth:`close`, ``attempt`` runs as on a closed plain runner."""
-        if self._closed:
+        After :meth:`close`, ``attempt`` runs as on a closed plain runner; so
+        do the calls of ``finalize``."""
+        if self._closed or self._finalizing is threading.current_thread():
             return attempt()
         auto = self.recovering_terminal
         last: Optional[BaseException] = None
@@ -231,6 +245,7 @@ class AutoRunnerTerminal(RunnerTerminal):
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         return self.with_recovery(lambda: RunnerTerminal._call(self, *args, **kwargs))
 
+    @not_keyword
     def stop_agent(self) -> None:
         """Stop the agent (``finalize`` first) and keep the shell stack open,
         e.g. to push or pop a shell; the next call starts the agent again and

@@ -58,7 +58,9 @@ class Pending:
     acquire and release it at once, so any number of them may wait.
     """
 
-    __slots__ = ("_done", "_error", "_gate", "_payload", "kind", "owner", "request_id", "sent_at")
+    __slots__ = (
+        "_done", "_error", "_gate", "_payload", "kind", "owner", "request_id", "sent_at", "what",
+    )  # fmt: skip
 
     def __init__(self, request_id: int, kind: str, owner: Optional[AgentConnection] = None) -> None:
         self.request_id = request_id
@@ -71,6 +73,8 @@ class Pending:
         self._error: Optional[BaseException] = None
         #: The connection the request went out on.
         self.owner = owner
+        #: What the request does, for messages (set by whoever sends it).
+        self.what = ""
 
     def complete(self, payload: Any = None, error: Optional[BaseException] = None) -> None:
         with _COMPLETING:  # the reader and a failing caller may race: first one wins

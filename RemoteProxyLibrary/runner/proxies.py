@@ -121,7 +121,7 @@ class _RemoteProxyBase:
         if self._rpl_session_id != self._rpl_runner.session_id:
             raise InvalidProxySession(
                 f"proxy {self._rpl_name} of {self._rpl_type or '?'} belongs to a session "
-                f"of {self._rpl_runner.describe()} that ended (closed, recovered, or a shell "
+                f"of {self._rpl_runner.label} that ended (closed, recovered, or a shell "
                 "pushed or popped): get it again"
             )
 
@@ -538,6 +538,13 @@ def make_proxy(
 def is_proxy(obj: Any) -> bool:
     """True if ``obj`` is a remote proxy (a method attribute of one included)."""
     return isinstance(obj, (_RemoteProxyBase, _RemoteMethod))
+
+
+def check_current(proxy: AnyProxy) -> None:
+    """Raise :class:`InvalidProxySession` unless ``proxy`` can be used now
+    (not released or moved, not empty, its session not ended)."""
+    owner = proxy._rpl_owner if isinstance(proxy, _RemoteMethod) else proxy
+    owner._rpl_check()
 
 
 def proxy_runner(proxy: AnyProxy) -> ProxyRunner:

@@ -65,3 +65,7 @@ class ProxyRunner(Protocol):
 
     def describe(self) -> str:
         """Where the runner's Python runs (for messages)."""
+
+    @property
+    def label(self) -> str:
+        """How messages and log lines name the runner."""

@@ -58,7 +58,6 @@ def remote_exception(description: Any) -> BaseException:
         return RunnerTerminalUnableToDeserialize(
             f"malformed exception description in the reply ({problem})"
         )
-    LOGGER.info("Remote traceback:\n%s", remote_traceback)
     error: Optional[BaseException] = None
     cls = getattr(builtins, qualname, None) if module == "builtins" else None
     if isinstance(cls, type) and issubclass(cls, Exception):

@@ -59,7 +59,9 @@ from ..errors import (
     RunnerTerminalUnableToDeserialize,
     UnableToSerialize,
 )
+from ..robotnames import not_keyword
 from ..shells import InteractiveSession, PythonShell
+from ..shells.base import clean_output
 from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire import codec, messages
 from ..wire.messages import (
@@ -74,6 +76,7 @@ from .connection import AgentConnection, Pending
 from .proxies import (
     _RecursiveProxy,
     _RemoteProxy,
+    check_current,
     is_proxy,
     make_proxy,
     proxy_runner,
@@ -130,6 +133,8 @@ class RunnerTerminal:
         self.session: Any = None
         #: Identity of the running agent (0 before the first start); new at each start.
         self.session_id = 0
+        #: How log lines name this runner (default: where its Python runs).
+        self.name = ""
         self._interactive: Optional[InteractiveSession] = None
         self._connection: Optional[AgentConnection] = None
         self._started_in_python_shell = False
@@ -170,6 +175,12 @@ class RunnerTerminal:
         if self._connection is not None:
             self._connection.liveness_timeout = self._liveness_timeout
 
+    @property
+    def label(self) -> str:
+        """:attr:`name`, else :meth:`describe`: how log lines name this runner."""
+        return self.name or self.describe()
+
+    @not_keyword
     def describe(self) -> str:
         """Where this runner's Python runs, e.g. ``python3 in SshShell(...) > ...``."""
         interactive = self._interactive
@@ -204,13 +215,20 @@ class RunnerTerminal:
         spawn.sendline(line)
         ready = bootstrap.READY + "\r\n"
         try:
-            spawn.expect_exact([ready], timeout=self.prompt_timeout)
+            # the shell's prompt coming back first: Python did not start there
+            found = spawn.expect_exact([ready, shell.prompt], timeout=self.prompt_timeout)
         except Exception as error:
             last = str(spawn.before)[-500:]
             raise RunnerTerminalSessionBroken(
-                f"{shell.describe()}: agent stage-0 did not start: {type(error).__name__}; "
-                f"last output: {last!r}"
+                f"{shell.describe()}: agent stage-0 did not start within "
+                f"{self.prompt_timeout:g} s ({type(error).__name__}); last output: {last!r}"
             ) from None
+        if found != 0:
+            said = clean_output(str(spawn.before)).strip()[-500:]
+            what = "Python" if in_python else repr(self.python)
+            raise RunnerTerminalSessionBroken(
+                f"{shell.describe()}: {what} did not start the agent; the shell said: {said!r}"
+            )
         leftover = terminal.take_buffered()
         terminal.write(boot.blob)
         sentinels = tuple(s.prompt for s in interactive.shells)
@@ -345,18 +363,23 @@ class RunnerTerminal:
             return obj._rpl_ref_for_session(self.session_id)
         return None
 
-    def check_proxy(self, proxy: Any) -> None:
+    @not_keyword
+    def check_proxy(self, proxy: Any, current: bool = False) -> None:
         """Raise :class:`InvalidProxySession` unless ``proxy`` is a proxy of
-        this runner's running session (not of another runner, not stale)."""
+        this runner; with ``current``, also unless it belongs to the session
+        running now (not one that ended: closed, recovered, a shell pushed)."""
         if not is_proxy(proxy):
             raise TypeError(f"not a remote proxy: {type(proxy).__name__}")
         owner = proxy_runner(proxy)
         if owner is not self:
             raise InvalidProxySession(
-                f"{proxy!r} belongs to {owner.describe()}, not to {self.describe()}: "
+                f"{proxy!r} belongs to {owner.label}, not to {self.label}: "
                 "a proxy is used only with the runner (terminal) that made it"
             )
+        if current:
+            check_current(proxy)
 
+    @not_keyword
     def send_request(
         self, op: str, args: tuple, mode: int = MODE_VALUE, assign_to: Optional[str] = None
     ) -> Pending:
@@ -370,7 +393,9 @@ class RunnerTerminal:
                 connection.release_later(handle)
             which = self._unencodable_argument(op, args)
             raise UnableToSerialize(f"argument cannot travel: {which or error}") from None
-        return connection.request(messages.KIND_REQUEST, payload)
+        pending = connection.request(messages.KIND_REQUEST, payload)
+        pending.what = describe_request(op, args)
+        return pending
 
     def _unencodable_argument(self, op: str, args: tuple) -> str:
         """Name the user's argument that cannot travel ('' if none is found)."""
@@ -390,6 +415,7 @@ class RunnerTerminal:
                 return f"{name}: {error}"
         return ""
 
+    @not_keyword
     def wait_reply(
         self,
         pending: Pending,
@@ -405,8 +431,9 @@ class RunnerTerminal:
         if timeout < 0 or not pending.wait(timeout):
             self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
-                                f"remote call {pending.request_id} did not answer "
-                                f"within {max(timeout, 0):g} s")  # fmt: skip
+                                f"{pending.what or 'the remote call'} did not finish within "
+                                f"{max(timeout, 0):g} s; it goes on on the target (response "
+                                f"id {pending.request_id})")  # fmt: skip
         return self._result(pending, ref_decoder)
 
     def get_response(
@@ -423,7 +450,9 @@ class RunnerTerminal:
             raise KeyError(f"no pending response {response_id} in this session")
         wait = optional_seconds(timeout)
         if not pending.wait(wait):
-            raise RemoteTimeout(response_id, None, f"remote call {response_id} still running")
+            raise RemoteTimeout(response_id, None,
+                                f"{pending.what or 'the remote call'} is still running after "
+                                f"another {wait:g} s (response id {response_id})")  # fmt: skip
         with self._lock:
             self._timed_out.pop(response_id, None)
         return self._result(pending, ref_decoder)
@@ -436,31 +465,41 @@ class RunnerTerminal:
         self._log_output(reply)
         for key, names in reply.described.items():
             self._methods[key] = frozenset(names)
-        return replies.outcome(reply, ref_decoder)
+        try:
+            return replies.outcome(reply, ref_decoder)
+        except Exception as error:
+            remote_traceback = getattr(error, "remote_traceback", "")
+            if remote_traceback:
+                LOGGER.info("Remote traceback (%s):\n%s", self.label, remote_traceback)
+            raise
 
+    @not_keyword
     def methods_of(self, type_key: str) -> Optional[frozenset[str]]:
         """Callable attribute names the agent reported for ``type_key``."""
         return self._methods.get(type_key)
 
     def _log_output(self, reply: messages.Reply) -> None:
         if reply.stdout:
-            LOGGER.info("Remote stdout:\n%s", reply.stdout.rstrip("\n"))
+            LOGGER.info("Remote stdout (%s):\n%s", self.label, reply.stdout.rstrip("\n"))
         if reply.stderr:
-            LOGGER.info("Remote stderr:\n%s", reply.stderr.rstrip("\n"))
+            LOGGER.info("Remote stderr (%s):\n%s", self.label, reply.stderr.rstrip("\n"))
 
     def _log_notices(self, connection: AgentConnection) -> None:
         for stream, text in connection.drain_notices():
             if stream == "noise":
                 LOGGER.debug("Terminal noise (skipped): %r", text)
             else:
-                LOGGER.info("Remote %s (background): %s", stream, text.rstrip("\n"))
+                LOGGER.info("Remote %s (%s, background): %s", stream, self.label,
+                            text.rstrip("\n"))  # fmt: skip
 
+    @not_keyword
     def with_recovery(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` (one request and its reply). A plain runner runs it
         once; an auto-recovering one first makes sure the session is usable and
         runs it again on a session that broke under it."""
         return attempt()
 
+    @not_keyword
     def keep_for_later(self, pending: Pending) -> None:
         """Keep ``pending`` so its response can be fetched by id later."""
         with self._lock:
@@ -570,13 +609,17 @@ class RunnerTerminal:
         return self._call("call", (function_name, args, kwargs), MODE_AUTO,
                           ref_decoder=self._new_proxy)  # fmt: skip
 
-    def evaluate(self, expression: str, timeout: Optional[TimeLike] = None) -> Any:
+    @not_keyword
+    def evaluate(
+        self, expression: str, timeout: Optional[TimeLike] = None, *, proxy: bool = False
+    ) -> Any:
         """Evaluate ``expression`` remotely, once: plain data (what
         :meth:`run_python` returns) comes back as a local value, anything else
-        as a proxy that owns the new remote object."""
-        return self._call("eval", (expression,), MODE_PLAIN, timeout=timeout,
-                          ref_decoder=self._new_proxy)  # fmt: skip
+        as a proxy that owns the remote object; with ``proxy`` always a proxy."""
+        return self._call("eval", (expression,), MODE_REF if proxy else MODE_PLAIN,
+                          timeout=timeout, ref_decoder=self._new_proxy)  # fmt: skip
 
+    @not_keyword
     def call(self, function_name: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``function_name`` remotely: plain data (what :meth:`run_python`
         returns) comes back as a local value, anything else as a proxy that
@@ -598,12 +641,14 @@ class RunnerTerminal:
         return proxy
 
     @staticmethod
+    @not_keyword
     def release_proxy(proxy: Any) -> None:
         """Make ``proxy`` unusable and release its remote object if it owns it
         (with the session's next request; no I/O here)."""
         release_proxy(proxy)
 
     @staticmethod
+    @not_keyword
     def start_call(target: Any, *args: Any, **kwargs: Any) -> RemoteTimeout:
         """Start calling ``target`` (a proxy of a callable or a method attribute
         ``proxy.name``) without waiting; give the returned handle to
@@ -618,3 +663,26 @@ class RunnerTerminal:
         if connection is None or session_id != self.session_id:
             return
         connection.release_later(handle)
+
+
+def describe_request(op: str, args: tuple) -> str:
+    """A request in words, for messages: ``run_python('time.sleep(5)')``."""
+
+    def short(value: Any) -> str:
+        text = repr(value) if not is_proxy(value) else "<proxy>"
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    try:
+        if op == "eval":
+            return f"run_python({short(args[0])})"
+        if op == "call":
+            return f"{args[0]}()" if isinstance(args[0], str) else "a call"
+        if op == "method":
+            return f"method {args[1]}()"
+        if op == "apply":
+            return "a call of a proxy"
+        if op in ("getattr", "setattr", "delattr"):
+            return f"{op} {args[1]!r}"
+    except (IndexError, TypeError):
+        pass
+    return f"remote {op}"

@@ -73,7 +73,9 @@ def connect_error(
     if isinstance(error, (socket.timeout, TimeoutError)):
         return ShellStartTimeout(f"{where}connection timed out: {error}", hop)
     if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
-        return ShellConnectionFailed(f"{where}connection refused: {error}", hop)
+        # its text starts with "[Errno None]": say it in words
+        places = ", ".join(f"{host} port {port}" for host, port, *_ in error.errors) or "it"
+        return ShellConnectionFailed(f"{where}connection refused: nothing listens on {places}", hop)
     if isinstance(error, ValueError):  # an unreadable known_hosts file, a bad key line
         return ShellError(where + str(error), hop)
     if isinstance(error, (paramiko.SSHException, OSError, EOFError)):

@@ -265,4 +265,7 @@ class LoginAuth(AuthStrategy):
         if asks and self.login.password is None and self.login.answer is None:
             notes.append("no password given")
         why = "; ".join(notes) or "nothing to try"
-        return f"authentication failed (the server offers {', '.join(offered)}): {why}"
+        text = f"authentication failed (the server offers {', '.join(offered)}): {why}"
+        if "no key to offer" in notes or "no password given" in notes:
+            text += ". Give a password, or a key_file (or a key in an SSH agent)"
+        return text
