@@ -3,6 +3,7 @@
 from .shells import (
     BashShell,
     InteractiveSession,
+    NamespaceShell,
     PythonShell,
     Shell,
     SshShell,
@@ -13,6 +14,7 @@ from .shells import (
 __all__ = [
     "BashShell",
     "InteractiveSession",
+    "NamespaceShell",
     "PythonShell",
     "Shell",
     "SshShell",

@@ -35,6 +35,7 @@ from .recovery import AutoRecoveringTerminal, AutoRunnerTerminal
 from .runner import RunnerTerminal, RunResult
 from .shells import (
     BashShell,
+    NamespaceShell,
     PythonShell,
     Secret,
     Shell,
@@ -52,6 +53,7 @@ __all__ = [
     "BashShell",
     "InteractiveSession",
     "InvalidProxySession",
+    "NamespaceShell",
     "NoSuchProxy",
     "NoSuchTerminal",
     "ProtocolViolation",
