@@ -559,7 +559,9 @@ class SshLab:
             public = keygen(host_key, f"{self.token}-{spec.name}")
             known_hosts.append(f"{host.address} {public}\n")
             users = [u for u in self.user_specs if u.host == spec.name]
-            extra = "AllowUsers " + " ".join(self.users[u.role].name for u in users) + "\n"
+            # Nobody else logs in here (a host without users: nobody at all).
+            allowed = " ".join(self.users[u.role].name for u in users) or "nobody"
+            extra = f"AllowUsers {allowed}\n"
             if spec.banner:
                 banner = os.path.join(directory, "banner")
                 _write(banner, spec.banner, 0o644)
