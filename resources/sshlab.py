@@ -271,6 +271,8 @@ class SshLab:
         self.teardown_seconds = 0.0
         self._namespaces: list[str] = []
         self._root_link = ""
+        #: The near end of each veth pair: (namespace, None for the root one; name).
+        self._links: list[tuple[Optional[str], str]] = []
         self._route = ""
         self._user_names: list[str] = []
         self._record = ""
@@ -327,15 +329,13 @@ class SshLab:
                 if _exists(name):
                     removed["users"] += 1
                 delete_user(name)
-            links_before = _root_links(self._root_link)
+            # A veth pair is one link with two ends: count the pairs still there.
+            removed["links"] = sum(_link_exists(ns, name) for ns, name in self._links)
             for namespace in self._namespaces:
                 if _ip_ok("netns", "del", namespace):
                     removed["namespaces"] += 1
-                    # each namespace took one end of a veth pair with it
-                    removed["links"] += 1
-            if self._root_link and _root_links(self._root_link):
+            if self._root_link and _link_exists(None, self._root_link):
                 _ip_ok("link", "del", self._root_link)
-            removed["links"] = max(removed["links"], len(links_before))
             if self._route and _ip_ok("route", "del", *self._route.split()):
                 removed["routes"] += 1
             for path in (self.sudoers_file, self._record):
@@ -353,7 +353,7 @@ class SshLab:
         found = []
         existing = set(_netns_list())
         found += [f"namespace {n}" for n in self._namespaces if n in existing]
-        if self._root_link and _root_links(self._root_link):
+        if self._root_link and _link_exists(None, self._root_link):
             found.append(f"link {self._root_link}")
         if self._route and self._route in _root_routes():
             found.append(f"route {self._route}")
@@ -478,6 +478,7 @@ class SshLab:
                 )
                 _run(["ip", "addr", "add", f"{near}/30", "dev", self._root_link])
                 _run(["ip", "link", "set", self._root_link, "up"])
+                self._links.append((None, self._root_link))
                 self.controller_address = near
             else:
                 parent = by_name[spec.via]
@@ -501,6 +502,7 @@ class SshLab:
                 )
                 _run(["ip", "-n", parent, "addr", "add", f"{near}/30", "dev", inside])
                 _run(["ip", "-n", parent, "link", "set", inside, "up"])
+                self._links.append((parent, inside))
             _run(["ip", "-n", namespace, "addr", "add", f"{far}/30", "dev", "eth0"])
             _run(["ip", "-n", namespace, "link", "set", "eth0", "up"])
             self.hosts[spec.name] = LabHost(
@@ -736,13 +738,12 @@ def _netns_list() -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
-def _root_links(name: str) -> list[str]:
-    if not name:
-        return []
+def _link_exists(namespace: Optional[str], name: str) -> bool:
+    where = ["-n", namespace] if namespace else []
     out = subprocess.run(
-        ["ip", "-o", "link", "show", "dev", name], capture_output=True, text=True, check=False
+        ["ip", *where, "-o", "link", "show", "dev", name], capture_output=True, check=False
     )
-    return [name] if out.returncode == 0 and out.stdout.strip() else []
+    return out.returncode == 0 and bool(out.stdout.strip())
 
 
 def _root_routes() -> list[str]:

@@ -187,9 +187,18 @@ def test_every_hop_kind_with_a_non_bash_shell(ssh_lab, name):
     python = next(iter(dut.pythons)) if dut.pythons and role == "board" else "python3"
     session = InteractiveSession()
     try:
-        session.spawn(
-            SshShell(ssh_lab.hosts["bastion"].address, jump.name, jump.password, timeout=TIMEOUT)
+        # The paramiko hop too (the bastion has bash: name the shell).
+        first = "busybox sh -i" if shell == "auto" else shell
+        bastion = session.spawn(
+            SshShell(
+                ssh_lab.hosts["bastion"].address,
+                jump.name,
+                jump.password,
+                timeout=TIMEOUT,
+                shell=first,
+            )
         )
+        assert "bash" not in bastion.exec_command('echo "$0"; ps -o comm= -p $$').split()
         hops = [
             SshShell(dut.address, user.name, user.password, timeout=TIMEOUT, shell=shell),
             SudoShell(password=user.password, timeout=TIMEOUT, shell=shell),
