@@ -449,62 +449,28 @@ class SshLab:
             }
             _write(self._record, json.dumps(record), 0o600)
             # The route claims the subnet for this lab (other labs skip it).
-            _run(["ip", "route", "add", *self._route.split()])
+            _ip(f"route add {self._route}")
 
     def _build_network(self) -> None:
         n = self.subnet.split(".")[2]
         for namespace in self._namespaces:
-            _run(["ip", "netns", "add", namespace])
-            _run(["ip", "-n", namespace, "link", "set", "lo", "up"])
+            _ip(f"netns add {namespace}")
+            _ip(f"-n {namespace} link set lo up")
         by_name = dict(zip((s.name for s in self.host_specs), self._namespaces))
         for links, spec in enumerate(self.host_specs):
             namespace = by_name[spec.name]
             near, far = f"{NET_PREFIX}.{n}.{4 * links + 1}", f"{NET_PREFIX}.{n}.{4 * links + 2}"
-            if spec.via is None:
-                _run(
-                    [
-                        "ip",
-                        "link",
-                        "add",
-                        self._root_link,
-                        "type",
-                        "veth",
-                        "peer",
-                        "name",
-                        "eth0",
-                        "netns",
-                        namespace,
-                    ]
-                )
-                _run(["ip", "addr", "add", f"{near}/30", "dev", self._root_link])
-                _run(["ip", "link", "set", self._root_link, "up"])
-                self._links.append((None, self._root_link))
+            if spec.via is None:  # linked to the controller
+                where, end = "", self._root_link
                 self.controller_address = near
             else:
-                parent = by_name[spec.via]
-                inside = f"to-{spec.name}"[:15]
-                _run(
-                    [
-                        "ip",
-                        "-n",
-                        parent,
-                        "link",
-                        "add",
-                        inside,
-                        "type",
-                        "veth",
-                        "peer",
-                        "name",
-                        "eth0",
-                        "netns",
-                        namespace,
-                    ]
-                )
-                _run(["ip", "-n", parent, "addr", "add", f"{near}/30", "dev", inside])
-                _run(["ip", "-n", parent, "link", "set", inside, "up"])
-                self._links.append((parent, inside))
-            _run(["ip", "-n", namespace, "addr", "add", f"{far}/30", "dev", "eth0"])
-            _run(["ip", "-n", namespace, "link", "set", "eth0", "up"])
+                where, end = f"-n {by_name[spec.via]} ", f"to-{spec.name}"[:15]
+            _ip(f"{where}link add {end} type veth peer name eth0 netns {namespace}")
+            _ip(f"{where}addr add {near}/30 dev {end}")
+            _ip(f"{where}link set {end} up")
+            self._links.append((by_name[spec.via] if spec.via else None, end))
+            _ip(f"-n {namespace} addr add {far}/30 dev eth0")
+            _ip(f"-n {namespace} link set eth0 up")
             self.hosts[spec.name] = LabHost(
                 name=spec.name,
                 namespace=namespace,
@@ -723,6 +689,11 @@ def _registry_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _ip(command: str) -> None:
+    """Run ``ip`` with the words of ``command`` (raises if it fails)."""
+    _run(["ip", *command.split()])
 
 
 def _ip_ok(*args: str) -> bool:
