@@ -2,6 +2,8 @@
 hold remote objects as if they were local."""
 
 from .errors import (
+    HostKeyChanged,
+    HostKeyRejected,
     InvalidProxySession,
     NoSuchProxy,
     NoSuchTerminal,
@@ -51,6 +53,8 @@ __all__ = [
     "AutoRecoveringTerminal",
     "AutoRunnerTerminal",
     "BashShell",
+    "HostKeyChanged",
+    "HostKeyRejected",
     "InteractiveSession",
     "InvalidProxySession",
     "NamespaceShell",

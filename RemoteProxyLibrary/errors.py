@@ -10,6 +10,8 @@
      |    +-- ShellStartTimeout        (also TimeoutError) the hop's prompt never came
      |    +-- ShellConnectionFailed    unknown host, refused port, no route
      |    +-- ShellAuthenticationFailed  wrong password or key, wrong su password
+     |    +-- HostKeyRejected          the host's key is not trusted under the host-key policy
+     |    |    +-- HostKeyChanged      the key differs from the known one (re-installed host?)
      |    +-- ShellPermissionDenied    e.g. no sudo rights
      |    +-- UnknownShell             a shelldict names no known shell
      |    +-- ShellStackEmpty          pop() or exec on a terminal with no shell
@@ -83,6 +85,21 @@ class ShellAuthenticationFailed(ShellError):
     """A hop refused the credentials (SSH password or key, su password)."""
 
 
+class HostKeyRejected(ShellError):
+    """An SSH hop refused the host's key under its host-key policy: the key is
+    not in the known_hosts files (policy ``reject``), or it changed.
+
+    Not a :class:`ShellConnectionFailed`: those may go away when tried again,
+    a refused key stays refused until the known_hosts file or the policy changes.
+    """
+
+
+class HostKeyChanged(HostKeyRejected):
+    """The host's key differs from the one recorded for it in a known_hosts
+    file: the host was re-installed, or someone is in the middle. The message
+    names the host, the file and how to remove the old key."""
+
+
 class ShellPermissionDenied(ShellError):
     """A hop is not allowed for this user (e.g. no sudo rights)."""
 
@@ -146,17 +163,33 @@ class RemoteError(RunnerException):
     """A remote exception of a type that is not a Python builtin.
 
     ``remote_type`` is ``module.QualName`` on the target, ``remote_message`` its
-    ``str()``, ``remote_traceback`` the traceback text.
+    ``str()``, ``remote_traceback`` the traceback text, ``remote_attributes``
+    its attributes that are plain data, also readable as attributes of this
+    exception (``error.returncode`` of a remote ``CalledProcessError``).
     """
 
-    def __init__(self, remote_type: str, remote_message: str, remote_traceback: str = "") -> None:
+    def __init__(
+        self,
+        remote_type: str,
+        remote_message: str,
+        remote_traceback: str = "",
+        remote_attributes: Optional[dict[str, Any]] = None,
+    ) -> None:
         self.remote_type = remote_type
         self.remote_message = remote_message
         self.remote_traceback = remote_traceback
+        self.remote_attributes = dict(remote_attributes or {})
         super().__init__(f"{remote_type}: {remote_message}")
 
+    def __getattr__(self, name: str) -> Any:
+        attributes = self.__dict__.get("remote_attributes", {})
+        if name in attributes:
+            return attributes[name]
+        remote = self.__dict__.get("remote_type", "?")
+        raise AttributeError(f"{type(self).__name__} (remote {remote}) has no attribute {name!r}")
 
-class SessionInitializationFailed(RemoteProxyLibraryError):
+
+class SessionInitializationFailed(RunnerException):
     """Recovery gave up after ``max_tries``; ``args[0]`` is the last exception."""
 
     def __init__(self, original: Optional[BaseException] = None, *args: Any) -> None:

@@ -143,10 +143,9 @@ Round Trips Of
     RETURN    ${result}
 
 Handles On Target
-    # Proxies dropped in cycles (an exception's traceback holding one) are
-    # released whenever the garbage collector runs: run it now, so the count
-    # does not depend on when it last ran. Their handles ride along with the
-    # next request, the one that counts.
+    [Documentation]    Handles alive on the target. Proxies dropped by earlier
+    ...    tests are collected here first (some only by the cyclic GC, whose
+    ...    timing depends on allocations anywhere) and released by this request.
     Evaluate    gc.collect()    modules=gc
     ${count} =    Run Python    sum(1 for name in globals() if name.startswith('_rpl_h'))
     RETURN    ${count}

@@ -24,7 +24,7 @@ Login With A Secret
     User Should Be    ${PW_USER}
 
 Wrong Password Fails Without Showing It
-    [Documentation]    FAIL GLOB: ShellAuthenticationFailed: SshShell(*@127.0.0.1:*): Authentication failed.
+    [Documentation]    FAIL GLOB: ShellAuthenticationFailed: SshShell(*@127.0.0.1:*): authentication failed (the server offers publickey, password): password: refused
     Open SSH Terminal    ${SSH_HOST}    ${PW_USER}    not-${PW_PASSWORD}    ${SSH_PORT}
 
 Sudo Hop Answers The Password

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
@@ -83,6 +83,28 @@ class SshTargetLibrary:
             except ProcessLookupError:
                 pass
         return len(pids)
+
+    @keyword("Create Encrypted Key")
+    def create_encrypted_key(self, path: str) -> Any:
+        """Copy the key user's key to ``path``, encrypted with a new random
+        passphrase, and return that passphrase as a Robot ``Secret`` (its
+        value is never logged)."""
+        import secrets
+        import shutil
+        import subprocess
+
+        from robot.api.types import Secret
+
+        target = self._require()
+        passphrase = secrets.token_urlsafe(12)
+        shutil.copy(target.client_key_file, path)
+        os.chmod(path, 0o600)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-p", "-P", "", "-N", passphrase, "-f", path],
+            check=True,
+            capture_output=True,
+        )
+        return Secret(passphrase)
 
     @keyword("Count User Processes")
     def count_user_processes(self, username: str) -> int:

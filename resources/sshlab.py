@@ -560,17 +560,18 @@ class SshLab:
             host.sshd = SshdProcess(
                 config,
                 os.path.join(directory, "sshd.log"),
+                host.port,
                 prefix=(
                     "ip", "netns", "exec", host.namespace,
                     "unshare", "--mount", "--uts", "--propagation", "private",
                     "sh", "-c", script + '\nexec "$@"', "rpl-lab-" + spec.name,
                 ),
             )  # fmt: skip
-        # Start them all, then wait for each.
+        # Started once all are configured; each is listening when start() returns.
         for spec in self.host_specs:
             sshd = self.hosts[spec.name].sshd
             assert sshd is not None
-            sshd.start(PORT, timeout=10)
+            sshd.start(timeout=10)
         self.known_hosts_file = os.path.join(self.tempdir, "known_hosts")
         _write(self.known_hosts_file, "".join(known_hosts), 0o644)
 

@@ -8,6 +8,9 @@ and creates three unique local users:
   for the password.
 * ``su``: has a password, no sudo rights; meant as the target of ``su``.
 
+``SshTarget.extra_sshd()`` starts more sshds for the same users with some
+options changed (keyboard-interactive, a host key of their own).
+
 Everything is removed again by ``stop()`` (also registered with ``atexit``);
 users left behind by a killed test run are swept by the next ``start()``.
 
@@ -396,9 +399,10 @@ class SshTarget:
         self.client_key_file: str = ""
         self.sudoers_file: str = ""
         self.users: dict[str, SshUser] = {}
+        self.config_text: str = ""
         self._token = ""
-        self._proc: Optional[subprocess.Popen] = None
         self._sshd: Optional[SshdProcess] = None
+        self._extras: list[ExtraSshd] = []
         self._created_users: list[str] = []
         self._started = False
         self._lock = threading.RLock()
@@ -408,7 +412,7 @@ class SshTarget:
     @property
     def pid(self) -> Optional[int]:
         """Pid of the listening sshd (None when not running)."""
-        return self._proc.pid if self._proc and self._proc.poll() is None else None
+        return self._sshd.pid if self._sshd is not None else None
 
     def start(self) -> SshTarget:
         with self._lock:
@@ -440,6 +444,9 @@ class SshTarget:
             with contextlib.suppress(Exception):
                 atexit.unregister(self.stop)
             errors = []
+            extras, self._extras = self._extras, []
+            for extra in extras:
+                extra.stop()
             self._stop_sshd()
             for name in self._created_users:
                 try:
@@ -467,6 +474,22 @@ class SshTarget:
             self._stop_sshd()
             self._start_sshd()
 
+    def extra_sshd(
+        self,
+        name: str,
+        options: Optional[dict[str, str]] = None,
+        extra: str = "",
+        own_host_key: bool = False,
+    ) -> ExtraSshd:
+        """Start another sshd for the same users (see :class:`ExtraSshd`);
+        it is stopped by :meth:`stop`."""
+        with self._lock:
+            if not self._started:
+                raise RuntimeError("SshTarget not started")
+            sshd = ExtraSshd(self, name, options, extra, own_host_key)
+            self._extras.append(sshd)
+            return sshd.start()
+
     def session_pids(self, username: str) -> list[int]:
         """Pids of the sshd processes serving ``username``'s connections.
 
@@ -482,7 +505,7 @@ class SshTarget:
         return [] if uid is None else sorted(_pids_of_uid(uid))
 
     def log_tail(self, lines: int = 30) -> str:
-        return SshdProcess(self.config_path, self.log_path).log_tail(lines)
+        return _tail(self.log_path, lines)
 
     def __enter__(self) -> SshTarget:
         return self.start()
@@ -524,6 +547,7 @@ class SshTarget:
             os.path.join(self.tempdir, "sshd.pid"),
             auth_dir,
         )
+        self.config_text = config
         write_sshd_config(self.config_path, config)
 
     def _create_users(self) -> None:
@@ -554,34 +578,114 @@ class SshTarget:
         )
         self.sudoers_file = install_sudoers(self._token, text, self.tempdir)
 
-    def _start_sshd(self, timeout: float = 10.0) -> None:
-        self._proc = None
-        self._sshd = SshdProcess(self.config_path, self.log_path)
-        self._sshd.start(self.port, timeout=timeout)
-        self._proc = self._sshd.proc
-        # The banner check proves it answers on the address clients use.
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5) as s:
-                    s.settimeout(2)
-                    if s.recv(64).startswith(b"SSH-"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self._stop_sshd()
-                raise RuntimeError(
-                    f"sshd did not accept connections on {self.host}:{self.port} "
-                    f"within {timeout}s:\n{self.log_tail()}"
-                )
-            time.sleep(0.05)
+    def _start_sshd(self) -> None:
+        self._sshd = SshdProcess(self.config_path, self.log_path, self.port, host=self.host)
+        self._sshd.start()
 
     def _stop_sshd(self) -> None:
         sshd, self._sshd = self._sshd, None
-        self._proc = None
         if sshd is not None:
             sshd.stop()
+
+
+class ExtraSshd:
+    """Another sshd of an :class:`SshTarget`: the same users and keys, its
+    own port, its own log, some ``sshd_config`` options changed.
+
+    ``options`` replace (or add) global options, e.g. ``{"UsePAM": "yes",
+    "KbdInteractiveAuthentication": "yes", "PasswordAuthentication": "no"}``;
+    ``extra`` is appended (``Match`` blocks). With ``own_host_key`` it has a
+    host key of its own, which :meth:`restart` can re-generate (a target that
+    was re-installed). ``known_hosts_file`` lists its current key.
+    Made by :meth:`SshTarget.extra_sshd`, stopped with the target.
+    """
+
+    def __init__(
+        self,
+        target: SshTarget,
+        name: str,
+        options: Optional[dict[str, str]] = None,
+        extra: str = "",
+        own_host_key: bool = False,
+    ) -> None:
+        if not re.fullmatch(r"[a-z0-9-]+", name):
+            raise ValueError(f"ExtraSshd name must be [a-z0-9-]+, not {name!r}")
+        self.target = target
+        self.name = name
+        self.host = target.host
+        base = os.path.join(target.tempdir, f"sshd-{name}")
+        self.config_path = base + ".config"
+        self.log_path = base + ".log"
+        self.known_hosts_file = base + ".known_hosts"
+        self.host_key_file = target.host_key_file
+        if own_host_key:
+            self.host_key_file = base + "_host_ed25519_key"
+        self.port = _free_port(self.host)
+        self.host_public_key = ""
+        settings = dict(options or {})
+        settings.update(
+            {"Port": str(self.port), "HostKey": self.host_key_file, "PidFile": base + ".pid"}
+        )
+        self._config = _with_options(target.config_text, settings) + extra
+        self._own_host_key = own_host_key
+        self._sshd = SshdProcess(self.config_path, self.log_path, self.port, host=self.host)
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._sshd.pid
+
+    def start(self) -> ExtraSshd:
+        if self._own_host_key and not os.path.exists(self.host_key_file):
+            self._new_host_key()
+        else:
+            self._read_host_key()
+        write_sshd_config(self.config_path, self._config)
+        self._sshd.start()
+        return self
+
+    def stop(self) -> None:
+        self._sshd.stop()
+
+    def restart(self, new_host_key: bool = False) -> None:
+        """Restart on the same port; ``new_host_key`` (needs ``own_host_key``)
+        generates a new host key first, as a re-installed host would have."""
+        if new_host_key and not self._own_host_key:
+            raise ValueError("this sshd shares the target's host key: make it with own_host_key")
+        self._sshd.stop()
+        if new_host_key:
+            self._new_host_key()
+        self._sshd.start()
+
+    def log_tail(self, lines: int = 30) -> str:
+        return self._sshd.log_tail(lines)
+
+    def _new_host_key(self) -> None:
+        for path in (self.host_key_file, self.host_key_file + ".pub"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        self._known(keygen(self.host_key_file, self.name))
+
+    def _read_host_key(self) -> None:
+        with open(self.host_key_file + ".pub") as f:
+            self._known(" ".join(f.read().split()[:2]))
+
+    def _known(self, public_key: str) -> None:
+        self.host_public_key = public_key
+        _write(self.known_hosts_file, f"[{self.host}]:{self.port} {public_key}\n", 0o644)
+
+
+def _with_options(config: str, options: dict[str, str]) -> str:
+    """``config`` with the global ``options`` set (replaced where present)."""
+    wanted = {key.lower(): (key, value) for key, value in options.items()}
+    lines = []
+    for line in config.splitlines():
+        key = line.split(None, 1)[0].lower() if line.strip() else ""
+        if key in wanted:
+            name, value = wanted.pop(key)
+            line = f"{name} {value}"
+        lines.append(line)
+    lines += [f"{name} {value}" for name, value in wanted.values()]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- #
@@ -728,15 +832,28 @@ def listening(pid: int, port: int) -> bool:
 
 
 class SshdProcess:
-    """One listening ``sshd -D`` with its config and log file.
+    """One listening ``sshd -D`` with its config and log file: the sshd of an
+    :class:`SshTarget`, of each of its extra sshds and of each lab host.
 
-    ``prefix`` runs it through other commands (``ip netns exec NAME ...``);
-    the command line must end by exec'ing sshd, so ``pid`` is sshd's own.
+    ``start()`` waits until it listens on ``port`` in its own network
+    namespace and, given ``host``, until it answers there with its banner
+    (the address clients use). ``prefix`` runs it through other commands
+    (``ip netns exec NAME ...``); that command line must end by exec'ing
+    sshd, so ``pid`` is sshd's own.
     """
 
-    def __init__(self, config_path: str, log_path: str, prefix: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        config_path: str,
+        log_path: str,
+        port: int,
+        host: Optional[str] = None,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
         self.config_path = config_path
         self.log_path = log_path
+        self.port = port
+        self.host = host
         self.prefix = tuple(prefix)
         self.proc: Optional[subprocess.Popen] = None
         self._log: Any = None
@@ -746,8 +863,8 @@ class SshdProcess:
         """Pid of the listening sshd (None when not running)."""
         return self.proc.pid if self.proc and self.proc.poll() is None else None
 
-    def start(self, port: int, timeout: float = 10.0) -> None:
-        """Start it and wait until it listens on ``port`` (raises with its log if not)."""
+    def start(self, timeout: float = 10.0) -> None:
+        """Start it and wait until it is up (raises with its log if it is not)."""
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [*self.prefix, SSHD, "-D", "-e", "-f", self.config_path],
@@ -757,8 +874,9 @@ class SshdProcess:
             start_new_session=True,
             close_fds=True,
         )
+        where = f"{self.host}:{self.port}" if self.host else f"port {self.port}"
         deadline = time.monotonic() + timeout
-        while not listening(self.proc.pid, port):
+        while not self._up(self.proc.pid):
             if self.proc.poll() is not None:
                 rc = self.proc.returncode
                 self._close_log()
@@ -766,9 +884,22 @@ class SshdProcess:
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(
-                    f"sshd did not listen on port {port} within {timeout}s:\n{self.log_tail()}"
+                    f"sshd did not accept connections on {where} within {timeout}s:\n"
+                    f"{self.log_tail()}"
                 )
             time.sleep(0.02)
+
+    def _up(self, pid: int) -> bool:
+        if not listening(pid, self.port):
+            return False
+        if self.host is None:
+            return True
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as s:
+                s.settimeout(2)
+                return s.recv(64).startswith(b"SSH-")
+        except OSError:
+            return False
 
     def stop(self) -> None:
         """Stop the listening sshd (sessions it forked are left to their users' cleanup)."""
@@ -783,17 +914,21 @@ class SshdProcess:
         self._close_log()
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        return _tail(self.log_path, lines)
 
     def _close_log(self) -> None:
         if self._log is not None:
             with contextlib.suppress(OSError):
                 self._log.close()
             self._log = None
+
+
+def _tail(path: str, lines: int) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def _exists(name: str) -> bool:

@@ -392,9 +392,9 @@ def test_set_proxy_timeout_none_is_the_terminal_timeout(lib):
     lib.open_local_terminal()  # the fixture's timeout 1 min, prompt_timeout 10 s
     proxy = lib.evaluate_python("object()")
     lib.set_proxy_timeout(proxy, Seconds(5))
-    assert proxy._rpl_effective_timeout() == 5 + 10
+    assert proxy._rpl_effective_timeout() == 5
     lib.set_proxy_timeout(proxy, None)
-    assert proxy._rpl_effective_timeout() == 60 + 10
+    assert proxy._rpl_effective_timeout() == 60
 
 
 def test_auto_recovery_interrupted_push_reopens(lib):

@@ -76,7 +76,17 @@ def test_missing_attribute_and_key_raise_locally_with_traceback(runner):
     proxy = runner.get_recursive_proxy("os")
     with pytest.raises(AttributeError) as info:
         proxy.no_such_thing  # noqa: B018
-    assert "Traceback" in info.value.remote_traceback
+    # the agent's own frames are left out: only the error remains here
+    assert info.value.remote_traceback == (
+        "AttributeError: module 'os' has no attribute 'no_such_thing'\n"
+    )
+    runner.run_python("def fails():\n    raise ValueError('deep')")
+    with pytest.raises(ValueError) as info:
+        runner.get_recursive_proxy("fails")()
+    text = info.value.remote_traceback
+    assert text.startswith("Traceback (most recent call last):\n")
+    assert 'File "<remote>", line 2, in fails' in text
+    assert "rpl" not in text and "agent" not in text
     mapping = runner.get_proxy_object_from_call("dict", a=1)
     with pytest.raises(KeyError):
         mapping["nope"]

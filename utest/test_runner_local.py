@@ -113,12 +113,17 @@ def test_child_process_output_never_corrupts_frames(runner):
 def test_run_python_call_and_assign(runner):
     runner.import_libraries("os.path")
     assert runner.run_python_call("os.path.join", "a", "b", "c") == "a/b/c"
-    result = runner.assign_and_run_python("x", "[1, 2]")
-    assert result.isobj and result.obj == [1, 2]
+    result = runner.assign_and_run_python("x", "'text'")
+    assert result.isobj and result.obj == "text"
+    # HANDLED_TYPES are the reference's basic types: a list stays remote
+    result = runner.assign_and_run_python("y", "[1, 2]")
+    assert not result.isobj and result.obj is None
+    assert runner.run_python("y") == [1, 2]
     result = runner.assign_and_run_python("lock", "__import__('threading').Lock()")
     assert not result.isobj
     assert runner.run_python("lock.acquire()") is True
-    assert runner.run_and_return_handled_python("x").obj == [1, 2]
+    assert runner.run_and_return_handled_python("x").obj == "text"
+    assert not runner.run_and_return_handled_python("y").isobj
     assert not runner.run_and_return_handled_python("lock").isobj
 
 

@@ -10,7 +10,7 @@ import pexpect
 import pytest
 
 from RemoteProxyLibrary.errors import TerminalClosed
-from RemoteProxyLibrary.terminal import LocalTerminal, SshTerminal, Terminal
+from RemoteProxyLibrary.terminal import LocalTerminal, SshLogin, SshTerminal, Terminal
 
 
 def read_until(terminal: Terminal, needle: bytes, timeout: float = 5) -> bytes:
@@ -48,14 +48,14 @@ def ssh_terminal_factory(ssh_target):
 
     def make(command: str) -> SshTerminal:
         user = ssh_target.users["key"]
-        terminal = SshTerminal(
+        login = SshLogin(
             ssh_target.host,
             user.name,
             port=ssh_target.port,
-            key_file=user.key_file,
-            command=command,
+            key_files=(user.key_file,),
             timeout=10,
         )
+        terminal = SshTerminal(login, command=command)
         made.append(terminal)
         return terminal
 

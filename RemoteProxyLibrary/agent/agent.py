@@ -18,6 +18,7 @@ answered by the reader thread itself, so a busy worker does not look dead.
 """
 
 import builtins
+import importlib
 import itertools
 import mmap
 import operator
@@ -49,7 +50,6 @@ HANDLE_PREFIX = "_rpl_h"
 
 #: Messages larger than this go as raw frames once that is known to be safe.
 RAW_THRESHOLD = 1 << 14
-
 
 
 def _resolve_name(ns, name):
@@ -185,8 +185,10 @@ class Router(object):
 class Agent(object):
     """State of one agent run: handles, fds, threads."""
 
-    def __init__(self, tty_attrs, handled_types):
+    def __init__(self, tty_attrs, handled_types=None):
         self.tty_attrs = tty_attrs
+        if handled_types is None:
+            handled_types = _types_named(messages.DEFAULT_HANDLED_TYPES)
         self.handled_types = handled_types
         # os and sys are there from the start, as in the older library
         self.ns = {"__builtins__": builtins, "__name__": "__rpl__", "os": os, "sys": sys}
@@ -226,17 +228,17 @@ class Agent(object):
             return codec.encode(None)
         if mode == MODE_REF:
             return codec.encode(self.keep(result, assign_to))
-        handled = self.handled_types
-        if mode == MODE_AUTO and handled is not None and not isinstance(result, handled):
+        if mode == MODE_AUTO and not isinstance(result, self.handled_types):
             return codec.encode(self.keep(result, assign_to))
         try:
             return codec.encode(result)
         except codec.EncodeError as error:
             if mode == MODE_VALUE:
                 raise CannotTravel(str(error)) from None
-            return codec.encode(self.keep(result, assign_to))
+            return codec.encode(self.keep(result, assign_to))  # MODE_AUTO, MODE_PLAIN
 
     def describe_error(self, error):
+        """The exception as ``messages`` lays it out: what can travel of it."""
         cls = type(error)
         try:
             codec.encode(error.args)
@@ -247,8 +249,8 @@ class Agent(object):
             message = str(error)
         except Exception:  # a broken __str__ must not break the reply
             message = "<unprintable " + cls.__name__ + ">"
-        text = "".join(traceback.format_exception(cls, error, error.__traceback__))
-        return (cls.__module__, cls.__qualname__, args, message, text)
+        return (cls.__module__, cls.__qualname__, args, message, _user_traceback(error),
+                _plain_attributes(error))  # fmt: skip
 
     # ---- heartbeat -----------------------------------------------------------------
     def start_heartbeat(self):
@@ -490,10 +492,77 @@ def _ping(agent):
 
 
 def _configure(agent, handled_type_names):
-    """Restrict what travels by value in MODE_AUTO to these builtin types."""
-    agent.handled_types = tuple(
-        type(None) if name == "NoneType" else getattr(builtins, name) for name in handled_type_names
-    )
+    """What travels by value in MODE_AUTO: these types (``module.qualname``)."""
+    agent.handled_types = _types_named(handled_type_names)
+
+
+def _types_named(names):
+    types = []
+    for name in names:
+        module, _, qualname = name.rpartition(".")
+        found: Any = type(None)
+        if name != "builtins.NoneType":
+            found = importlib.import_module(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+        if not isinstance(found, type):
+            raise TypeError(name + " is not a type")
+        types.append(found)
+    return tuple(types)
+
+
+#: Attributes of builtin exceptions worth keeping (OSError, SystemExit,
+#: ImportError, SyntaxError, StopIteration, UnicodeError); any other exception
+#: keeps the public attributes of its instance dict. Only plain data travels.
+_EXCEPTION_ATTRIBUTES = (
+    "errno", "strerror", "filename", "filename2", "code", "name", "path", "msg", "lineno",
+    "offset", "text", "end_lineno", "end_offset", "value", "encoding", "object", "start",
+    "end", "reason",
+)  # fmt: skip
+
+
+def _plain_attributes(error):
+    names = list(_EXCEPTION_ATTRIBUTES)
+    try:
+        names += [name for name in vars(error) if not name.startswith("_")]
+    except TypeError:
+        pass
+    attributes = {}
+    for name in names:
+        try:
+            value = getattr(error, name)
+            codec.encode(value)
+        except Exception:  # absent, a broken property, or not plain data
+            continue
+        attributes[name] = value
+    return attributes
+
+
+def _is_ours(filename):
+    return filename == _OWN_FILE or filename.startswith("<rpl ")
+
+
+def _user_traceback(error):
+    """The traceback text without the agent's own frames."""
+    try:
+        described = traceback.TracebackException(type(error), error, error.__traceback__)
+        seen = set()
+        pending: List[Any] = [described]
+        while pending:
+            item = pending.pop()
+            if item is None or id(item) in seen:
+                continue
+            seen.add(id(item))
+            item.stack = traceback.StackSummary.from_list(
+                [frame for frame in item.stack if not _is_ours(frame.filename)]
+            )
+            pending += [item.__cause__, item.__context__]
+        return "".join(described.format())
+    except Exception:  # never lose the error for its traceback
+        return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+
+
+_OWN_FILE = sys._getframe().f_code.co_filename
 
 
 def _dir(agent, obj):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Union
 
 from .. import __version__
 from ..managed import TerminalSettings
+from ..terminal.hostkeys import check_policy
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
 from .listener import LibraryListener
 from .proxies import ProxyKeywords
 from .python import PythonKeywords
-from .terminals import TerminalKeywords
+from .terminals import HostKeyPolicy, SshDefaults, TerminalKeywords
 
 
 class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
@@ -39,7 +40,51 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     `Close Terminal` closes one terminal, `Close All Terminals` all of them.
     Terminals left open are closed when the execution ends.
 
-    = Python and proxies =
+    = SSH =
+
+The first SSH hop of a terminal logs in from this machine with paramiko,
+configured as ``ssh`` would be:
+
+- ``host`` may be an alias of ``~/.ssh/config`` (or of the file given as
+  ``ssh_config``). Its ``HostName``, ``User``, ``Port``, ``IdentityFile``,
+  ``ProxyJump``, ``ConnectTimeout``, ``StrictHostKeyChecking`` and
+  ``UserKnownHostsFile`` apply; arguments given win over them.
+- Without a password, the keys of an SSH agent (``SSH_AUTH_SOCK``) and the
+  usual ``~/.ssh/id_*`` files are offered, after ``key_file`` if given. An
+  encrypted key is opened with ``passphrase``.
+- Keyboard-interactive logins (many network devices offer nothing else)
+  get the password at the first password prompt; a shell dictionary's
+  ``second_factor`` answers the prompts after it.
+- ``jump`` (or ``ProxyJump``) logs in through another host: a tunnel through
+  the jump host's own SSH connection, as OpenSSH does.
+
+Host keys follow a host-key policy, set for all terminals with the library
+argument ``host_key_policy`` and for one terminal with the Open keywords':
+
+| =Policy=   | =Unknown host=                    | =Changed key=          |
+| accept     | accepted                          | accepted               |
+| accept-new | accepted, added to ``known_hosts`` | fails: HostKeyChanged  |
+| reject     | fails: HostKeyRejected            | fails: HostKeyChanged  |
+
+``known_hosts`` is ``~/.ssh/known_hosts`` unless given (or set in the
+ssh_config); ``/etc/ssh/ssh_known_hosts`` is read too. ``HostKeyChanged``
+names the host, the file and the ``ssh-keygen -R`` command that removes the
+old key. With no policy given anywhere, the ssh_config's
+``StrictHostKeyChecking`` decides, else ``accept``: lab targets are
+re-installed all the time, each time with a new host key, and a stricter
+default would fail the first login after every re-install. Where targets
+are not re-installed, ``accept-new`` or ``reject`` is one argument away:
+
+| Library | RemoteProxyLibrary | host_key_policy=accept-new |
+| Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | host_key_policy=reject |
+
+Hops typed into a shell (``ssh`` pushed with `Push Shell` or ``hops``) run
+that host's ``ssh``: they get the policy as its ``StrictHostKeyChecking``
+and ``UserKnownHostsFile`` options (paths there are on that host), and
+OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
+``HostKeyChanged``.
+
+= Python and proxies =
 
     `Run Python` runs code and returns its value, which must be plain data:
     None, booleans, numbers, strings, bytes, and lists, tuples, dicts and sets
@@ -146,6 +191,8 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
         prompt_timeout: Union[Seconds, str] = DEFAULT_PROMPT_TIMEOUT,
         python: str = "python3",
         auto_recovery: bool = False,
+        host_key_policy: Optional[HostKeyPolicy] = None,
+        known_hosts: Optional[str] = None,
     ) -> None:
         """Sets the defaults of the terminals; nothing is opened here.
 
@@ -155,6 +202,11 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
         - ``python``: the command starting Python on targets.
         - ``auto_recovery``: whether terminals recover automatically (see
           `Auto recovery`; `Configure Auto Recovery` tunes it).
+        - ``host_key_policy``: ``accept``, ``accept-new`` or ``reject``, for
+          every SSH hop (see `SSH`); not given, a hop follows its ssh_config's
+          ``StrictHostKeyChecking``, else ``accept``.
+        - ``known_hosts``: the known_hosts file of the first SSH hops
+          (default ``~/.ssh/known_hosts``).
 
         Each Open keyword can override these for its terminal.
 
@@ -163,6 +215,7 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
 
         | Library | RemoteProxyLibrary |
         | Library | RemoteProxyLibrary | timeout=5 min | prompt_timeout=10 s | auto_recovery=True |
+        | Library | RemoteProxyLibrary | host_key_policy=accept-new | known_hosts=${CURDIR}/hosts |
         """
         super().__init__(
             TerminalSettings(
@@ -172,4 +225,6 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
                 auto_recovery=bool(auto_recovery),
             )
         )
+        policy = check_policy(host_key_policy) if host_key_policy else None
+        self._ssh_defaults = SshDefaults(policy, known_hosts or None)
         self.ROBOT_LIBRARY_LISTENER = LibraryListener(self._close_all)

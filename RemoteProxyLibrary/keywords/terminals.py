@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from typing import Any, Optional, Union
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Optional, Union
 
 from robot.api import logger
 from robot.api.deco import keyword
@@ -18,6 +18,32 @@ from .converters import DEFAULT_SLEEP_BETWEEN_TRIES, Seconds
 from .core import LibraryCore, TerminalId
 
 Password = Union[Secret, str, None]
+#: The host-key policies of SSH hops (see `SSH`).
+HostKeyPolicy = Literal["accept", "accept-new", "reject"]
+
+
+@dataclass(frozen=True)
+class SshDefaults:
+    """Library-wide SSH settings (import arguments ``host_key_policy`` and
+    ``known_hosts``), for SSH hops that give none of their own."""
+
+    host_key_policy: Optional[str] = None
+    known_hosts: Optional[str] = None
+
+    def apply(self, shells: Iterable[Shell], first: bool) -> None:
+        """Give the SSH hops among ``shells`` the defaults they lack.
+
+        ``first``: the first of ``shells`` is the first hop of its terminal
+        (paramiko). ``known_hosts`` is a path on this machine, so typed hops
+        (paths on the host they are typed on) get only the policy.
+        """
+        for index, shell in enumerate(shells):
+            if not isinstance(shell, SshShell):
+                continue
+            if shell.host_key_policy is None:
+                shell.host_key_policy = self.host_key_policy
+            if first and index == 0 and shell.known_hosts is None:
+                shell.known_hosts = self.known_hosts
 
 
 def _shells_from_dicts(
@@ -39,6 +65,9 @@ def _shells_from_dicts(
 
 class TerminalKeywords(LibraryCore):
     """Open Local Terminal, Open SSH Terminal, Open Terminal, Push Shell, ..."""
+
+    #: Set from the import arguments by the library class.
+    _ssh_defaults: SshDefaults = SshDefaults()
 
     @keyword("Open Local Terminal", tags=["terminal"])
     def open_local_terminal(
@@ -75,12 +104,17 @@ class TerminalKeywords(LibraryCore):
     def open_ssh_terminal(
         self,
         host: str,
-        username: str,
+        username: Optional[str] = None,
         password: Password = None,
-        port: int = 22,
+        port: Optional[int] = None,
         key_file: Optional[str] = None,
         alias: Optional[str] = None,
         *,
+        host_key_policy: Optional[HostKeyPolicy] = None,
+        known_hosts: Optional[str] = None,
+        ssh_config: Optional[str] = None,
+        passphrase: Password = None,
+        jump: Union[dict[str, Any], str, None] = None,
         su_user: Optional[str] = None,
         su_password: Password = None,
         sudo: bool = False,
@@ -97,8 +131,22 @@ class TerminalKeywords(LibraryCore):
         Logs in as ``username`` with ``password`` (a
         [https://robotframework.org/robotframework/latest/RobotFrameworkUserGuide.html#secret-type|Secret]
         or a plain string) or with the private key ``key_file`` (a path on this
-        machine). Host keys are not checked. Passwords never reach the log;
-        prefer a Secret, whose value Robot does not log even at ``TRACE`` level.
+        machine; ``passphrase`` opens it if it is encrypted). Without a
+        password the keys of an SSH agent and ``~/.ssh/id_*`` are offered too.
+        Passwords and passphrases never reach the log; prefer Secrets, whose
+        values Robot does not log even at ``TRACE`` level.
+
+        ``host`` may be an alias of ``~/.ssh/config``, or of the file
+        ``ssh_config``: its ``HostName``, ``User``, ``Port``, ``IdentityFile``,
+        ``ProxyJump``, ``ConnectTimeout``, ``StrictHostKeyChecking`` and
+        ``UserKnownHostsFile`` apply where no argument is given (see `SSH`).
+
+        ``host_key_policy`` (``accept``, ``accept-new`` or ``reject``) and
+        ``known_hosts`` override the library's for this terminal (see `SSH`).
+
+        ``jump``: log in through this host first, like OpenSSH's ``ProxyJump``:
+        ``user@host:port`` (logging in with keys), or a dictionary of its
+        ``host``, ``username``, ``password``, ``port``, ``key_file``, ...
 
         Further hops, in this order, once logged in:
         - ``su_user``: ``su`` to that user, answering ``su_password``;
@@ -114,6 +162,10 @@ class TerminalKeywords(LibraryCore):
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | alias=dut |
         | Open SSH Terminal | 10.0.0.2 | admin | key_file=${HOME}/.ssh/id_ed25519 | port=2222 |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | sudo=${True} |
+        | Open SSH Terminal | dut1 | ssh_config=${CURDIR}/lab_ssh_config | alias=dut1 |
+        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | host_key_policy=accept-new |
+        | Open SSH Terminal | 10.0.0.2 | key_file=/keys/id_ed25519 | passphrase=${PHRASE} |
+        | Open SSH Terminal | 192.168.1.2 | root | ${PASSWORD} | jump=admin@10.0.0.2 |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | su_user=app | su_password=${PW} |
         | ${hop} = | Create Dictionary | shellname=SshShell | host=192.168.1.2 | username=root |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
@@ -121,7 +173,19 @@ class TerminalKeywords(LibraryCore):
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
         wait = settings.prompt_timeout
         shells: list[Shell] = [
-            SshShell(host, username, password, port=port, key_file=key_file or None, timeout=wait)
+            SshShell(
+                host,
+                username,
+                password,
+                port=port,
+                key_file=key_file or None,
+                timeout=wait,
+                host_key_policy=host_key_policy,
+                known_hosts=known_hosts,
+                ssh_config=ssh_config,
+                passphrase=passphrase,
+                jump=jump,
+            )
         ]
         if su_user:
             shells.append(SuShell(su_user, su_password, timeout=wait))
@@ -130,6 +194,7 @@ class TerminalKeywords(LibraryCore):
                 sudo_password = su_password if su_user else password
             shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
         shells += _shells_from_dicts(hops or [], settings)
+        self._ssh_defaults.apply(shells, first=True)
         return self._open(shells, alias, settings)
 
     @keyword("Open Terminal", tags=["terminal"])
@@ -146,7 +211,9 @@ class TerminalKeywords(LibraryCore):
 
         Each of ``shells`` is a dictionary naming a shell kind with ``shellname``
         and giving its arguments: ``BashShell`` (``shell``), ``SshShell``
-        (``host``, ``username``, ``password``, ``port``, ``key_file``),
+        (``host``, ``username``, ``password``, ``port``, ``key_file``,
+        ``host_key_policy``, ``known_hosts``, ``ssh_config``, ``passphrase``,
+        ``second_factor``, ``jump``, ``connect_timeout``; see `SSH`),
         ``SuShell`` (``username``, ``password``, ``login``), ``SudoShell``
         (``username``, ``password``), ``PythonShell`` (``python``), or a dotted path
         to a Shell subclass of your own. The first shell is started on this
@@ -166,7 +233,9 @@ class TerminalKeywords(LibraryCore):
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
         if not shells:
             raise ValueError("Open Terminal needs at least one shell dictionary.")
-        return self._open(_shells_from_dicts(shells, settings), alias, settings)
+        stack = _shells_from_dicts(shells, settings)
+        self._ssh_defaults.apply(stack, first=True)
+        return self._open(stack, alias, settings)
 
     @keyword("Push Shell", tags=["terminal"])
     def push_shell(
@@ -196,6 +265,7 @@ class TerminalKeywords(LibraryCore):
         else:
             shelldict = {"shellname": hop, **options}
         (new_shell,) = _shells_from_dicts([shelldict], entry.settings)
+        self._ssh_defaults.apply([new_shell], first=False)
         entry.push(new_shell)
         logger.info(f"{entry.name.capitalize()}: {entry.describe_shells()}")
 

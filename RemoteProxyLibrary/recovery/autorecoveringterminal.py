@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Callable, Optional, Union
 
 from ..errors import (
@@ -15,6 +16,7 @@ from ..errors import (
     TerminalError,
 )
 from ..shells import InteractiveSession, Shell
+from ..timeouts import TimeLike, seconds
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.recovery")
 
@@ -69,7 +71,7 @@ class AutoRecoveringTerminal:
         shells: Union[Shell, Sequence[Shell]],
         broken_exceptions: ExceptionTypes = Exception,
         init_broken_exceptions: ExceptionTypes = Exception,
-        sleep_between_tries: float = 3,
+        sleep_between_tries: TimeLike = 3,
         max_tries: int = 3,
         prepare: Callable[[], Any] = _nothing,
         finalize: Callable[[], Any] = _nothing,
@@ -85,7 +87,7 @@ class AutoRecoveringTerminal:
             raise ValueError("shells must hold at least one shell")
         self._broken = _as_tuple(broken_exceptions)
         self._init_broken = _as_tuple(init_broken_exceptions)
-        self._sleep = float(sleep_between_tries)
+        self._sleep = seconds(sleep_between_tries)
         self._max_tries = int(max_tries)
         self._prepare = prepare
         self._finalize = finalize
@@ -299,6 +301,17 @@ class AutoRecoveringTerminal:
                     time.sleep(self._sleep)
         assert last is not None
         raise last
+
+    @contextmanager
+    def auto_close(self) -> Iterator[None]:
+        """A ``with`` block that closes the terminal when one of
+        ``broken_exceptions`` leaves it (the exception goes on); the next
+        use opens it again."""
+        try:
+            yield
+        except self._broken:
+            self.close()
+            raise
 
     def close(self, force: bool = False) -> None:
         """Finalize (errors only logged) and close the terminal. Call

@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
 from ..runner.runnerterminal import RunnerTerminal
 from ..shells import Shell, ShellStack
+from ..timeouts import TimeLike
 from .autorecoveringterminal import AutoRecoveringTerminal
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.recovery")
@@ -53,7 +54,9 @@ def _nothing() -> None:
 class AutoRunnerTerminal(RunnerTerminal):
     """RunnerTerminal with automatic recovery (see module doc)."""
 
-    def __init__(self, timeout: float = 3600, prompt_timeout: float = 30, python: str = "python3"):
+    def __init__(
+        self, timeout: TimeLike = 3600, prompt_timeout: TimeLike = 30, python: str = "python3"
+    ) -> None:
         super().__init__(timeout=timeout, prompt_timeout=prompt_timeout, python=python)
         self._auto: Optional[AutoRecoveringTerminal] = None
         self._user_prepare: Callable[[], Any] = _nothing
@@ -90,7 +93,7 @@ class AutoRunnerTerminal(RunnerTerminal):
         shells: Union[Shell, Sequence[Shell]],
         prepare: Callable[[], Any] = _nothing,
         finalize: Callable[[], Any] = _nothing,
-        sleep_between_tries: float = 1,
+        sleep_between_tries: TimeLike = 1,
         max_tries: int = 3,
         reopen: bool = True,
     ) -> None:
@@ -113,7 +116,7 @@ class AutoRunnerTerminal(RunnerTerminal):
         shelldicts: Iterable[Mapping[str, Any]],
         prepare: Callable[[], Any] = _nothing,
         finalize: Callable[[], Any] = _nothing,
-        sleep_between_tries: float = 1,
+        sleep_between_tries: TimeLike = 1,
         max_tries: int = 3,
     ) -> None:
         """As :meth:`initialize_with_shells`, with shells given as shell dicts."""

@@ -5,6 +5,14 @@ pending request of each reply. Any number of threads may send requests at once;
 each request is one frame out and one reply back (one round trip). Noise and
 output of the target are queued here and handed to whoever asks (the calling
 thread logs them): the reader thread itself never logs.
+
+The reader thread also watches that the target is alive, whatever the callers'
+timeouts: while requests wait and nothing has been heard for
+``liveness_interval`` seconds it sends a ping, and when neither its answer nor
+any other byte comes within ``liveness_timeout`` the session is broken: every
+waiting request fails at once. (The agent's heartbeat line counts as heard: a
+call holding the target's GIL is busy, not dead.) Callers just wait for their
+reply, at most their own timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from ..errors import (
     RunnerTerminalSessionClosed,
     TerminalClosed,
     TerminalError,
+    TerminalTimeout,
 )
 from ..terminal import Terminal
 from ..wire import codec, framing, messages
@@ -33,6 +42,9 @@ LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 #: reads what we send, each frame line is a comment there and does nothing.
 #: The agent's framing skips it as noise.
 INERT = b"#"
+
+#: Seconds the reader waits for bytes before it looks at liveness again.
+READ_TICK = 0.5
 
 
 _COMPLETING = threading.Lock()
@@ -90,8 +102,21 @@ class Pending:
 class AgentConnection:
     """Requests to a running agent over ``terminal`` (see module doc)."""
 
-    def __init__(self, terminal: Terminal, name: str = "", sentinels: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        terminal: Terminal,
+        name: str = "",
+        sentinels: tuple[str, ...] = (),
+        liveness_interval: float = 2.0,
+        liveness_timeout: float = 3.0,
+    ) -> None:
         self.terminal = terminal
+        #: Silence (seconds) while requests wait after which the agent is pinged.
+        self.liveness_interval = liveness_interval
+        #: Seconds a ping may go unanswered (and nothing heard) before the
+        #: session counts as broken.
+        self.liveness_timeout = liveness_timeout
+        self._ping: Optional[Pending] = None
         #: Shell prompts of the stack: seeing one means the agent is gone.
         self.sentinels = tuple(s for s in sentinels if s)
         self._noise_tail = ""
@@ -182,14 +207,52 @@ class AgentConnection:
         terminal = self.terminal
         while not self.closed and self.broken is None:
             try:
-                data = terminal.read(1 << 18, 0.5)
+                data = terminal.read(1 << 18, READ_TICK)
+                if data:
+                    self.last_heard = time.monotonic()
+                    self._dispatch(data)
+                self._check_liveness()
             except TerminalError as error:
                 if not self.closed:
                     self._fail_all(error)
                 return
-            if data:
-                self.last_heard = time.monotonic()
-                self._dispatch(data)
+            except Exception as error:  # the reader never dies silently
+                self._fail_all(
+                    ProtocolViolation(
+                        f"{self.name}: reading the agent's replies failed: "
+                        f"{type(error).__name__}: {error}"
+                    )
+                )
+                return
+
+    def _check_liveness(self) -> None:
+        """Ping a silent target while requests wait; break the session when
+        the ping goes unanswered and nothing else comes (see module doc)."""
+        ping = self._ping
+        now = time.monotonic()
+        if ping is not None:
+            if ping.done() or self.last_heard > ping.sent_at:
+                self._ping = None  # answered, or the target spoke (a heartbeat)
+                self.forget(ping)
+            elif now - ping.sent_at >= self.liveness_timeout:
+                self._fail_all(
+                    TerminalTimeout(
+                        f"{self.name}: no answer to a liveness check within "
+                        f"{self.liveness_timeout:g} s (link or target hung)"
+                    )
+                )
+            return
+        if not self._pending or now - self.last_heard < self.liveness_interval:
+            return
+        request_id = next(self._ids)
+        ping = Pending(request_id, messages.KIND_PING, self)
+        frame = INERT + self._sender.frame(request_id, messages.KIND_PING, b"")
+        with self._lock:
+            self._pending[request_id] = ping
+        if self.terminal.try_write(frame):
+            self._ping = ping
+        else:  # a long write holds the terminal: try again at the next tick
+            self.forget(ping)
 
     def _dispatch(self, data: bytes) -> None:
         for event in self._receiver.receive(data):

@@ -35,8 +35,9 @@ import inspect
 from typing import Any, Callable, Optional, Union
 
 from ..errors import InvalidProxySession, RemoteTimeout
+from ..timeouts import TimeLike, optional_seconds
 from ..wire import codec
-from ..wire.messages import MODE_AUTO, MODE_NONE, MODE_REF, MODE_VALUE
+from ..wire.messages import MODE_AUTO, MODE_NONE, MODE_PLAIN, MODE_REF, MODE_VALUE
 from .proxyrunner import ProxyRunner
 
 #: Stands for "this proxy" in the arguments of a request (see ``_rpl_request``).
@@ -78,6 +79,8 @@ class _RemoteProxyBase:
     """Machinery shared by every proxy kind (not part of the reference API)."""
 
     _rpl_runner: ProxyRunner
+    #: How results come back: plain data by value, anything else as a proxy.
+    _rpl_results = MODE_PLAIN
 
     def __init__(
         self,
@@ -117,7 +120,9 @@ class _RemoteProxyBase:
             raise InvalidProxySession("empty proxy: fill it with set_from_remote_proxy first")
         if self._rpl_session_id != self._rpl_runner.session_id:
             raise InvalidProxySession(
-                f"proxy {self._rpl_name} belongs to a session that was closed or recovered"
+                f"proxy {self._rpl_name} of {self._rpl_type or '?'} belongs to a session "
+                f"of {self._rpl_runner.describe()} that ended (closed, recovered, or a shell "
+                "pushed or popped): get it again"
             )
 
     def _rpl_ref_for_session(self, session_id: int) -> codec.Ref:
@@ -137,17 +142,14 @@ class _RemoteProxyBase:
         return value
 
     def _rpl_timeout_seconds(self, settings: _CallSettings) -> float:
-        """The wait for a call made with ``settings``: the runner's timeout when
-        none is set, plus its prompt timeout; -1 (raise at once) when negative."""
+        """How long a call made with ``settings`` may run: the runner's timeout
+        when none is set; negative: :class:`RemoteTimeout` at once."""
         timeout = settings.timeout
         if timeout is _INHERIT:
             timeout = self._rpl_settings.timeout
-        runner = self._rpl_runner
         if timeout is None:
-            return float(runner.timeout) + runner.prompt_timeout
-        if timeout < 0:
-            return -1.0
-        return float(timeout) + runner.prompt_timeout
+            return float(self._rpl_runner.timeout)
+        return float(timeout)
 
     def _rpl_effective_timeout(self) -> float:
         return self._rpl_timeout_seconds(self._rpl_settings)
@@ -156,7 +158,7 @@ class _RemoteProxyBase:
         self,
         op: str,
         args: tuple,
-        mode: int = MODE_AUTO,
+        mode: Optional[int] = None,
         settings: Optional[_CallSettings] = None,
         asynchronous: Optional[bool] = None,
     ) -> Any:
@@ -167,6 +169,8 @@ class _RemoteProxyBase:
         session is prepared (``prepare`` may just have filled this proxy). An
         auto-recovering session runs it again if the session broke under it.
         """
+        if mode is None:
+            mode = self._rpl_results
         chosen = settings if settings is not None else self._rpl_settings
         if asynchronous is None:
             asynchronous = chosen.asynchronous
@@ -275,13 +279,16 @@ class _RemoteProxyBase:
         object.__setattr__(self, "_rpl_spec", local_spec)
         object.__setattr__(self, "_rpl_spec_methods", _spec_methods(local_spec))
 
-    def set_remote_proxy_timeout(self, timeout: Optional[float]) -> None:
-        """Timeout of this proxy's calls in seconds.
+    def set_remote_proxy_timeout(self, timeout: Optional[TimeLike]) -> None:
+        """How long this proxy's calls may run on the target (seconds or a
+        time string) before they raise :class:`RemoteTimeout`; their response
+        can be fetched later with :meth:`get_remote_proxy_response`.
 
-        ``None`` is the runner's ``timeout`` (3600 s unless set otherwise); the
-        runner's ``prompt_timeout`` is added to a positive one; a negative one
-        makes every call raise :class:`RemoteTimeout` at once."""
-        self._rpl_settings.timeout = None if timeout is None else float(timeout)
+        ``None`` is the runner's ``timeout`` (3600 s unless set otherwise); a
+        negative one makes every call raise :class:`RemoteTimeout` at once.
+        (The older library added ``prompt_timeout`` to it: here the timeout is
+        the call's, and a dead target is found by a separate liveness check.)"""
+        self._rpl_settings.timeout = optional_seconds(timeout)
 
     def get_remote_repr(self) -> str:
         """``repr()`` of the remote object (one round trip)."""
@@ -409,7 +416,11 @@ class _RemoteProxy(_RemoteProxyBase):
 
 class _RecursiveProxy(_RemoteProxy):
     """Like :class:`_RemoteProxy`, but every attribute, method and return value
-    that is not plain data is a ``_RecursiveProxy`` too."""
+    that is not of the runner's ``HANDLED_TYPES`` (None, bool, int, float,
+    str, bytes by default) is a ``_RecursiveProxy`` too: containers stay
+    remote, so ``sys_.path.append(x)`` changes the target's ``sys.path``."""
+
+    _rpl_results = MODE_AUTO
 
     def __init__(
         self,
@@ -475,9 +486,9 @@ class _RemoteMethod:
         """From now on, calls of this method wait for their response."""
         self._rpl_own_settings().asynchronous = False
 
-    def set_remote_proxy_timeout(self, timeout: Optional[float]) -> None:
+    def set_remote_proxy_timeout(self, timeout: Optional[TimeLike]) -> None:
         """Timeout of this method's calls (as for the proxy's own calls)."""
-        self._rpl_own_settings().timeout = None if timeout is None else float(timeout)
+        self._rpl_own_settings().timeout = optional_seconds(timeout)
 
     def get_remote_proxy_response(
         self, remotetimeout: RemoteTimeout, timeout: Optional[float] = None
@@ -527,6 +538,13 @@ def make_proxy(
 def is_proxy(obj: Any) -> bool:
     """True if ``obj`` is a remote proxy (a method attribute of one included)."""
     return isinstance(obj, (_RemoteProxyBase, _RemoteMethod))
+
+
+def proxy_runner(proxy: AnyProxy) -> ProxyRunner:
+    """The runner ``proxy`` belongs to."""
+    if isinstance(proxy, _RemoteMethod):
+        return proxy._rpl_owner._rpl_runner
+    return proxy._rpl_runner
 
 
 def release_proxy(proxy: Any) -> None:

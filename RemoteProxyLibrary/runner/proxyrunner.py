@@ -62,3 +62,6 @@ class ProxyRunner(Protocol):
 
     def add_handle_to_garbage(self, session_id: int, handle: str) -> None:
         """Queue ``handle`` for release (no I/O: safe from ``__del__``)."""
+
+    def describe(self) -> str:
+        """Where the runner's Python runs (for messages)."""

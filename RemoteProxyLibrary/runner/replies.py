@@ -17,6 +17,8 @@ from ..wire.messages import STATUS_CANNOT_TRAVEL, STATUS_OK
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
+_MISSING = object()
+
 
 def decode_reply(payload: Any) -> messages.Reply:
     """The reply's fields (value still encoded);
@@ -43,11 +45,15 @@ def outcome(reply: messages.Reply, ref_decoder: Optional[Callable[[codec.Ref], A
 
 def remote_exception(description: Any) -> BaseException:
     """The local exception for a remote one: a builtin type as itself, any other
-    as :class:`RemoteError`; ``remote_traceback`` holds the remote traceback."""
+    as :class:`RemoteError`; ``remote_traceback`` holds the remote traceback.
+
+    The remote exception's attributes that are plain data come along: set on
+    a builtin one (``FileNotFoundError.filename``, ``SystemExit.code``), and
+    readable as attributes of a :class:`RemoteError` (``error.returncode`` of
+    a ``subprocess.CalledProcessError``)."""
     try:
-        module, qualname, args, message, remote_traceback = messages.check_exception_description(
-            description
-        )
+        fields = messages.check_exception_description(description)
+        module, qualname, args, message, remote_traceback, attributes = fields
     except codec.DecodeError as problem:
         return RunnerTerminalUnableToDeserialize(
             f"malformed exception description in the reply ({problem})"
@@ -57,9 +63,18 @@ def remote_exception(description: Any) -> BaseException:
     cls = getattr(builtins, qualname, None) if module == "builtins" else None
     if isinstance(cls, type) and issubclass(cls, Exception):
         error = _builtin_exception(cls, args, message)
+        if error is not None:
+            for name, value in attributes.items():
+                if name.startswith("_") or name == "args":
+                    continue
+                try:
+                    if getattr(error, name, _MISSING) != value:
+                        setattr(error, name, value)
+                except (AttributeError, TypeError, ValueError):
+                    pass  # read-only or of another type here: the message has it
     if error is None:
         name = qualname if module == "builtins" else f"{module}.{qualname}"
-        error = RemoteError(name, message, remote_traceback)
+        error = RemoteError(name, message, remote_traceback, attributes)
     error.remote_traceback = remote_traceback  # type: ignore[attr-defined]
     if hasattr(error, "add_note"):
         error.add_note("Remote traceback:\n" + remote_traceback.rstrip())

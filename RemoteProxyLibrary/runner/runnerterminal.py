@@ -5,43 +5,67 @@ The runner starts the agent in the current shell of an
 :class:`PythonShell`, or as ``python3 -c`` from any other shell) and then
 speaks frames with it (see :mod:`RemoteProxyLibrary.runner.connection`).
 
-Decisions where the reference is vague:
+What comes back by value:
 
-- ``run_python`` returns the value when it is plain data (``HANDLED_TYPES``);
-  any other value raises :class:`UnableToSerialize` and the session stays usable
-  (use ``get_proxy_object_from_call`` or ``assign_and_run_python`` to keep it
+- ``run_python`` (and ``run_python_call``, ``as_local_value``) returns plain
+  data: anything the codec carries (scalars, containers of plain data,
+  dates and times, decimals, UUIDs, pure paths, named tuples and struct
+  sequences with their fields). Any other value raises
+  :class:`UnableToSerialize` and the session stays usable (use
+  ``get_proxy_object_from_call`` or ``assign_and_run_python`` to keep it
   remote). A statement (``a = 1``) returns ``None``.
-- Remote code runs in one namespace of its own on the target, where ``os``
-  and ``sys`` are imported from the start (as in the older library, so
-  ``get_recursive_proxy('os')`` works at once); import anything else with
-  ``import_libraries``.
-- Default timeout of remote calls: ``timeout`` (3600 s) plus ``prompt_timeout``.
-- Dropped proxies' handles ride along with the next request, whatever its kind,
-  so at most the handles dropped since the last request wait on the target
-  (``MAX_GARBAGE`` is kept for API compatibility).
+- ``HANDLED_TYPES`` (the reference's basic types: None, bool, int, float, str,
+  bytes) are what recursive proxies, ``get_proxy_or_basic_from_call`` and
+  ``assign_and_run_python`` return as local values; everything else, containers
+  included, stays remote behind a proxy, so ``sys_.path.append(x)`` changes the
+  target's ``sys.path``. Set ``HANDLED_TYPES`` (class or instance) before
+  ``initialize`` to change that.
+- A plain ``_RemoteProxy`` returns plain data by value (like ``run_python``) and
+  anything else as a proxy.
+
+Timeouts: a call's ``timeout`` is how long it may run on the target; then
+:class:`RemoteTimeout` is raised (the call goes on, its response can be
+fetched later). ``None`` means ``timeout`` of the runner (3600 s), a negative
+one raises at once. ``prompt_timeout`` bounds only starting shells and the
+agent (and closing). Whether the target is alive is watched separately (see
+:mod:`.connection`): a dead link or process breaks the session within
+``liveness_interval + liveness_timeout`` (5 s), whatever the call's timeout.
+
+Remote code runs in one namespace of its own on the target, where ``os`` and
+``sys`` are imported from the start (as in the older library, so
+``get_recursive_proxy('os')`` works at once); import anything else with
+``import_libraries``. Dropped proxies' handles ride along with the next
+request, whatever its kind, so at most the handles dropped since the last
+request wait on the target (``MAX_GARBAGE`` is kept for API compatibility).
+
+A session (one run of the agent) has an identity unique across runners and
+processes: a proxy used with another runner, or after its session ended,
+raises :class:`InvalidProxySession`.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
-import time
 from typing import Any, Callable, Optional, TypeVar
 
 from ..errors import (
+    InvalidProxySession,
     RemoteTimeout,
     RunnerException,
     RunnerTerminalSessionBroken,
     RunnerTerminalSessionClosed,
     RunnerTerminalUnableToDeserialize,
-    TerminalTimeout,
     UnableToSerialize,
 )
 from ..shells import InteractiveSession, PythonShell
+from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire import codec, messages
 from ..wire.messages import (
     MODE_AUTO,
     MODE_NONE,
+    MODE_PLAIN,
     MODE_REF,
     MODE_VALUE,
 )
@@ -52,6 +76,7 @@ from .proxies import (
     _RemoteProxy,
     is_proxy,
     make_proxy,
+    proxy_runner,
     release_proxy,
     start_call,
 )
@@ -75,27 +100,35 @@ class RunResult:
         return f"RunResult(isobj={self.isobj!r}, obj={self.obj!r})"
 
 
-class RunnerTerminal:
-    """The Python terminal session behind the transparent proxies."""
+def new_session_id() -> int:
+    """An identity for one run of an agent, unique across runners and processes."""
+    return secrets.randbits(63) or 1
 
-    #: What travels by value where a call may return a value or a proxy. Set a
-    #: narrower tuple (on the class or an instance) to get proxies for, e.g.,
-    #: lists; the codec carries no other types.
-    HANDLED_TYPES: tuple[type, ...] = (
-        type(None), bool, int, float, complex, str, bytes, bytearray,
-        list, tuple, dict, set, frozenset,
-    )  # fmt: skip
+
+class RunnerTerminal:
+    """The Python terminal session behind the transparent proxies (see the
+    module doc for what comes back by value, and for timeouts)."""
+
+    #: What recursive proxies, ``get_proxy_or_basic_from_call`` and
+    #: ``assign_and_run_python`` return as local values (instances, subclasses
+    #: included); anything else stays remote behind a proxy. The reference's
+    #: basic types; set another tuple of types the codec carries (on the class
+    #: or an instance, before ``initialize``) to change it.
+    HANDLED_TYPES: tuple[type, ...] = (type(None), bool, int, float, str, bytes)
     MAX_GARBAGE = 100
 
-    def __init__(self, timeout: float = 3600, prompt_timeout: float = 30, python: str = "python3"):
-        #: Silence (seconds) during a call after which the agent is pinged.
-        self.liveness_interval = 2.0
-        #: Seconds a ping may take before the session counts as broken.
-        self.liveness_timeout = 3.0
-        self.timeout = float(timeout)
-        self.prompt_timeout = float(prompt_timeout)
+    def __init__(
+        self, timeout: TimeLike = 3600, prompt_timeout: TimeLike = 30, python: str = "python3"
+    ) -> None:
+        self._liveness_interval = 2.0
+        self._liveness_timeout = 3.0
+        #: Default seconds a remote call may run (times accept Robot time strings).
+        self.timeout = seconds(timeout)
+        #: Seconds each step of starting a shell or the agent may take.
+        self.prompt_timeout = seconds(prompt_timeout)
         self.python = python
         self.session: Any = None
+        #: Identity of the running agent (0 before the first start); new at each start.
         self.session_id = 0
         self._interactive: Optional[InteractiveSession] = None
         self._connection: Optional[AgentConnection] = None
@@ -103,6 +136,47 @@ class RunnerTerminal:
         self._methods: dict[str, frozenset[str]] = {}
         self._timed_out: dict[int, Pending] = {}
         self._lock = threading.Lock()
+
+    # ---- settings ------------------------------------------------------------------
+    @property
+    def default_timeout(self) -> float:
+        """The reference's name of :attr:`timeout`."""
+        return self.timeout
+
+    def set_default_timeout(self, default_timeout: TimeLike) -> None:
+        """Set the default timeout of remote calls (seconds or a time string)."""
+        self.timeout = seconds(default_timeout)
+
+    @property
+    def liveness_interval(self) -> float:
+        """Silence (seconds) while calls wait after which the agent is pinged."""
+        return self._liveness_interval
+
+    @liveness_interval.setter
+    def liveness_interval(self, value: TimeLike) -> None:
+        self._liveness_interval = seconds(value)
+        if self._connection is not None:
+            self._connection.liveness_interval = self._liveness_interval
+
+    @property
+    def liveness_timeout(self) -> float:
+        """Seconds a ping may go unanswered (and nothing heard) before the
+        session counts as broken."""
+        return self._liveness_timeout
+
+    @liveness_timeout.setter
+    def liveness_timeout(self, value: TimeLike) -> None:
+        self._liveness_timeout = seconds(value)
+        if self._connection is not None:
+            self._connection.liveness_timeout = self._liveness_timeout
+
+    def describe(self) -> str:
+        """Where this runner's Python runs, e.g. ``python3 in SshShell(...) > ...``."""
+        interactive = self._interactive
+        if interactive is None:
+            return "a runner with no agent running"
+        stack = " > ".join(shell.describe() for shell in interactive.shells)
+        return f"{self.python} in {stack}"
 
     # ---- life cycle ----------------------------------------------------------------
     def initialize(self, session: Any) -> None:
@@ -140,7 +214,13 @@ class RunnerTerminal:
         leftover = terminal.take_buffered()
         terminal.write(boot.blob)
         sentinels = tuple(s.prompt for s in interactive.shells)
-        connection = AgentConnection(terminal, name=shell.describe(), sentinels=sentinels)
+        connection = AgentConnection(
+            terminal,
+            name=shell.describe(),
+            sentinels=sentinels,
+            liveness_interval=self._liveness_interval,
+            liveness_timeout=self._liveness_timeout,
+        )
         connection.start(leftover)
         hello = connection.hello
         assert hello is not None
@@ -161,7 +241,7 @@ class RunnerTerminal:
             self._started_in_python_shell = in_python
             self._methods = {}
             self._timed_out = {}
-            self.session_id += 1
+            self.session_id = new_session_id()
         self._configure_handled_types()
 
     def _negotiate_raw_replies(self, connection: AgentConnection) -> None:
@@ -189,17 +269,14 @@ class RunnerTerminal:
         LOGGER.debug("%s: raw replies %s", connection.name, "on" if intact else "off")
 
     def _configure_handled_types(self) -> None:
-        """Tell the agent about a HANDLED_TYPES narrower than the default."""
-        handled = tuple(self.HANDLED_TYPES)
-        if set(handled) == set(RunnerTerminal.HANDLED_TYPES):
-            return
-        unknown = [t for t in handled if t not in RunnerTerminal.HANDLED_TYPES]
-        if unknown:
-            raise ValueError(
-                f"HANDLED_TYPES may only name types the codec carries by value, not {unknown}"
-            )
-        names = tuple("NoneType" if t is type(None) else t.__name__ for t in handled)
-        self._call("configure", (names,), MODE_NONE)
+        """Tell the agent about HANDLED_TYPES other than the default."""
+        names = tuple(
+            "builtins.NoneType" if t is type(None) else f"{t.__module__}.{t.__qualname__}"
+            for t in self.HANDLED_TYPES
+            if t is not bool  # an int
+        )
+        if set(names) != set(messages.DEFAULT_HANDLED_TYPES):
+            self._call("configure", (names,), MODE_NONE)
 
     def close(self) -> None:
         """Stop the agent and give the terminal back to the shell it started in.
@@ -229,7 +306,7 @@ class RunnerTerminal:
         with self._lock:
             connection, self._connection = self._connection, None
             interactive, self._interactive = self._interactive, None
-            self.session_id += 1
+            self.session_id = new_session_id()
         return connection, interactive
 
     def _forget_connection(self) -> None:
@@ -264,8 +341,21 @@ class RunnerTerminal:
     # ---- requests ------------------------------------------------------------------
     def _encode_ref(self, obj: Any) -> Optional[codec.Ref]:
         if is_proxy(obj):
+            self.check_proxy(obj)
             return obj._rpl_ref_for_session(self.session_id)
         return None
+
+    def check_proxy(self, proxy: Any) -> None:
+        """Raise :class:`InvalidProxySession` unless ``proxy`` is a proxy of
+        this runner's running session (not of another runner, not stale)."""
+        if not is_proxy(proxy):
+            raise TypeError(f"not a remote proxy: {type(proxy).__name__}")
+        owner = proxy_runner(proxy)
+        if owner is not self:
+            raise InvalidProxySession(
+                f"{proxy!r} belongs to {owner.describe()}, not to {self.describe()}: "
+                "a proxy is used only with the runner (terminal) that made it"
+            )
 
     def send_request(
         self, op: str, args: tuple, mode: int = MODE_VALUE, assign_to: Optional[str] = None
@@ -307,55 +397,17 @@ class RunnerTerminal:
         ref_decoder: Optional[Callable[[codec.Ref], Any]] = None,
         response_wrap: Optional[Callable[[Any], Any]] = None,
     ) -> Any:
-        """Wait for ``pending``; raise :class:`RemoteTimeout` if it does not come."""
+        """Wait for ``pending`` at most ``timeout`` seconds (None: the runner's
+        ``timeout``; negative: not at all), then raise :class:`RemoteTimeout`;
+        the response can be fetched later with :meth:`get_response`."""
         if timeout is None:
-            timeout = self.timeout + self.prompt_timeout
-        if timeout < 0 or not self._wait_alive(pending, timeout):
+            timeout = self.timeout
+        if timeout < 0 or not pending.wait(timeout):
             self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
                                 f"remote call {pending.request_id} did not answer "
                                 f"within {max(timeout, 0):g} s")  # fmt: skip
         return self._result(pending, ref_decoder)
-
-    def _wait_alive(self, pending: Pending, timeout: float) -> bool:
-        """Wait for ``pending``; while the target is silent, check it is alive.
-
-        The agent answers pings from its reader thread, so a slow call keeps
-        answering while a dead link or a stopped process does not. Returns
-        False on timeout; raises RunnerTerminalSessionBroken when broken.
-        """
-        if pending.wait(min(timeout, self.liveness_interval)):
-            return True
-        connection = pending.owner  # not self._connection: it may be a newer one
-        deadline = time.monotonic() + timeout - min(timeout, self.liveness_interval)
-        while True:
-            if connection is None or connection.broken is not None:
-                pending.payload()  # raises the reason it broke
-                raise RunnerTerminalSessionBroken("session closed while waiting")
-            now = time.monotonic()
-            if now >= deadline:
-                return pending.done()
-            if now - connection.last_heard >= self.liveness_interval:
-                self._check_alive(connection, pending)
-            if pending.wait(min(deadline - now, self.liveness_interval)):
-                return True
-
-    def _check_alive(self, connection: AgentConnection, pending: Pending) -> None:
-        ping = connection.request(messages.KIND_PING, b"")
-        if ping.wait(self.liveness_timeout) or pending.done():
-            return
-        if connection.last_heard >= ping.sent_at:
-            # bytes came (the agent's heartbeat) though the ping was not
-            # answered: a call holds the GIL there; alive, only busy
-            connection.forget(ping)
-            return
-        connection.mark_broken(
-            TerminalTimeout(
-                f"{connection.name}: no answer to a liveness check within "
-                f"{self.liveness_timeout:g} s (link or target hung)"
-            )
-        )
-        pending.payload()
 
     def get_response(
         self,
@@ -363,12 +415,14 @@ class RunnerTerminal:
         timeout: Optional[float] = None,
         ref_decoder: Optional[Callable[[codec.Ref], Any]] = None,
     ) -> Any:
-        """The response of a call that raised :class:`RemoteTimeout` earlier."""
+        """The response of a call that raised :class:`RemoteTimeout` earlier;
+        waits at most ``timeout`` seconds (None: until it comes)."""
         with self._lock:
             pending = self._timed_out.get(response_id)
         if pending is None:
             raise KeyError(f"no pending response {response_id} in this session")
-        if not self._wait_alive(pending, float("inf") if timeout is None else timeout):
+        wait = optional_seconds(timeout)
+        if not pending.wait(wait):
             raise RemoteTimeout(response_id, None, f"remote call {response_id} still running")
         with self._lock:
             self._timed_out.pop(response_id, None)
@@ -418,24 +472,33 @@ class RunnerTerminal:
         args: tuple,
         mode: int = MODE_VALUE,
         assign_to: Optional[str] = None,
-        timeout: Optional[float] = None,
+        timeout: Optional[TimeLike] = None,
         ref_decoder: Optional[Callable[[codec.Ref], Any]] = None,
     ) -> Any:
         pending = self.send_request(op, args, mode, assign_to)
-        return self.wait_reply(pending, timeout, ref_decoder)
+        return self.wait_reply(pending, optional_seconds(timeout), ref_decoder)
 
     # ---- reference API -------------------------------------------------------------
-    def run(self, cmd: str, timeout: float = -1, _rerun: bool = False) -> Any:
-        """Run ``cmd`` like :meth:`run_python`; a failure of the session itself
+    def run(self, cmd: str, timeout: TimeLike = -1, _rerun: bool = False) -> Any:
+        """Run ``cmd`` like :meth:`run_python` (a negative ``timeout``: the
+        default). On a closed or never initialized runner it raises
+        :class:`RunnerTerminalSessionClosed`; a failure of the session itself
         raises :class:`RunnerTerminalSessionBroken` holding the original error."""
+        wait = seconds(timeout)
         try:
-            return self.run_python(cmd, timeout=None if timeout < 0 else timeout)
-        except RunnerTerminalSessionBroken:
+            return self.run_python(cmd, timeout=None if wait < 0 else wait)
+        except (RunnerTerminalSessionBroken, RunnerTerminalSessionClosed):
             raise
-        except (OSError, RunnerTerminalSessionClosed) as error:
+        except OSError as error:
             raise RunnerTerminalSessionBroken(error) from error
 
-    def run_python(self, cmd: str, timeout: Optional[float] = None) -> Any:
+    def setup_session(self) -> None:
+        """Start the agent in the session given to :meth:`initialize` if it is
+        not running (the older library's hook, also used as ``prepare``)."""
+        if not self.running and self.session is not None:
+            self.initialize(self.session)
+
+    def run_python(self, cmd: str, timeout: Optional[TimeLike] = None) -> Any:
         """Run a Python expression or statement remotely and return its value.
 
         A remote exception is raised here (builtin types as themselves) with
@@ -448,10 +511,11 @@ class RunnerTerminal:
         return self._call("call", (function_name, args, kwargs), MODE_VALUE)
 
     def assign_and_run_python(
-        self, handle: str, cmd: str, timeout: Optional[float] = None
+        self, handle: str, cmd: str, timeout: Optional[TimeLike] = None
     ) -> RunResult:
         """Run ``cmd`` remotely, bind its value to ``handle`` there, and return
-        a :class:`RunResult` (``obj`` is the value when it is plain data)."""
+        a :class:`RunResult` (``obj`` is the value when it is of the
+        ``HANDLED_TYPES``)."""
         value = self._call("eval", (cmd,), MODE_AUTO, assign_to=handle, timeout=timeout)
         if isinstance(value, codec.Ref):
             return RunResult(False, None)
@@ -501,15 +565,16 @@ class RunnerTerminal:
         return make_proxy(self, ref)
 
     def get_proxy_or_basic_from_call(self, function_name: str, *args: Any, **kwargs: Any) -> Any:
-        """Call ``function_name`` remotely; plain data comes back as a local
-        value, anything else as a proxy."""
+        """Call ``function_name`` remotely; a value of the ``HANDLED_TYPES``
+        comes back as a local value, anything else as a proxy."""
         return self._call("call", (function_name, args, kwargs), MODE_AUTO,
                           ref_decoder=self._new_proxy)  # fmt: skip
 
-    def evaluate(self, expression: str, timeout: Optional[float] = None) -> Any:
-        """Evaluate ``expression`` remotely: plain data comes back as a local
-        value, anything else as a proxy that owns the new remote object."""
-        return self._call("eval", (expression,), MODE_AUTO, timeout=timeout,
+    def evaluate(self, expression: str, timeout: Optional[TimeLike] = None) -> Any:
+        """Evaluate ``expression`` remotely, once: plain data (what
+        :meth:`run_python` returns) comes back as a local value, anything else
+        as a proxy that owns the new remote object."""
+        return self._call("eval", (expression,), MODE_PLAIN, timeout=timeout,
                           ref_decoder=self._new_proxy)  # fmt: skip
 
     def _new_proxy(self, ref: codec.Ref) -> _RemoteProxy:

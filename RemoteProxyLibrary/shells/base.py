@@ -86,8 +86,9 @@ class Answer:
     """While starting, when ``pattern`` shows, send what ``reply(shell)`` gives.
 
     ``reply`` returning ``None`` means the shell has nothing to answer: the
-    start fails with ``error``. Seeing the prompt more than ``max_times`` means
-    the answer was refused (e.g. a wrong password): the start fails with ``error``.
+    start fails with ``error`` and ``missing``. Seeing the prompt more than
+    ``max_times`` means the answer was refused (e.g. a wrong password): the
+    start fails with ``error`` and ``message``.
     """
 
     pattern: str
@@ -95,6 +96,7 @@ class Answer:
     error: type[ShellError] = ShellAuthenticationFailed
     message: str = "credentials refused"
     max_times: int = 1
+    missing: str = "asked for a password, none given"
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ class Shell:
             if reply is None or seen[index - 1] > step.max_times:
                 if parent is not None:
                     self._give_back(parent, "interrupt")
-                message = step.message if reply is not None else "asked for a password, none given"
+                message = step.message if reply is not None else step.missing
                 raise step.error(message, self.hop(), last)
             text = reply.value if isinstance(reply, Secret) else reply
             LOGGER.debug(

@@ -39,6 +39,16 @@ class Terminal(abc.ABC):
         with self._write_lock:
             self._write_all(data)
 
+    def try_write(self, data: bytes) -> bool:
+        """Send ``data`` unless another write is in progress; True if sent."""
+        if not self._write_lock.acquire(blocking=False):
+            return False
+        try:
+            self._write_all(data)
+        finally:
+            self._write_lock.release()
+        return True
+
     def write_parts(self, parts: Iterable[bytes]) -> None:
         """Send several buffers back to back, no other write in between."""
         with self._write_lock:

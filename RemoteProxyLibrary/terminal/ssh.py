@@ -12,10 +12,7 @@ import pexpect
 from pexpect.spawnbase import SpawnBase
 
 from .base import COLUMNS, ROWS, Terminal
-
-#: Larger than paramiko's 2 MiB default so bulk transfers are not window-bound.
-WINDOW_SIZE = 16 * 1024 * 1024
-MAX_PACKET_SIZE = 32 * 1024
+from .sshconnect import MAX_PACKET_SIZE, WINDOW_SIZE, SshConnection, SshLogin
 
 #: Seconds a write may go without the other end accepting a single byte
 #: (SSH send window closed) before the link counts as dead. paramiko's
@@ -32,21 +29,6 @@ MAX_PACKET_SIZE = 32 * 1024
 #: only for the SSH window: bytes stuck in a full TCP send buffer are retried
 #: by paramiko until the transport closes. Read at each write: tests patch it.
 WRITE_STALL_TIMEOUT = 30.0
-
-
-#: AEAD ciphers first: no separate HMAC pass in Python per packet.
-FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
-
-
-def _fast_transport(*args: Any, **kwargs: Any) -> paramiko.Transport:
-    """A paramiko Transport that prefers AES-GCM (the server still chooses
-    among what both sides offer, so older servers keep working)."""
-    transport = paramiko.Transport(*args, **kwargs)
-    options = transport.get_security_options()
-    offered = tuple(options.ciphers)
-    first = tuple(c for c in FAST_CIPHERS if c in offered)
-    options.ciphers = first + tuple(c for c in offered if c not in first)
-    return transport
 
 
 def _cause(error: BaseException) -> str:
@@ -104,42 +86,24 @@ class ChannelSpawn(SpawnBase):
 
 
 class SshTerminal(Terminal):
-    """A command (normally a shell) run with a pty over a new SSH connection."""
+    """A command (normally a shell) run with a pty over a new SSH connection.
+
+    ``login`` says where and how to log in (see :class:`.sshconnect.SshLogin`:
+    host keys, keys, agent, jump hosts); its ``timeout`` bounds each step.
+    """
 
     def __init__(
         self,
-        host: str,
-        username: str,
-        password: str | None = None,
-        port: int = 22,
-        key_file: str | None = None,
+        login: SshLogin,
         command: str | None = None,
-        timeout: float = 30,
         environment: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self.description = f"ssh {username}@{host}:{port}"
-        client = paramiko.SSHClient()
-        # Test targets are reinstalled all the time: accept their host keys
-        # (documented in README; pass host keys explicitly to be strict).
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        self.description = f"ssh {login.describe()}"
+        timeout = login.timeout
+        connection = SshConnection(login)
         try:
-            client.connect(
-                host,
-                port=port,
-                username=username,
-                password=password,
-                key_filename=key_file,
-                timeout=timeout,
-                banner_timeout=timeout,
-                auth_timeout=timeout,
-                look_for_keys=False,
-                allow_agent=False,
-                transport_factory=_fast_transport,
-            )
-            transport = client.get_transport()
-            assert transport is not None
-            transport.set_keepalive(0)
+            transport = connection.transport
             # paramiko waits without a timeout for the replies to the pty, env
             # and exec requests: a watchdog closes the transport at the deadline.
             expired = threading.Event()
@@ -173,9 +137,10 @@ class SshTerminal(Terminal):
             if expired.is_set():
                 raise socket.timeout(f"no answer to the session requests within {timeout:g} s")
         except BaseException:
-            client.close()
+            connection.close()
             raise
-        self.client = client
+        self.connection = connection
+        self.client = connection.client
         self.channel = channel
         self._spawn = ChannelSpawn(channel, timeout=timeout)
 
@@ -234,13 +199,7 @@ class SshTerminal(Terminal):
 
     def is_alive(self) -> bool:
         channel = self.channel
-        transport = self.client.get_transport()
-        return (
-            not channel.closed
-            and not channel.eof_received
-            and transport is not None
-            and transport.is_active()
-        )
+        return not channel.closed and not channel.eof_received and self.connection.is_active()
 
     def close(self) -> None:
         self._spawn.closed = True
@@ -249,4 +208,4 @@ class SshTerminal(Terminal):
         except (OSError, EOFError, paramiko.SSHException):
             pass  # the link is already gone (reset, killed sshd): nothing to say goodbye to
         finally:
-            self.client.close()
+            self.connection.close()

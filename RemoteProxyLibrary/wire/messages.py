@@ -30,8 +30,10 @@ A reply (kind ``R``) is a 4-byte big-endian length, the encoded tuple
 maps type keys to the callable attribute names of types seen for the first
 time. The value comes apart from the rest, so a 100 MB result is encoded once.
 With ``STATUS_EXCEPTION`` the value is an exception description
-``(module, qualname, args, message, traceback)``; with ``STATUS_CANNOT_TRAVEL``
-a text saying why the result could not travel by value.
+``(module, qualname, args, message, traceback, attributes)``: ``args`` is None
+when they cannot travel, ``attributes`` a dict of the exception's attributes
+that are plain data (``errno``, ``filename``, ``returncode``, ...); with
+``STATUS_CANNOT_TRAVEL`` a text saying why the result could not travel by value.
 
 Decoding checks the layout and raises :class:`codec.DecodeError` (a
 ``ValueError``) for anything else: every byte from the other end is input.
@@ -54,10 +56,22 @@ KIND_CORRUPT = "X"
 NO_REQUEST = 0
 
 MODE_VALUE = 0  # the result must travel by value
-MODE_AUTO = 1  # by value when it can, else kept behind a new handle
+MODE_AUTO = 1  # by value when it is of a handled type, else kept behind a new handle
 MODE_REF = 2  # always kept behind a new handle
 MODE_NONE = 3  # nothing returned
-MODES = (MODE_VALUE, MODE_AUTO, MODE_REF, MODE_NONE)
+MODE_PLAIN = 4  # by value when it is plain data (the codec carries it), else kept
+MODES = (MODE_VALUE, MODE_AUTO, MODE_REF, MODE_NONE, MODE_PLAIN)
+
+#: The types MODE_AUTO returns by value unless the controller configures
+#: others (the older library's default: None, int, float, str, bytes; bool is
+#: an int). Each is named ``module.qualname``.
+DEFAULT_HANDLED_TYPES = (
+    "builtins.NoneType",
+    "builtins.int",
+    "builtins.float",
+    "builtins.str",
+    "builtins.bytes",
+)
 
 STATUS_OK = 0
 STATUS_EXCEPTION = 1
@@ -173,14 +187,17 @@ def decode_reply(payload):
 
 
 def check_exception_description(description):
-    """``(module, qualname, args, message, traceback)`` checked field by field."""
-    if not (isinstance(description, tuple) and len(description) == 5):
-        raise codec.DecodeError("an exception description is a 5-tuple")
-    module, qualname, args, message, text = description
+    """``(module, qualname, args, message, traceback, attributes)`` checked
+    field by field."""
+    if not (isinstance(description, tuple) and len(description) == 6):
+        raise codec.DecodeError("an exception description is a 6-tuple")
+    module, qualname, args, message, text, attributes = description
     if not all(isinstance(x, str) for x in (module, qualname, message, text)):
         raise codec.DecodeError("exception description has non-text fields")
     if args is not None and not isinstance(args, tuple):
         raise codec.DecodeError("exception description args is not a tuple")
+    if not (isinstance(attributes, dict) and all(isinstance(k, str) for k in attributes)):
+        raise codec.DecodeError("exception description attributes is not a dict by name")
     return description
 
 
