@@ -4,7 +4,8 @@ call and recovery after the DUT's sshd child serving the session is killed.
 
 The stack: controller -> bastion (paramiko) -> DUT (``ssh`` typed in the
 bastion's shell, by password or key) [-> sudo]. The interactive shell on the
-DUT is bash on dut1 and BusyBox ``sh`` on dut2, which has no bash.
+DUT is bash on dut1 and BusyBox ``sh`` on dut2, which has no bash. One test
+reaches dut2 by paramiko alone: a jump through the bastion (``jump=``).
 """
 
 from __future__ import annotations
@@ -269,3 +270,67 @@ def test_a_stopped_hop_leaves_no_process_on_the_duts(ssh_lab):
     session.close_terminal()
     assert wait_until(lambda: ssh_lab.user_processes("board") == 0)
     assert wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in pids))
+
+
+def test_paramiko_jump_through_the_bastion(ssh_lab):
+    """``SshShell(dut, jump=SshShell(bastion))``: both logins are paramiko's, the
+    DUT's over a direct-tcpip channel of the bastion's connection (no shell on
+    the bastion). Host keys are checked (``reject`` with the lab's known_hosts,
+    inherited by the jump) and the DUT is the BusyBox board, where the default
+    shell ``auto`` finds BusyBox ``sh``. Killing the bastion's session breaks
+    the tunnel; recovery logs in through the bastion again."""
+    jump, user = ssh_lab.users["jump"], ssh_lab.users["board"]
+    bastion, dut = ssh_lab.hosts["bastion"], ssh_lab.hosts["dut2"]
+    python = next(iter(dut.pythons)) if dut.pythons else "python3"
+
+    def through_the_bastion() -> SshShell:
+        return SshShell(
+            dut.address,
+            user.name,
+            user.password,
+            timeout=TIMEOUT,
+            host_key_policy="reject",
+            known_hosts=ssh_lab.known_hosts_file,
+            jump=SshShell(bastion.address, jump.name, key_file=jump.key_file, timeout=TIMEOUT),
+        )
+
+    # 1. RunnerTerminal on an InteractiveSession.
+    session = InteractiveSession()
+    try:
+        top = session.spawn(through_the_bastion())
+        assert "bash" not in top.exec_command('echo "$0"; ps -o comm= -p $$').split()
+        runner = RunnerTerminal(prompt_timeout=TIMEOUT, python=python)
+        runner.initialize(session)
+        try:
+            assert runner.run_python("__import__('socket').gethostname()") == "dut2"
+            assert runner.run_python("__import__('os').environ['USER']") == user.name
+            # The DUT's client is the bastion (its end of the DUT's link).
+            client = runner.run_python("__import__('os').environ['SSH_CONNECTION']").split()[0]
+            assert f" {client}/" in ssh_lab.run_in("bastion", "ip", "-o", "addr").stdout
+            assert runner.run_python(repr(TEXT)) == TEXT
+        finally:
+            runner.close()
+        # On the bastion the jump user runs its sshd only: no shell was started there.
+        children = [p for p in ssh_lab.session_pids("jump") if os.stat(f"/proc/{p}").st_uid]
+        assert children and ssh_lab.user_processes("jump") == len(children)
+    finally:
+        session.close_terminal()
+    assert wait_until(lambda: ssh_lab.user_processes("board") == 0)
+    assert wait_until(lambda: ssh_lab.user_processes("jump") == 0)
+
+    # 2. AutoRunnerTerminal: the bastion's session is killed, both logins are redone.
+    auto = AutoRunnerTerminal(prompt_timeout=TIMEOUT, python=python)
+    auto.liveness_interval = 1.0
+    auto.liveness_timeout = 2.0
+    auto.initialize_with_shells([through_the_bastion()], sleep_between_tries=0.2)
+    try:
+        pid = auto.run_python(PID)
+        assert ssh_lab.kill_sessions("jump") >= 1
+        started = time.monotonic()
+        assert auto.run_python(PID) != pid
+        assert time.monotonic() - started < 15
+        assert auto.run_python("__import__('socket').gethostname()") == "dut2"
+    finally:
+        auto.close()
+    assert wait_until(lambda: ssh_lab.user_processes("board") == 0)
+    assert wait_until(lambda: ssh_lab.user_processes("jump") == 0)
