@@ -67,7 +67,7 @@ Get Local Value Of An Object That Cannot Travel
     Get Local Value    ${lock}
 
 Set Proxy Timeout
-    [Documentation]    FAIL GLOB: RemoteTimeout: remote call * did not answer within 1.2 s
+    [Documentation]    FAIL GLOB: RemoteTimeout: remote call * did not answer within 0.2 s
     Open Local Terminal    alias=quick    prompt_timeout=1 s
     Import Remote Module    subprocess
     ${process} =    Get Proxy From Call    subprocess.Popen    ${{['sleep', '30']}}

@@ -74,7 +74,7 @@ if [ "$*" = atest ] || [ "$*" = "--exclude ssh atest" ]; then
         --outputdir "$out" --output output-auto.xml --log NONE --report NONE \
         atest/python.robot atest/proxies.robot atest/terminals.robot \
         > "$out/auto-console.txt" 2>&1 || true
-    "$python" -m robot.rebot --name Atest --outputdir "$out" --output output.xml \
+    "$python" -m robot.rebot --name Acceptance --outputdir "$out" --output output.xml \
         --log NONE --report NONE "$out/output-default.xml" "$out/output-auto.xml" \
         > /dev/null 2>&1 || true
 fi

@@ -32,7 +32,7 @@ class PipeTerminal(Terminal):
     def _write_all(self, data: bytes) -> None:
         self.sent += data
 
-    def read(self, size: int, timeout: float | None) -> bytes:
+    def _read(self, size: int, timeout: float | None) -> bytes:
         import select
 
         ready, _, _ = select.select([self.incoming_r], [], [], timeout)

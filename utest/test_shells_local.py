@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import subprocess
@@ -14,6 +15,8 @@ from RemoteProxyLibrary import (
     BashShell,
     InteractiveSession,
     PythonShell,
+    RunnerTerminal,
+    Secret,
     Shell,
     ShellAuthenticationFailed,
     ShellError,
@@ -335,3 +338,40 @@ def test_interactive_session_module_keeps_the_package_names():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_dump_received_and_outgoing_copy_the_traffic_with_secrets_masked(tmp_path):
+    received = tmp_path / "received.log"
+    outgoing = io.BytesIO()
+    session = InteractiveSession(dump_received=str(received), dump_outgoing=outgoing)
+    session.spawn(BashShell(timeout=10))
+    shell = session.current_shell()
+    assert shell.exec_command("echo rpl-$((6*7))").strip() == "rpl-42"
+    secret = "s3cr3t-not-in-any-dump"
+    session.push(_SecretEchoShell(secret, timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.initialize(session)
+    assert runner.run_python("'agent ' + 'reply'") == "agent reply"
+    runner.close()
+    session.close_terminal()
+    sent = outgoing.getvalue()
+    got = received.read_bytes()
+    assert sent.startswith(b"*" * 30 + b"NEW TERMINAL")
+    assert b"echo rpl-$((6*7))" in sent and b"rpl-42" in got
+    assert b"{RPL:" in sent and b"{RPL:" in got  # the agent protocol too
+    assert secret.encode() not in sent and secret.encode() not in got
+    assert b"******" in sent
+
+
+class _SecretEchoShell(BashShell):
+    """A hop that types its secret, as a password dialogue would."""
+
+    def __init__(self, secret, timeout=10):
+        super().__init__(timeout=timeout)
+        self._secret = Secret(secret)
+
+    def secrets(self):
+        return (self._secret,)
+
+    def command_line(self):
+        return f": {self._secret.value}; " + super().command_line()

@@ -138,9 +138,18 @@ OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
     = Timeouts =
 
     Times are given as Robot Framework time strings (``10 s``, ``1 min 30 s``,
-    ``1 hour``) or numbers of seconds. ``timeout`` limits remote calls (default
-    one hour), ``prompt_timeout`` each step of starting a shell and Python
-    (default 30 seconds); it is also added to the call timeout.
+    ``1 hour``) or numbers of seconds. One rule for every call:
+
+    - A call's timeout is how long the remote code may run: the ``timeout``
+      argument of the keyword, else `Set Proxy Timeout` of the proxy, else the
+      terminal's ``timeout`` (default one hour). When it passes, the keyword
+      fails with ``RemoteTimeout`` naming the timeout; the call goes on on the
+      target.
+    - ``prompt_timeout`` (default 30 seconds) bounds each step of opening a
+      terminal: a hop's prompt, Python's start, closing. Nothing else.
+    - Whether the target is alive is checked apart from any timeout: a dead
+      link or a hung target breaks the terminal within 5 seconds of silence
+      while a call waits (with auto recovery it is then reopened).
 
     A Robot test or keyword timeout may stop a keyword while it waits for the
     target: the call goes on on the target and the terminal stays usable. If
@@ -168,8 +177,7 @@ OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
     | Kernel Release
     |     Import Remote Module    os
     |     ${uname} =    Call Remote Function    os.uname
-    |     ${release} =    Get Proxy Attribute    ${uname}    release
-    |     Should Start With    ${release}    6.
+    |     Should Start With    ${uname.release}    6.
     |
     | Process On Target
     |     Import Remote Module    subprocess

@@ -129,13 +129,12 @@ class ProxyKeywords(LibraryCore):
     def set_proxy_timeout(
         self, proxy: Proxy, timeout: Optional[Seconds], *, terminal: TerminalId = None
     ) -> None:
-        """Sets how long calls through ``proxy`` may take before they fail with
-        ``RemoteTimeout``.
+        """Sets how long calls through ``proxy`` may run on the target before
+        they fail with ``RemoteTimeout`` (see `Timeouts`).
 
         ``None`` means the ``timeout`` of the terminal the proxy belongs to
-        (default one hour, see `Timeouts`). The terminal's ``prompt_timeout``
-        is added to that and to a positive timeout. A negative timeout makes
-        every call fail at once (the call still runs on the target).
+        (default one hour). A negative timeout makes every call fail at once
+        (the call still runs on the target).
 
         Example:
         | Set Proxy Timeout | ${process} | 10 s |

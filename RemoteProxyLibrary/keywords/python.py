@@ -89,9 +89,7 @@ class PythonKeywords(LibraryCore):
         | ${path} = | Call Remote Function | os.path.join | /tmp | a.txt |
         | ${data} = | Call Remote Function | json.dumps | ${dict} | indent=${2} |
         """
-        return (
-            self._entry(terminal).runner().get_proxy_or_basic_from_call(function, *args, **kwargs)
-        )
+        return self._entry(terminal).runner().call(function, *args, **kwargs)
 
     @keyword("Import Remote Module", tags=["python"])
     def import_remote_module(self, *modules: str, terminal: TerminalId = None) -> None:

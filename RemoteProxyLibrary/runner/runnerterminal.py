@@ -577,6 +577,13 @@ class RunnerTerminal:
         return self._call("eval", (expression,), MODE_PLAIN, timeout=timeout,
                           ref_decoder=self._new_proxy)  # fmt: skip
 
+    def call(self, function_name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call ``function_name`` remotely: plain data (what :meth:`run_python`
+        returns) comes back as a local value, anything else as a proxy that
+        owns the remote result."""
+        return self._call("call", (function_name, args, kwargs), MODE_PLAIN,
+                          ref_decoder=self._new_proxy)  # fmt: skip
+
     def _new_proxy(self, ref: codec.Ref) -> _RemoteProxy:
         return make_proxy(self, ref)
 

@@ -40,6 +40,7 @@ from ..errors import (
 )
 from ..terminal import LocalTerminal, Terminal
 from ..terminal.base import COLUMNS
+from ..terminal.dump import TerminalDump
 from .secret import Secret, scrub
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.shells")
@@ -135,6 +136,8 @@ class Shell:
         self.token = secrets.token_hex(4)
         self.terminal: Optional[Terminal] = None
         self.parent: Optional[Shell] = None
+        #: Where a terminal this shell opens copies its traffic (set by the session).
+        self.dump: Optional[TerminalDump] = None
 
     # ---- data, overridden by hop kinds --------------------------------------------
     @property
@@ -212,6 +215,8 @@ class Shell:
             raise
 
     def _come_up(self, terminal: Terminal, parent: Optional[Shell]) -> None:
+        if parent is None and self.dump is not None:
+            terminal.set_dump(self.dump)  # a new terminal: copied from its first byte
         self.terminal = terminal
         self.parent = parent
         self._run_dialogue(terminal, parent)

@@ -9,6 +9,7 @@ import pexpect
 
 from ..errors import ShellError, ShellStackEmpty, TerminalError
 from ..terminal import Terminal
+from ..terminal.dump import DumpTarget, TerminalDump
 from .base import Shell
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.shells")
@@ -21,16 +22,38 @@ class InteractiveSession:
 
     ``spawn(shell)`` opens the terminal with its first shell; ``push(shell)``
     starts another inside the current one; ``pop()`` leaves the current one.
+
+    ``dump_received`` and ``dump_outgoing`` (the older library's arguments)
+    copy everything the terminal receives and sends to a file (a path,
+    appended to) or a stream, for debugging; passwords of the hops are written
+    as ``******`` (see :mod:`RemoteProxyLibrary.terminal.dump`).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        dump_received: Optional[DumpTarget] = None,
+        dump_outgoing: Optional[DumpTarget] = None,
+    ) -> None:
         self.terminal: Optional[Terminal] = None
         self.shells: list[Shell] = []
+        self._starting: Optional[Shell] = None
+        self.dump_received = dump_received
+        self.dump_outgoing = dump_outgoing
+        self._dump = TerminalDump(dump_received, dump_outgoing, self._secret_values)
+
+    def _secret_values(self) -> list[str]:
+        shells = [*self.shells, self._starting] if self._starting is not None else self.shells
+        return [secret.value for shell in shells for secret in shell.secrets() if secret]
 
     def spawn(self, shell: Shell) -> Shell:
         """Close any open terminal, then open a new one running ``shell``."""
         self.close_terminal()
-        self.terminal = shell.spawn()
+        self._starting = shell
+        shell.dump = self._dump if self._dump else None
+        try:
+            self.terminal = shell.spawn()
+        finally:
+            self._starting = None
         self.shells = [shell]
         return shell
 
@@ -39,7 +62,11 @@ class InteractiveSession:
         if not self.shells:
             return self.spawn(shell)
         assert self.terminal is not None
-        shell.start(self.terminal, self.current_shell())
+        self._starting = shell
+        try:
+            shell.start(self.terminal, self.current_shell())
+        finally:
+            self._starting = None
         self.shells.append(shell)
         return shell
 
@@ -106,6 +133,7 @@ class InteractiveSession:
                 shell.terminal = None
                 shell.parent = None
             terminal.close()
+            self._dump.close()
 
     def __repr__(self) -> str:
         stack = " > ".join(s.describe() for s in self.shells) or "closed"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Iterable
+from typing import Optional
 
 from pexpect.spawnbase import SpawnBase
 
 from ..errors import TerminalClosed
+from .dump import TerminalDump
 
 #: Wide enough that no program wraps or truncates a line of ours.
 COLUMNS = 4000
@@ -28,6 +30,18 @@ class Terminal(abc.ABC):
 
     def __init__(self) -> None:
         self._write_lock = threading.Lock()
+        self._dump: Optional[TerminalDump] = None
+
+    def set_dump(self, dump: Optional[TerminalDump]) -> None:
+        """Copy what this terminal receives and sends to ``dump`` from now on
+        (both pexpect's traffic and the raw bytes of :meth:`read`/:meth:`write`)."""
+        self._dump = dump if dump else None
+        spawn = self.spawn
+        if self._dump is None:
+            spawn.logfile_read = spawn.logfile_send = None
+            return
+        self._dump.new_terminal()
+        spawn.logfile_read, spawn.logfile_send = self._dump.pexpect_logfiles()
 
     @property
     @abc.abstractmethod
@@ -37,14 +51,14 @@ class Terminal(abc.ABC):
     def write(self, data: bytes) -> None:
         """Send ``data`` entirely; thread-safe (whole buffers never interleave)."""
         with self._write_lock:
-            self._write_all(data)
+            self._send(data)
 
     def try_write(self, data: bytes) -> bool:
         """Send ``data`` unless another write is in progress; True if sent."""
         if not self._write_lock.acquire(blocking=False):
             return False
         try:
-            self._write_all(data)
+            self._send(data)
         finally:
             self._write_lock.release()
         return True
@@ -53,17 +67,31 @@ class Terminal(abc.ABC):
         """Send several buffers back to back, no other write in between."""
         with self._write_lock:
             for part in parts:
-                self._write_all(part)
+                self._send(part)
+
+    def _send(self, data: bytes) -> None:
+        dump = self._dump
+        if dump is not None:
+            dump.sent(data)
+        self._write_all(data)
 
     @abc.abstractmethod
     def _write_all(self, data: bytes) -> None: ...
 
-    @abc.abstractmethod
     def read(self, size: int, timeout: float | None) -> bytes:
         """Return up to ``size`` bytes, ``b""`` if none came within ``timeout``.
 
         Raises :class:`TerminalClosed` when the other end is gone.
         """
+        data = self._read(size, timeout)
+        dump = self._dump
+        if dump is not None and data:
+            dump.received(data)
+        return data
+
+    @abc.abstractmethod
+    def _read(self, size: int, timeout: float | None) -> bytes:
+        """:meth:`read` of the concrete terminal."""
 
     @abc.abstractmethod
     def is_alive(self) -> bool:

@@ -56,7 +56,7 @@ class LocalTerminal(Terminal):
                 raise self._closed(f"write failed: {error}") from error
             view = view[written:]
 
-    def read(self, size: int, timeout: float | None) -> bytes:
+    def _read(self, size: int, timeout: float | None) -> bytes:
         fd = self._spawn.child_fd
         if fd < 0:
             raise self._closed("closed")

@@ -184,7 +184,7 @@ class SshTerminal(Terminal):
         except (OSError, EOFError, paramiko.SSHException) as error:
             raise self._closed(f"write failed: {_cause(error)}") from error
 
-    def read(self, size: int, timeout: float | None) -> bytes:
+    def _read(self, size: int, timeout: float | None) -> bytes:
         channel = self.channel
         channel.settimeout(timeout)
         try:
