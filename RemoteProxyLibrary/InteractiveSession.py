@@ -11,6 +11,7 @@ those names, so both spellings keep working.
 
 from .shells import (
     BashShell,
+    NamespaceShell,
     PythonShell,
     Shell,
     SshShell,
@@ -25,6 +26,7 @@ class InteractiveSession(_InteractiveSession):
     the way the older library's module was (see the module doc)."""
 
     BashShell = BashShell
+    NamespaceShell = NamespaceShell
     PythonShell = PythonShell
     Shell = Shell
     SshShell = SshShell
@@ -37,6 +39,7 @@ InteractiveSession.InteractiveSession = InteractiveSession  # type: ignore[attr-
 __all__ = [
     "BashShell",
     "InteractiveSession",
+    "NamespaceShell",
     "PythonShell",
     "Shell",
     "SshShell",

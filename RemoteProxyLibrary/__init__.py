@@ -37,6 +37,7 @@ from .recovery import AutoRecoveringTerminal, AutoRunnerTerminal
 from .runner import RunnerTerminal, RunResult
 from .shells import (
     BashShell,
+    NamespaceShell,
     PythonShell,
     Secret,
     Shell,
@@ -56,6 +57,7 @@ __all__ = [
     "HostKeyRejected",
     "InteractiveSession",
     "InvalidProxySession",
+    "NamespaceShell",
     "NoSuchProxy",
     "NoSuchTerminal",
     "ProtocolViolation",

@@ -7,7 +7,8 @@
 # - libdoc: docs/RemoteProxyLibrary.html (kept in git) and the JSON spec in
 #   results/atest/ (a CI artifact);
 # - pabot runs the suites in 2 processes (suites share nothing: each SSH suite
-#   starts its own throwaway sshd; SSH tests are left out when not root);
+#   starts its own throwaway sshd or lab of hosts; SSH tests are left out when
+#   not root);
 # - robotstatuschecker checks the expected statuses, messages and log messages
 #   written in the tests' [Documentation] (``FAIL message``, ``LOG 1.1 INFO ...``);
 # - no password of an SSH target may appear in any output.xml of the run.
@@ -42,12 +43,20 @@ EOF
 
 echo "== pabot"
 [ $# -gt 0 ] || set -- atest
+whole=no
+[ "$*" != atest ] || whole=yes
 # The SSH suite needs root and sshd (resources/sshtarget.py); skipped tests
 # would not match their expected statuses, so leave them out instead.
 if ! why=$("$python" -c 'import sys; sys.path.insert(0, "resources"); import sshtarget
 ok, why = sshtarget.available(); print(why); sys.exit(0 if ok else 1)'); then
     echo "SSH tests left out: $why"
     set -- --exclude ssh "$@"
+fi
+# The lab suite (resources/sshlab.py) needs network namespaces, busybox and dash too.
+if ! why=$("$python" -c 'import sys; sys.path.insert(0, "resources"); import sshlab
+sshlab.ensure_lab_packages(); ok, why = sshlab.available_lab(); print(why); sys.exit(0 if ok else 1)'); then
+    echo "SSH lab tests left out: $why"
+    set -- --exclude lab "$@"
 fi
 # Expected failures make pabot exit non-zero: the status checker decides.
 # Its console (raw statuses, expected failures included) goes to a file: the
@@ -60,7 +69,7 @@ fi
 # Every terminal goes the same way through the engine, whatever its recovery
 # policy: the suites that use the library's default run again with auto
 # recovery on (only when the whole atest/ ran), and both runs are checked.
-if [ "$*" = atest ] || [ "$*" = "--exclude ssh atest" ]; then
+if [ "$whole" = yes ]; then
     echo "== the same local suites with auto_recovery=True"
     mv "$out/output.xml" "$out/output-default.xml"
     "$python" -m robot --name "Auto Recovery" --variable AUTO_RECOVERY:True \

@@ -8,6 +8,9 @@ and creates three unique local users:
   for the password.
 * ``su``: has a password, no sudo rights; meant as the target of ``su``.
 
+``SshTarget.extra_sshd()`` starts more sshds for the same users with some
+options changed (keyboard-interactive, a host key of their own).
+
 Everything is removed again by ``stop()`` (also registered with ``atexit``);
 users left behind by a killed test run are swept by the next ``start()``.
 
@@ -31,7 +34,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 SSHD = "/usr/sbin/sshd"
 SSH_KEYGEN = "/usr/bin/ssh-keygen"
@@ -76,14 +79,24 @@ def ensure_packages() -> None:
     """Install openssh-server and sudo with apt-get if missing and root.
 
     Never raises: a failure shows up as ``available()`` returning False.
-    A ``policy-rc.d`` that forbids service starts is put in place during the
-    install so no system sshd ends up listening on port 22.
+    """
+    if _missing_tools():
+        apt_install(["openssh-server", "sudo"], missing=_missing_tools)
+        _stop_system_sshd()
+
+
+def apt_install(packages: list[str], missing: Callable[[], list[str]]) -> None:
+    """``apt-get install`` ``packages`` when ``missing()`` is not empty (root only).
+
+    Never raises. ``apt-get update`` runs once per process. A ``policy-rc.d``
+    that forbids service starts is put in place during the install so no
+    system daemon (sshd on port 22) gets started.
     """
     global _apt_updated
-    if not _is_root() or not _missing_tools() or not shutil.which("apt-get"):
+    if not _is_root() or not missing() or not shutil.which("apt-get"):
         return
     with _install_lock:
-        if not _missing_tools():
+        if not missing():
             return
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         policy = "/usr/sbin/policy-rc.d"
@@ -103,7 +116,7 @@ def ensure_packages() -> None:
                 )
                 _apt_updated = True
             subprocess.run(
-                ["apt-get", "install", "-y", "--no-install-recommends", "openssh-server", "sudo"],
+                ["apt-get", "install", "-y", "--no-install-recommends", *packages],
                 env=env,
                 capture_output=True,
                 timeout=900,
@@ -115,7 +128,6 @@ def ensure_packages() -> None:
             if made_policy:
                 with contextlib.suppress(OSError):
                     os.remove(policy)
-        _stop_system_sshd()
 
 
 def _stop_system_sshd() -> None:
@@ -389,7 +401,7 @@ class SshTarget:
         self.users: dict[str, SshUser] = {}
         self.config_text: str = ""
         self._token = ""
-        self._sshd: Optional[_SshdProcess] = None
+        self._sshd: Optional[SshdProcess] = None
         self._extras: list[ExtraSshd] = []
         self._created_users: list[str] = []
         self._started = False
@@ -493,11 +505,7 @@ class SshTarget:
         return [] if uid is None else sorted(_pids_of_uid(uid))
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        return _tail(self.log_path, lines)
 
     def __enter__(self) -> SshTarget:
         return self.start()
@@ -509,7 +517,7 @@ class SshTarget:
 
     def _setup_files(self) -> None:
         while True:
-            token = NAME_PREFIX + "".join(secrets.choice(string.ascii_lowercase) for _ in range(6))
+            token = new_token()
             names = [token + suffix for suffix in ROLES.values()]
             if not any(_exists(n) for n in names) and not os.path.exists(
                 os.path.join(SUDOERS_DIR, token)
@@ -526,33 +534,187 @@ class SshTarget:
         auth_dir = os.path.join(self.tempdir, "authorized_keys")
         os.mkdir(auth_dir)
         os.chmod(auth_dir, 0o755)
-        for path, comment in ((self.host_key_file, "host"), (self.client_key_file, "client")):
-            _run(
-                [
-                    SSH_KEYGEN,
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-C",
-                    f"{token}-{comment}",
-                    "-f",
-                    path,
-                ]
-            )
-            os.chmod(path, 0o600)
-        with open(self.host_key_file + ".pub") as f:
-            self.host_public_key = " ".join(f.read().split()[:2])
+        self.host_public_key = keygen(self.host_key_file, f"{token}-host")
+        keygen(self.client_key_file, f"{token}-client")
         self.port = _free_port(self.host)
         with open(self.known_hosts_file, "w") as f:
             f.write(f"[{self.host}]:{self.port} {self.host_public_key}\n")
         os.chmod(self.known_hosts_file, 0o644)
-        config = f"""\
-ListenAddress {self.host}
-Port {self.port}
-HostKey {self.host_key_file}
-PidFile {os.path.join(self.tempdir, "sshd.pid")}
+        config = sshd_config(
+            self.host,
+            self.port,
+            self.host_key_file,
+            os.path.join(self.tempdir, "sshd.pid"),
+            auth_dir,
+        )
+        self.config_text = config
+        write_sshd_config(self.config_path, config)
+
+    def _create_users(self) -> None:
+        keys = ClientKey.load(self.client_key_file)
+        auth_dir = os.path.join(self.tempdir, "authorized_keys")
+        for role, suffix in ROLES.items():
+            name = self._token + suffix
+            password = None if role == "key" else _random_password()
+            entry = create_user(name, "/bin/bash", password)
+            self._created_users.append(name)
+            hop_key = keys.install(entry, auth_dir if role in ("key", "password") else None)
+            self.users[role] = SshUser(
+                role=role,
+                name=name,
+                password=password,
+                key_file=self.client_key_file if role in ("key", "password") else None,
+                home=entry.pw_dir,
+                hop_key_file=hop_key,
+                uid=entry.pw_uid,
+            )
+
+    def _write_sudoers(self) -> None:
+        key, pw = self.users["key"].name, self.users["password"].name
+        text = (
+            f"# RemoteProxyLibrary SshTarget {self._token} (owner pid {os.getpid()})\n"
+            f"{key} ALL=(ALL:ALL) NOPASSWD: ALL\n"
+            f"{pw} ALL=(ALL:ALL) ALL\n"
+        )
+        self.sudoers_file = install_sudoers(self._token, text, self.tempdir)
+
+    def _start_sshd(self) -> None:
+        self._sshd = SshdProcess(self.config_path, self.log_path, self.port, host=self.host)
+        self._sshd.start()
+
+    def _stop_sshd(self) -> None:
+        sshd, self._sshd = self._sshd, None
+        if sshd is not None:
+            sshd.stop()
+
+
+class ExtraSshd:
+    """Another sshd of an :class:`SshTarget`: the same users and keys, its
+    own port, its own log, some ``sshd_config`` options changed.
+
+    ``options`` replace (or add) global options, e.g. ``{"UsePAM": "yes",
+    "KbdInteractiveAuthentication": "yes", "PasswordAuthentication": "no"}``;
+    ``extra`` is appended (``Match`` blocks). With ``own_host_key`` it has a
+    host key of its own, which :meth:`restart` can re-generate (a target that
+    was re-installed). ``known_hosts_file`` lists its current key.
+    Made by :meth:`SshTarget.extra_sshd`, stopped with the target.
+    """
+
+    def __init__(
+        self,
+        target: SshTarget,
+        name: str,
+        options: Optional[dict[str, str]] = None,
+        extra: str = "",
+        own_host_key: bool = False,
+    ) -> None:
+        if not re.fullmatch(r"[a-z0-9-]+", name):
+            raise ValueError(f"ExtraSshd name must be [a-z0-9-]+, not {name!r}")
+        self.target = target
+        self.name = name
+        self.host = target.host
+        base = os.path.join(target.tempdir, f"sshd-{name}")
+        self.config_path = base + ".config"
+        self.log_path = base + ".log"
+        self.known_hosts_file = base + ".known_hosts"
+        self.host_key_file = target.host_key_file
+        if own_host_key:
+            self.host_key_file = base + "_host_ed25519_key"
+        self.port = _free_port(self.host)
+        self.host_public_key = ""
+        settings = dict(options or {})
+        settings.update(
+            {"Port": str(self.port), "HostKey": self.host_key_file, "PidFile": base + ".pid"}
+        )
+        self._config = _with_options(target.config_text, settings) + extra
+        self._own_host_key = own_host_key
+        self._sshd = SshdProcess(self.config_path, self.log_path, self.port, host=self.host)
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._sshd.pid
+
+    def start(self) -> ExtraSshd:
+        if self._own_host_key and not os.path.exists(self.host_key_file):
+            self._new_host_key()
+        else:
+            self._read_host_key()
+        write_sshd_config(self.config_path, self._config)
+        self._sshd.start()
+        return self
+
+    def stop(self) -> None:
+        self._sshd.stop()
+
+    def restart(self, new_host_key: bool = False) -> None:
+        """Restart on the same port; ``new_host_key`` (needs ``own_host_key``)
+        generates a new host key first, as a re-installed host would have."""
+        if new_host_key and not self._own_host_key:
+            raise ValueError("this sshd shares the target's host key: make it with own_host_key")
+        self._sshd.stop()
+        if new_host_key:
+            self._new_host_key()
+        self._sshd.start()
+
+    def log_tail(self, lines: int = 30) -> str:
+        return self._sshd.log_tail(lines)
+
+    def _new_host_key(self) -> None:
+        for path in (self.host_key_file, self.host_key_file + ".pub"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        self._known(keygen(self.host_key_file, self.name))
+
+    def _read_host_key(self) -> None:
+        with open(self.host_key_file + ".pub") as f:
+            self._known(" ".join(f.read().split()[:2]))
+
+    def _known(self, public_key: str) -> None:
+        self.host_public_key = public_key
+        _write(self.known_hosts_file, f"[{self.host}]:{self.port} {public_key}\n", 0o644)
+
+
+def _with_options(config: str, options: dict[str, str]) -> str:
+    """``config`` with the global ``options`` set (replaced where present)."""
+    wanted = {key.lower(): (key, value) for key, value in options.items()}
+    lines = []
+    for line in config.splitlines():
+        key = line.split(None, 1)[0].lower() if line.strip() else ""
+        if key in wanted:
+            name, value = wanted.pop(key)
+            line = f"{name} {value}"
+        lines.append(line)
+    lines += [f"{name} {value}" for name, value in wanted.values()]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- #
+# Building blocks shared with the lab (resources/sshlab.py)
+# --------------------------------------------------------------------------- #
+
+
+def new_token() -> str:
+    """``rpl`` and six random lowercase letters: the stem of a run's names."""
+    return NAME_PREFIX + "".join(secrets.choice(string.ascii_lowercase) for _ in range(6))
+
+
+def keygen(path: str, comment: str) -> str:
+    """Make an ed25519 key pair at ``path`` (mode 600); returns the public key (``type base64``)."""
+    _run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path])
+    os.chmod(path, 0o600)
+    with open(path + ".pub") as f:
+        return " ".join(f.read().split()[:2])
+
+
+def sshd_config(
+    listen: str, port: int, host_key: str, pid_file: str, auth_dir: str, extra: str = ""
+) -> str:
+    """The text of a private sshd's config: no PAM, keys in ``auth_dir/<user>``."""
+    return f"""\
+ListenAddress {listen}
+Port {port}
+HostKey {host_key}
+PidFile {pid_file}
 AuthorizedKeysFile {auth_dir}/%u
 UsePAM no
 PasswordAuthentication yes
@@ -570,140 +732,178 @@ PrintMotd no
 PrintLastLog no
 Subsystem sftp internal-sftp
 AcceptEnv LANG LC_* TERM
-"""
-        self.config_text = config
-        with open(self.config_path, "w") as f:
-            f.write(config)
-        os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
-        os.chmod(PRIVSEP_DIR, 0o755)
-        _run([SSHD, "-t", "-f", self.config_path])
+{extra}"""
 
-    def _create_users(self) -> None:
-        with open(self.client_key_file) as f:
+
+def write_sshd_config(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` and have sshd check it (raises if it is invalid)."""
+    with open(path, "w") as f:
+        f.write(text)
+    os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
+    os.chmod(PRIVSEP_DIR, 0o755)
+    _run([SSHD, "-t", "-f", path])
+
+
+def create_user(name: str, shell: str, password: Optional[str]) -> pwd.struct_passwd:
+    """``useradd`` a throw-away user marked with this process as its owner.
+
+    No ``password``: the password field is ``*`` (no password, key logins
+    still work; ``!`` would make sshd without PAM refuse them too).
+    Deleted by :func:`delete_user`, or by :func:`cleanup_stale` once the
+    owner process is gone.
+    """
+    cmd = ["useradd", "-m", "-s", shell, "-c", f"{GECOS_MARKER}{os.getpid()}"]
+    if password is None:
+        cmd += ["-p", "*"]
+    _run([*cmd, name])
+    entry = pwd.getpwnam(name)
+    _user_uids[name] = entry.pw_uid
+    if password is not None:
+        _run(["chpasswd"], input=f"{name}:{password}\n")
+    return entry
+
+
+def delete_user(name: str) -> None:
+    """Kill every process of user ``name`` (its sshd sessions too), then ``userdel -r``."""
+    _delete_user(name)
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    """A client key pair given to users: for logging in, and for their own hops."""
+
+    private_key: str
+    public_key: str
+
+    @classmethod
+    def load(cls, path: str) -> ClientKey:
+        with open(path) as f:
             private_key = f.read()
-        with open(self.client_key_file + ".pub") as f:
-            public_key = f.read()
-        auth_dir = os.path.join(self.tempdir, "authorized_keys")
-        gecos = f"{GECOS_MARKER}{os.getpid()}"
-        for role, suffix in ROLES.items():
-            name = self._token + suffix
-            cmd = ["useradd", "-m", "-s", "/bin/bash", "-c", gecos]
-            if role == "key":
-                # '*' = no valid password but NOT locked ('!' would make
-                # sshd without PAM refuse even key logins).
-                cmd += ["-p", "*"]
-            _run([*cmd, name])
-            self._created_users.append(name)
-            entry = pwd.getpwnam(name)
-            _user_uids[name] = entry.pw_uid
-            password = None
-            if role != "key":
-                password = _random_password()
-                _run(["chpasswd"], input=f"{name}:{password}\n")
-            ssh_dir = os.path.join(entry.pw_dir, ".ssh")
-            os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
-            hop_key = os.path.join(ssh_dir, "rpl_id")
-            _write(hop_key, private_key, 0o600)
-            _write(hop_key + ".pub", public_key, 0o644)
-            for path in (ssh_dir, hop_key, hop_key + ".pub"):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
-            os.chmod(ssh_dir, 0o700)
-            key_file = None
-            if role in ("key", "password"):
-                _write(os.path.join(auth_dir, name), public_key, 0o644)
-                key_file = self.client_key_file
-            self.users[role] = SshUser(
-                role=role,
-                name=name,
-                password=password,
-                key_file=key_file,
-                home=entry.pw_dir,
-                hop_key_file=hop_key,
-                uid=entry.pw_uid,
-            )
+        with open(path + ".pub") as f:
+            return cls(private_key, f.read())
 
-    def _write_sudoers(self) -> None:
-        key, pw = self.users["key"].name, self.users["password"].name
-        text = (
-            f"# RemoteProxyLibrary SshTarget {self._token} (owner pid {os.getpid()})\n"
-            f"{key} ALL=(ALL:ALL) NOPASSWD: ALL\n"
-            f"{pw} ALL=(ALL:ALL) ALL\n"
-        )
-        draft = os.path.join(self.tempdir, "sudoers")
-        _write(draft, text, 0o440)
-        _run(["visudo", "-cf", draft])
-        # sudo ignores files in sudoers.d whose name contains '.'.
-        tmp = os.path.join(SUDOERS_DIR, f".{self._token}.tmp")
-        os.makedirs(SUDOERS_DIR, mode=0o755, exist_ok=True)
-        _write(tmp, text, 0o440)
-        self.sudoers_file = os.path.join(SUDOERS_DIR, self._token)
-        os.replace(tmp, self.sudoers_file)
-
-    def _start_sshd(self) -> None:
-        self._sshd = _SshdProcess(self.config_path, self.log_path, self.host, self.port)
-        self._sshd.start()
-
-    def _stop_sshd(self) -> None:
-        sshd, self._sshd = self._sshd, None
-        if sshd is not None:
-            sshd.stop()
+    def install(self, entry: pwd.struct_passwd, auth_dir: Optional[str]) -> str:
+        """Give user ``entry`` a copy of the key (``~/.ssh/rpl_id``, for hops it
+        types) and, with ``auth_dir``, let the key log in as it. Returns the copy's path."""
+        ssh_dir = os.path.join(entry.pw_dir, ".ssh")
+        os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
+        hop_key = os.path.join(ssh_dir, "rpl_id")
+        _write(hop_key, self.private_key, 0o600)
+        _write(hop_key + ".pub", self.public_key, 0o644)
+        for path in (ssh_dir, hop_key, hop_key + ".pub"):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        os.chmod(ssh_dir, 0o700)
+        if auth_dir is not None:
+            _write(os.path.join(auth_dir, entry.pw_name), self.public_key, 0o644)
+        return hop_key
 
 
-class _SshdProcess:
-    """One listening sshd, started from a config file, logging to a file."""
+def install_sudoers(name: str, text: str, draft_dir: str) -> str:
+    """Check ``text`` with visudo and install it as ``/etc/sudoers.d/<name>``; returns the path."""
+    draft = os.path.join(draft_dir, "sudoers")
+    _write(draft, text, 0o440)
+    _run(["visudo", "-cf", draft])
+    # sudo ignores files in sudoers.d whose name contains '.'.
+    tmp = os.path.join(SUDOERS_DIR, f".{name}.tmp")
+    os.makedirs(SUDOERS_DIR, mode=0o755, exist_ok=True)
+    _write(tmp, text, 0o440)
+    path = os.path.join(SUDOERS_DIR, name)
+    os.replace(tmp, path)
+    return path
 
-    def __init__(self, config_path: str, log_path: str, host: str, port: int) -> None:
+
+def listening(pid: int, port: int) -> bool:
+    """True if a TCP socket listens on ``port`` in the network namespace of ``pid``."""
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if (
+                len(fields) > 3
+                and fields[3] == "0A"
+                and int(fields[1].rpartition(":")[2], 16) == port
+            ):
+                return True
+    return False
+
+
+class SshdProcess:
+    """One listening ``sshd -D`` with its config and log file: the sshd of an
+    :class:`SshTarget`, of each of its extra sshds and of each lab host.
+
+    ``start()`` waits until it listens on ``port`` in its own network
+    namespace and, given ``host``, until it answers there with its banner
+    (the address clients use). ``prefix`` runs it through other commands
+    (``ip netns exec NAME ...``); that command line must end by exec'ing
+    sshd, so ``pid`` is sshd's own.
+    """
+
+    def __init__(
+        self,
+        config_path: str,
+        log_path: str,
+        port: int,
+        host: Optional[str] = None,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
         self.config_path = config_path
         self.log_path = log_path
-        self.host = host
         self.port = port
-        self._proc: Optional[subprocess.Popen] = None
+        self.host = host
+        self.prefix = tuple(prefix)
+        self.proc: Optional[subprocess.Popen] = None
         self._log: Any = None
 
     @property
     def pid(self) -> Optional[int]:
-        return self._proc.pid if self._proc and self._proc.poll() is None else None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        """Pid of the listening sshd (None when not running)."""
+        return self.proc.pid if self.proc and self.proc.poll() is None else None
 
     def start(self, timeout: float = 10.0) -> None:
+        """Start it and wait until it is up (raises with its log if it is not)."""
         self._log = open(self.log_path, "ab")  # noqa: SIM115
-        self._proc = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", self.config_path],
+        self.proc = subprocess.Popen(
+            [*self.prefix, SSHD, "-D", "-e", "-f", self.config_path],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
             start_new_session=True,
             close_fds=True,
         )
+        where = f"{self.host}:{self.port}" if self.host else f"port {self.port}"
         deadline = time.monotonic() + timeout
-        while True:
-            if self._proc.poll() is not None:
-                rc = self._proc.returncode
+        while not self._up(self.proc.pid):
+            if self.proc.poll() is not None:
+                rc = self.proc.returncode
                 self._close_log()
                 raise RuntimeError(f"sshd exited with rc={rc}:\n{self.log_tail()}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5) as s:
-                    s.settimeout(2)
-                    if s.recv(64).startswith(b"SSH-"):
-                        return
-            except OSError:
-                pass
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(
-                    f"sshd did not accept connections on {self.host}:{self.port} "
-                    f"within {timeout}s:\n{self.log_tail()}"
+                    f"sshd did not accept connections on {where} within {timeout}s:\n"
+                    f"{self.log_tail()}"
                 )
-            time.sleep(0.05)
+            time.sleep(0.02)
+
+    def _up(self, pid: int) -> bool:
+        if not listening(pid, self.port):
+            return False
+        if self.host is None:
+            return True
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as s:
+                s.settimeout(2)
+                return s.recv(64).startswith(b"SSH-")
+        except OSError:
+            return False
 
     def stop(self) -> None:
-        proc, self._proc = self._proc, None
+        """Stop the listening sshd (sessions it forked are left to their users' cleanup)."""
+        proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
@@ -713,6 +913,9 @@ class _SshdProcess:
                 proc.wait(timeout=5)
         self._close_log()
 
+    def log_tail(self, lines: int = 30) -> str:
+        return _tail(self.log_path, lines)
+
     def _close_log(self) -> None:
         if self._log is not None:
             with contextlib.suppress(OSError):
@@ -720,106 +923,12 @@ class _SshdProcess:
             self._log = None
 
 
-class ExtraSshd:
-    """Another sshd of an :class:`SshTarget`: the same users and keys, its
-    own port, its own log, some ``sshd_config`` options changed.
-
-    ``options`` replace (or add) global options, e.g. ``{"UsePAM": "yes",
-    "KbdInteractiveAuthentication": "yes", "PasswordAuthentication": "no"}``;
-    ``extra`` is appended (``Match`` blocks). With ``own_host_key`` it has a
-    host key of its own, which :meth:`restart` can re-generate (a target that
-    was re-installed). ``known_hosts_file`` lists its current key.
-    Made by :meth:`SshTarget.extra_sshd`, stopped with the target.
-    """
-
-    host = "127.0.0.1"
-
-    def __init__(
-        self,
-        target: SshTarget,
-        name: str,
-        options: Optional[dict[str, str]] = None,
-        extra: str = "",
-        own_host_key: bool = False,
-    ) -> None:
-        if not re.fullmatch(r"[a-z0-9-]+", name):
-            raise ValueError(f"ExtraSshd name must be [a-z0-9-]+, not {name!r}")
-        self.target = target
-        self.name = name
-        base = os.path.join(target.tempdir, f"sshd-{name}")
-        self.config_path = base + ".config"
-        self.log_path = base + ".log"
-        self.known_hosts_file = base + ".known_hosts"
-        self.host_key_file = target.host_key_file
-        if own_host_key:
-            self.host_key_file = base + "_host_ed25519_key"
-        self.port = _free_port(self.host)
-        self.host_public_key = ""
-        settings = dict(options or {})
-        settings.update(
-            {"Port": str(self.port), "HostKey": self.host_key_file, "PidFile": base + ".pid"}
-        )
-        self._config = _with_options(target.config_text, settings) + extra
-        self._own_host_key = own_host_key
-        self._sshd = _SshdProcess(self.config_path, self.log_path, self.host, self.port)
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self._sshd.pid
-
-    def start(self) -> ExtraSshd:
-        if self._own_host_key and not os.path.exists(self.host_key_file):
-            self._new_host_key()
-        self._read_host_key()
-        _write(self.config_path, self._config, 0o644)
-        _run([SSHD, "-t", "-f", self.config_path])
-        self._sshd.start()
-        return self
-
-    def stop(self) -> None:
-        self._sshd.stop()
-
-    def restart(self, new_host_key: bool = False) -> None:
-        """Restart on the same port; ``new_host_key`` (needs ``own_host_key``)
-        generates a new host key first, as a re-installed host would have."""
-        if new_host_key and not self._own_host_key:
-            raise ValueError("this sshd shares the target's host key: make it with own_host_key")
-        self._sshd.stop()
-        if new_host_key:
-            self._new_host_key()
-            self._read_host_key()
-        self._sshd.start()
-
-    def log_tail(self, lines: int = 30) -> str:
-        return self._sshd.log_tail(lines)
-
-    def _new_host_key(self) -> None:
-        for path in (self.host_key_file, self.host_key_file + ".pub"):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-        _run(
-            [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", self.name, "-f", self.host_key_file]
-        )
-        os.chmod(self.host_key_file, 0o600)
-
-    def _read_host_key(self) -> None:
-        with open(self.host_key_file + ".pub") as f:
-            self.host_public_key = " ".join(f.read().split()[:2])
-        _write(self.known_hosts_file, f"[{self.host}]:{self.port} {self.host_public_key}\n", 0o644)
-
-
-def _with_options(config: str, options: dict[str, str]) -> str:
-    """``config`` with the global ``options`` set (replaced where present)."""
-    wanted = {key.lower(): (key, value) for key, value in options.items()}
-    lines = []
-    for line in config.splitlines():
-        key = line.split(None, 1)[0].lower() if line.strip() else ""
-        if key in wanted:
-            name, value = wanted.pop(key)
-            line = f"{name} {value}"
-        lines.append(line)
-    lines += [f"{name} {value}" for name, value in wanted.values()]
-    return "\n".join(lines) + "\n"
+def _tail(path: str, lines: int) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def _exists(name: str) -> bool:

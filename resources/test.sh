@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: own virtual environment, lint, types,
 # Python-3.6 check of what runs on targets, unit tests against a real sshd.
-# As root it installs openssh-server and sudo when missing (the SSH tests need
-# them); as another user those tests are skipped with a one-line reason.
+# As root it installs openssh-server, sudo, busybox and dash when missing (the
+# SSH tests and the lab need them); as another user those tests are skipped
+# with a one-line reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${RPL_TEST_VENV:-.venv-test}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
 if [ "$(id -u)" = 0 ]; then
-    "$venv/bin/python" -c 'import sys; sys.path.insert(0, "resources"); import sshtarget; sshtarget.ensure_packages()'
+    "$venv/bin/python" -c 'import sys; sys.path.insert(0, "resources"); import sshlab; sshlab.ensure_lab_packages()'
 fi
 echo "== ruff";  "$venv/bin/ruff" check .
 echo "== mypy";  "$venv/bin/mypy"

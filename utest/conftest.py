@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: a real sshd target and a fault-injecting proxy."""
+"""Shared pytest fixtures: a real sshd target, a lab of SSH hosts in network
+namespaces, and a fault-injecting proxy."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ if RESOURCES not in sys.path:
     sys.path.insert(0, RESOURCES)
 
 from faultproxy import FaultProxy  # noqa: E402
+from sshlab import SshLab, available_lab, ensure_lab_packages  # noqa: E402
 from sshtarget import SshTarget, available, ensure_packages  # noqa: E402
 
 
@@ -31,6 +33,23 @@ def ssh_target() -> Iterator[SshTarget]:
         yield target
     finally:
         target.stop()
+
+
+@pytest.fixture(scope="session")
+def ssh_lab() -> Iterator[SshLab]:
+    """The lab of resources/sshlab.py (bastion, dut1, dut2), one per session.
+
+    Skips the test when not root or the tools it needs cannot be installed.
+    """
+    ensure_lab_packages()
+    ok, reason = available_lab()
+    if not ok:
+        pytest.skip(reason)
+    lab = SshLab().start()
+    try:
+        yield lab
+    finally:
+        lab.stop()
 
 
 @pytest.fixture

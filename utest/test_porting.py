@@ -20,7 +20,13 @@ REFERENCE_NAMES = {
         "RunnerTerminalUnableToDeserialize",
         "SessionInitializationFailed",
     ],
-    "InteractiveSession": ["InteractiveSession", "BashShell", "SshShell", "PythonShell"],
+    "InteractiveSession": [
+        "InteractiveSession",
+        "BashShell",
+        "SshShell",
+        "PythonShell",
+        "NamespaceShell",
+    ],
 }
 
 

@@ -95,7 +95,8 @@ class TerminalKeywords(LibraryCore):
 
         ``alias`` names the terminal for `Switch Terminal` and the ``terminal``
         argument of other keywords. ``shell`` is the command starting an
-        interactive POSIX shell (default: bash without rc files).
+        interactive POSIX shell, or ``auto`` (the default): bash without rc
+        files where there is bash, else ``sh``.
 
         ``timeout``, ``prompt_timeout``, ``python`` and ``auto_recovery`` override
         the library's settings for this terminal (see `Importing`).

@@ -2,6 +2,7 @@
 
 from .base import Answer, Failure, Shell
 from .bash import BashShell
+from .namespace import NamespaceShell
 from .python import PythonShell
 from .secret import Secret
 from .session import InteractiveSession
@@ -15,6 +16,7 @@ __all__ = [
     "BashShell",
     "Failure",
     "InteractiveSession",
+    "NamespaceShell",
     "PythonShell",
     "Secret",
     "Shell",

@@ -9,13 +9,15 @@ from typing import Any, Optional
 from ..errors import UnknownShell
 from .base import Shell
 from .bash import BashShell
+from .namespace import NamespaceShell
 from .python import PythonShell
 from .ssh import SshShell
 from .su import SuShell
 from .sudo import SudoShell
 
 BUILTIN_SHELLS: Mapping[str, type[Shell]] = {
-    cls.shellname: cls for cls in (BashShell, SshShell, SudoShell, SuShell, PythonShell)
+    cls.shellname: cls
+    for cls in (BashShell, SshShell, SudoShell, SuShell, PythonShell, NamespaceShell)
 }
 
 
