@@ -11,6 +11,7 @@ those names, so both spellings keep working.
 
 from .shells import (
     BashShell,
+    KeyAuthenticatedSshShell,
     NamespaceShell,
     PythonShell,
     Shell,
@@ -26,6 +27,7 @@ class InteractiveSession(_InteractiveSession):
     the way the older library's module was (see the module doc)."""
 
     BashShell = BashShell
+    KeyAuthenticatedSshShell = KeyAuthenticatedSshShell
     NamespaceShell = NamespaceShell
     PythonShell = PythonShell
     Shell = Shell
@@ -39,6 +41,7 @@ InteractiveSession.InteractiveSession = InteractiveSession  # type: ignore[attr-
 __all__ = [
     "BashShell",
     "InteractiveSession",
+    "KeyAuthenticatedSshShell",
     "NamespaceShell",
     "PythonShell",
     "Shell",

@@ -37,6 +37,7 @@ from .recovery import AutoRecoveringTerminal, AutoRunnerTerminal
 from .runner import RunnerTerminal, RunResult
 from .shells import (
     BashShell,
+    KeyAuthenticatedSshShell,
     NamespaceShell,
     PythonShell,
     Secret,
@@ -57,6 +58,7 @@ __all__ = [
     "HostKeyRejected",
     "InteractiveSession",
     "InvalidProxySession",
+    "KeyAuthenticatedSshShell",
     "NamespaceShell",
     "NoSuchProxy",
     "NoSuchTerminal",

@@ -1,6 +1,7 @@
 """Code written for the older library ports by changing its imports."""
 
 import importlib
+import shlex
 
 import pytest
 
@@ -96,3 +97,44 @@ def test_runner_classes_as_robot_libraries_do_not_hide_builtin_keywords():
         names = {k.name for k in LibraryDocumentation(f"RemoteProxyLibrary.{library}").keywords}
         assert not names & {"Evaluate", "Call", "Send Request", "Describe", "Push", "Pop"}, library
         assert "Run Python" in names or "Run" in names
+
+
+def test_older_shell_signatures_by_position_and_name(tmp_path):
+    from RemoteProxyLibrary import KeyAuthenticatedSshShell, SshShell
+
+    ssh = SshShell("10.0.0.2", "admin", "pw", False, "second", 2222, "/etc/profile.d/x.sh")
+    assert (ssh.host, ssh.username, ssh.port, ssh.init_env) == (
+        "10.0.0.2", "admin", 2222, "/etc/profile.d/x.sh",
+    )  # fmt: skip
+    assert ssh.second_factor is not None
+    assert SshShell(ip="10.0.0.3").host == "10.0.0.3"
+    with pytest.raises(TypeError, match="4th argument is tty_echo"):
+        SshShell("h", "u", "p", 2222)  # our old positional port
+    assert SudoShell("sudo bash").username == "root"
+    assert SudoShell(cmd="sudo -u app bash", password="pw").username == "app"
+    assert SudoShell("sudo --user=svc -i").username == "svc"
+    bash = BashShell("bash --norc -i", init_env="/tmp/env", workdir="/tmp")
+    assert (bash.shell, bash.init_env, bash.workdir) == ("bash --norc -i", "/tmp/env", "/tmp")
+    with pytest.raises(TypeError, match="give timeout by name"):
+        BashShell(10)
+    key = KeyAuthenticatedSshShell("10.0.0.4", r"\$ ", key_file="/root/.ssh/id_ed25519")
+    assert (key.host, key.password, key.key_file) == ("10.0.0.4", None, "/root/.ssh/id_ed25519")
+    assert ShellStack().create({"shellname": "KeyAuthenticatedSshShell", "host": "h"}).host == "h"
+
+
+def test_bash_init_env_workdir_and_confirmation_run_for_real(tmp_path):
+    from RemoteProxyLibrary import InteractiveSession, ShellError
+
+    env = tmp_path / "env.sh"
+    env.write_text("export RPL_FROM_INIT_ENV=sourced\n")
+    session = InteractiveSession()
+    session.spawn(BashShell(init_env=str(env), workdir=str(tmp_path), timeout=10))
+    shell = session.current_shell()
+    assert shell.exec_command("echo $RPL_FROM_INIT_ENV $PWD").split() == ["sourced", str(tmp_path)]
+    asks_first = "sh -c " + shlex.quote("printf 'Continue? '; read a; exec bash --norc -i")
+    session.push(BashShell(cmd=asks_first, confirmation_msg="Continue? ", timeout=10))
+    assert session.current_shell().exec_command("echo inner").strip() == "inner"
+    with pytest.raises(ShellError, match="cd .* failed"):
+        session.push(BashShell(workdir=str(tmp_path / "missing"), timeout=10))
+    assert session.current_shell().exec_command("echo still usable").strip() == "still usable"
+    session.close_terminal()

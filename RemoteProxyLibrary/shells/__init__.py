@@ -7,7 +7,7 @@ from .python import PythonShell
 from .secret import Secret
 from .session import InteractiveSession
 from .shellstack import ShellStack
-from .ssh import SshShell
+from .ssh import KeyAuthenticatedSshShell, SshShell
 from .su import SuShell
 from .sudo import SudoShell
 
@@ -16,6 +16,7 @@ __all__ = [
     "BashShell",
     "Failure",
     "InteractiveSession",
+    "KeyAuthenticatedSshShell",
     "NamespaceShell",
     "PythonShell",
     "Secret",

@@ -11,13 +11,21 @@ from .base import Shell
 from .bash import BashShell
 from .namespace import NamespaceShell
 from .python import PythonShell
-from .ssh import SshShell
+from .ssh import KeyAuthenticatedSshShell, SshShell
 from .su import SuShell
 from .sudo import SudoShell
 
 BUILTIN_SHELLS: Mapping[str, type[Shell]] = {
     cls.shellname: cls
-    for cls in (BashShell, SshShell, SudoShell, SuShell, PythonShell, NamespaceShell)
+    for cls in (
+        BashShell,
+        SshShell,
+        SudoShell,
+        SuShell,
+        PythonShell,
+        NamespaceShell,
+        KeyAuthenticatedSshShell,
+    )
 }
 
 

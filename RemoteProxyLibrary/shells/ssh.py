@@ -82,6 +82,12 @@ class SshShell(BashShell):
     order, or a function given each prompt's text and returning the answer.
     ``second_password`` is the older library's name for a single one.
 
+    The older library's signature works by position and name:
+    ``SshShell(ip, username, password, tty_echo, second_password, port,
+    init_env)``; ``ip`` is ``host``, ``init_env`` a file sourced once logged
+    in, ``tty_echo`` is accepted and ignored (echo is always off). Everything
+    else is given by name.
+
     ``jump``: connect through this host, like OpenSSH's ``ProxyJump``: another
     SshShell (only its login is used), a dict of its arguments, or a string
     ``[user@]host[:port][,...]``; the login to ``host`` is made through a
@@ -96,25 +102,37 @@ class SshShell(BashShell):
 
     def __init__(
         self,
-        host: str,
+        host: Optional[str] = None,
         username: Optional[str] = None,
         password: Optional[SecretLike] = None,
+        tty_echo: bool = False,
+        second_password: Optional[SecretLike] = None,
         port: Optional[int] = None,
+        init_env: Optional[str] = None,
+        *,
         key_file: Optional[str] = None,
         timeout: float = 30,
         shell: str = DEFAULT_SHELL,
         ssh_options: Sequence[str] = (),
-        *,
+        ip: Optional[str] = None,
         host_key_policy: Optional[str] = None,
         known_hosts: Optional[str] = None,
         ssh_config: Optional[str] = None,
         passphrase: Optional[SecretLike] = None,
         second_factor: SecondFactor = None,
-        second_password: Optional[SecretLike] = None,
         jump: Jump = None,
         connect_timeout: Optional[float] = None,
     ) -> None:
-        super().__init__(timeout=timeout, shell=shell)
+        super().__init__(timeout=timeout, shell=shell, init_env=init_env)
+        if not isinstance(tty_echo, bool):
+            raise TypeError(
+                f"the 4th argument is tty_echo, as in the older library, not {tty_echo!r}: "
+                "give port (and key_file, timeout) by name"
+            )
+        if ip is not None:
+            if host is not None and host != ip:
+                raise TypeError(f"got both host={host!r} and ip={ip!r}: give one")
+            host = ip
         if not host or not isinstance(host, str):
             raise ValueError(f"host must be a host name or an ssh_config alias, not {host!r}")
         self.host = host
@@ -406,3 +424,26 @@ def _second_factor(
     if isinstance(value, (list, tuple)):
         return tuple(as_secret(item) for item in value)
     return (as_secret(value),)
+
+
+class KeyAuthenticatedSshShell(SshShell):
+    """The older library's SSH hop that logs in with a key:
+    ``KeyAuthenticatedSshShell(host, initial_prompt, tty_echo=False)``.
+
+    An :class:`SshShell` without a password (keys: ``key_file``, an agent or
+    the usual files); ``initial_prompt`` (the prompt the older library waited
+    for) and ``tty_echo`` are accepted and ignored: our own prompt tells when
+    the shell is ready. Any other :class:`SshShell` argument by name.
+    """
+
+    shellname = "KeyAuthenticatedSshShell"
+
+    def __init__(
+        self,
+        host: Optional[str] = None,
+        initial_prompt: Optional[str] = None,
+        tty_echo: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(host, tty_echo=bool(tty_echo), **kwargs)
+        self.initial_prompt = initial_prompt

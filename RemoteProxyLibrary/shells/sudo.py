@@ -14,7 +14,12 @@ from .secret import Secret, SecretLike, as_secret
 class SudoShell(BashShell):
     """A shell as ``username`` (root by default) through ``sudo``; ``password``
     is the invoking user's own password, needed only when the sudo rule asks
-    for one. ``user=`` is accepted for ``username`` (its older name)."""
+    for one. ``user=`` is accepted for ``username`` (its older name).
+
+    The older library's ``SudoShell(cmd="sudo bash", password=None)`` works
+    too, by position and by name: from ``cmd`` the user of ``-u USER`` (or
+    ``--user=USER``) is taken; the rest is ignored, as we start our own shell
+    with our own prompt."""
 
     shellname = "SudoShell"
 
@@ -26,8 +31,13 @@ class SudoShell(BashShell):
         shell: str = DEFAULT_SHELL,
         *,
         user: Optional[str] = None,
+        cmd: Optional[str] = None,
     ) -> None:
         super().__init__(timeout=timeout, shell=shell)
+        if cmd is None and _is_command(username):
+            cmd, username = username, "root"  # the older library's first argument
+        if cmd is not None:
+            username = _user_of_sudo_command(cmd)
         self.username = username_argument(username, user)
         self.password = as_secret(password)
 
@@ -71,3 +81,23 @@ class SudoShell(BashShell):
             ),
             Failure(r"unknown user", ShellPermissionDenied, "unknown user"),
         ]
+
+
+def _is_command(text: str) -> bool:
+    """True for a command line such as ``sudo bash``, false for a user name."""
+    return " " in text.strip() or text.strip() == "sudo"
+
+
+def _user_of_sudo_command(cmd: str) -> str:
+    """The user ``cmd`` (``sudo -u app bash``) runs as; root when not given."""
+    words = shlex.split(cmd)
+    if not words or words[0] != "sudo":
+        raise ValueError(f"cmd must be a sudo command line such as 'sudo bash', not {cmd!r}")
+    for index, word in enumerate(words[1:], start=1):
+        if word in ("-u", "--user") and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith("--user="):
+            return word.split("=", 1)[1]
+        if word.startswith("-u") and len(word) > 2:
+            return word[2:]
+    return "root"
