@@ -104,7 +104,7 @@ Open Terminal From Shell Dictionaries
     Should Be Equal    ${value}    ${42}
 
 Unknown Shell Name Fails Listing Known Ones
-    [Documentation]    FAIL UnknownShell: unknown shellname 'NoSuchShell'; known: BashShell, NamespaceShell, PythonShell, SshShell, SuShell, SudoShell
+    [Documentation]    FAIL UnknownShell: unknown shellname 'NoSuchShell'; known: BashShell, KeyAuthenticatedSshShell, NamespaceShell, PythonShell, SshShell, SuShell, SudoShell
     Open Terminal    {'shellname': 'NoSuchShell'}
 
 Push And Pop Shell
