@@ -5,24 +5,83 @@ to an object held on the other side.  Nothing here ever executes code from
 the data (no pickle, no marshal, no eval), so decoding hostile input can only
 produce plain values or :class:`DecodeError`.
 
-This module is standard library only, free of I/O and of mutable module
-state, and written for Python 3.6+: it is also shipped to and run on the
-target.
+This module is standard library only, free of I/O and of mutable module state
+other than two bounded caches, and written for Python 3.6+: it is also
+shipped to and run on the target.  It imports nothing at start that the agent
+does not already need: ``datetime``, ``decimal``, ``fractions``, ``uuid`` and
+``pathlib`` are imported only when a value of theirs is decoded (an object
+of their types cannot exist before its module is imported, so the encoder
+looks them up in ``sys.modules``).
 
 Values handled (checked with ``isinstance``; a subclass travels as its base
-type, e.g. a namedtuple as ``tuple``, an ``OrderedDict`` as ``dict``, an
-``IntEnum`` as ``int``; ``bool`` stays ``bool``):
+type, e.g. an ``OrderedDict`` as ``dict``, an ``IntEnum`` as ``int``;
+``bool`` stays ``bool``):
 
 ``None``, ``bool``, ``int`` (any size), ``float`` (nan and inf included),
 ``complex``, ``str`` (any, lone surrogates included), ``bytes``,
 ``bytearray``, ``list``, ``tuple``, ``dict`` (keys of any handled type),
 ``set``, ``frozenset`` and :class:`Ref`, nested up to :data:`MAX_DEPTH`
-containers deep.
+containers deep, and these value types:
+
+``datetime.datetime``, ``datetime.date``, ``datetime.time``
+    exact to the microsecond, ``fold`` kept.  A ``datetime.timezone`` travels
+    exactly (its offset, and its name if it was given one).  Any other
+    ``tzinfo`` (``zoneinfo``, ``pytz``, ``dateutil``) arrives as a
+    ``datetime.timezone`` with the ``utcoffset()`` and ``tzname()`` it gives
+    for that value: the instant and its name are kept, the rules are not
+    (arithmetic on the other side stays at that offset).  A ``time`` or
+    ``datetime`` whose ``utcoffset()`` is ``None`` is naive and arrives
+    naive.  Python 3.6 accepts only whole-minute offsets: any other offset
+    does not decode there.
+``datetime.timedelta``
+    exactly.
+``decimal.Decimal``
+    exactly: digits, exponent, sign, ``NaN`` (with its payload), ``sNaN``
+    and ``Infinity`` (as its ``str``, which ``Decimal()`` reads back exactly).
+``fractions.Fraction``
+    exactly, as numerator and denominator.
+``uuid.UUID``
+    its 128 bits (``is_safe`` is not kept).
+``pathlib`` paths
+    a ``PurePosixPath`` or a ``PureWindowsPath`` arrives as itself; a
+    concrete ``Path`` (``PosixPath``, ``WindowsPath``) arrives as its pure
+    flavour: it names a file on the other machine, not on this one.
+    Undecodable file name bytes (``surrogateescape``) are kept.
+named tuples and struct sequences
+    a tuple subclass with ``_fields`` (``collections.namedtuple``,
+    ``typing.NamedTuple``) or a struct sequence (``os.stat_result``,
+    ``os.uname_result``, ``time.struct_time``, ``sys.version_info``,
+    ``os.terminal_size``, ...) travels with its type name, its module name
+    and its field names, a struct sequence also with its fields outside the
+    tuple (``st_atime``, ``st_atime_ns``, ``tm_zone``, ...).  It arrives as
+    an instance of a look-alike class: a ``collections.namedtuple`` of the
+    same ``__name__`` and ``__qualname__``, whose ``__module__`` is the
+    original module name (``"os"``, ``"posix"``, ``"time"``...; ``""``
+    when it was not a dotted name), so ``len()``, indexing, iteration,
+    unpacking, hashing, equality with a plain tuple and attribute access
+    (``.st_mode``, ``.release``, ``.tm_year``) behave as the original's.
+    The fields outside the tuple are instance attributes of a subclass,
+    whose ``_extra_fields`` class attribute names them.  A position without
+    a name (``os.stat_result`` has three: the whole-second times) is named
+    ``_<index>``, as ``namedtuple(..., rename=True)`` does.  The class is
+    not the original (``isinstance(value, os.stat_result)`` is false on the
+    other side); one class is made per (name, module, fields) and reused.
+    A tuple subclass with an unusable type name, duplicate field names or
+    more than :data:`MAX_FIELDS` fields travels as a plain ``tuple``.
+
+Nothing from the data is executed: the names of a named tuple are checked
+(``str.isidentifier()``, no keyword, no field name with a leading
+underscore, no duplicates, at most :data:`MAX_FIELDS`) before
+``collections.namedtuple`` (which compiles them into its ``__new__``) sees
+them; a value's parts are checked the way its constructor checks them, and
+non-canonical spellings (a ``Decimal`` text ``str()`` does not give back, a
+denominator below 1, seconds or microseconds of a ``timedelta`` out of range)
+are :class:`DecodeError` too.
 
 Format: every value is one tag byte followed by its body.  Unsigned
 ``varint`` (lengths and counts) is LEB128 (7 bits per byte, least
 significant group first, high bit set on all bytes but the last, at most 10
-bytes).
+bytes).  A *text* is a varint byte count, then UTF-8 (``surrogatepass``).
 
 ====  ===========  ==========================================================
 tag   type         body
@@ -46,14 +105,42 @@ e     set          varint item count, then the items
 z     frozenset    varint item count, then the items
 R     Ref          one byte callable (0 or 1), then name and type_name, each
                    as varint byte count + UTF-8
+D     datetime     year (2 bytes, unsigned little endian), month, day, hour,
+                   minute, second (1 byte each), microsecond (4 bytes,
+                   unsigned little endian), flags (1 byte), then the zone
+Y     date         year (2 bytes, unsigned little endian), month, day
+O     time         hour, minute, second (1 byte each), microsecond (4
+                   bytes, unsigned little endian), flags (1 byte), then the
+                   zone
+G     timedelta    days (4 bytes, signed little endian), seconds,
+                   microseconds (4 bytes each, unsigned little endian)
+M     Decimal      its ``str`` as varint byte count + ASCII
+Q     Fraction     numerator, denominator (> 0): two int values (tagged)
+U     UUID         16 bytes, big endian (``UUID.bytes``)
+P     path         flavour byte (``p`` PurePosixPath, ``w`` PureWindowsPath),
+                   then the path as text
+n     named tuple  type name and module name (texts), varint count F of
+                   tuple fields, varint count X of fields outside the tuple,
+                   F + X field names (texts; ``""`` for a position without
+                   a name), then the F + X values
 ====  ===========  ==========================================================
+
+The flags byte of ``D`` and ``O``: bit 0 ``fold``, bit 1 a zone follows,
+bit 2 the zone has a name; other bits are 0.  The zone is the UTC offset in
+microseconds (8 bytes, signed little endian, less than a day either way),
+then, with bit 2, its name as text.
 """
 
 import struct
+import sys
+import types
+from collections import namedtuple
+from keyword import iskeyword
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_FIELDS",
     "DecodeError",
     "EncodeError",
     "Ref",
@@ -63,6 +150,10 @@ __all__ = [
 
 #: Deepest container nesting accepted by :func:`encode` and :func:`decode`.
 MAX_DEPTH = 100
+
+#: Most fields (in and outside the tuple) a named tuple may travel with:
+#: Python 3.6 cannot make a namedtuple of more than 254 fields.
+MAX_FIELDS = 254
 
 
 class EncodeError(ValueError):
@@ -143,6 +234,10 @@ _FLOAT, _COMPLEX = 0x66, 0x63
 _STR, _BYTES, _BYTEARRAY = 0x73, 0x62, 0x61
 _LIST, _TUPLE, _DICT, _SET, _FROZENSET = 0x6C, 0x74, 0x64, 0x65, 0x7A
 _REF = 0x52
+_DATETIME, _DATE, _TIME, _TIMEDELTA = 0x44, 0x59, 0x4F, 0x47
+_DECIMAL, _FRACTION, _UUID, _PATH, _NAMED_TUPLE = 0x4D, 0x51, 0x55, 0x50, 0x6E
+_INT_TAGS = (_INT8, _INT16, _INT32, _INT64, _BIGINT)
+_POSIX_PATH, _WINDOWS_PATH = 0x70, 0x77
 _SEQUENCE_TAGS = (_TUPLE, _LIST)
 _BYTES_TAGS = (_BYTES, _BYTEARRAY)
 _SET_TAGS = (_SET, _FROZENSET)
@@ -164,6 +259,33 @@ _pack_float = _FLOAT_STRUCT.pack
 _pack_complex = _COMPLEX_STRUCT.pack
 _unpack_double = struct.Struct("<d").unpack_from
 _unpack_2double = struct.Struct("<dd").unpack_from
+_DATETIME_STRUCT = struct.Struct("<BHBBBBBIB")  # tag, year .. microsecond, flags
+_DATE_STRUCT = struct.Struct("<BHBB")
+_TIME_STRUCT = struct.Struct("<BBBBIB")
+_TIMEDELTA_STRUCT = struct.Struct("<BiII")
+_OFFSET_STRUCT = struct.Struct("<q")
+_pack_datetime = _DATETIME_STRUCT.pack
+_pack_date = _DATE_STRUCT.pack
+_pack_time = _TIME_STRUCT.pack
+_pack_timedelta = _TIMEDELTA_STRUCT.pack
+_pack_offset = _OFFSET_STRUCT.pack
+_unpack_datetime = _DATETIME_STRUCT.unpack_from
+_unpack_date = _DATE_STRUCT.unpack_from
+_unpack_time = _TIME_STRUCT.unpack_from
+_unpack_timedelta = _TIMEDELTA_STRUCT.unpack_from
+_unpack_offset = _OFFSET_STRUCT.unpack_from
+
+# Flags byte of datetime and time.
+_FOLD, _ZONE, _ZONE_NAME = 1, 2, 4
+_DAY_US = 86400 * 1000000
+
+# Bounded caches (cleared when full): tuple subclass -> layout for encoding,
+# (name, module, fields, extra fields) -> class for decoding.
+_CACHE_SIZE = 256
+_LAYOUTS: Dict[type, Optional[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]]] = {}
+_CLASSES: Dict[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]], type] = {}
+# (Called through a name of its own: mypy only accepts literal names.)
+_namedtuple: Callable[..., type] = namedtuple
 
 
 def _headers(tag: int) -> List[bytes]:
@@ -366,6 +488,11 @@ def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], de
     elif isinstance(obj, (list, tuple, set, frozenset)):
         if depth >= MAX_DEPTH:
             raise _TooDeep()
+        if isinstance(obj, tuple):
+            layout = _tuple_layout(type(obj))
+            if layout is not None and len(layout[2]) == tuple.__len__(obj):
+                _enc_named_tuple(obj, layout, parts, ref_encoder, depth + 1)
+                return
         if isinstance(obj, list):
             tag = _LIST
         elif isinstance(obj, tuple):
@@ -388,6 +515,8 @@ def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], de
         for key, value in pairs:
             _enc(key, parts, ref_encoder, depth)
             _enc(value, parts, ref_encoder, depth)
+    elif _enc_value_type(obj, parts):
+        pass
     else:
         ref = ref_encoder(obj) if ref_encoder is not None else None
         if ref is None:
@@ -409,6 +538,216 @@ def _enc_ref(ref: Ref, parts: List[Any]) -> None:
     parts.append(name)
     parts.append(_uvarint(len(type_name)))
     parts.append(type_name)
+
+
+def _enc_text(text: str, parts: List[Any]) -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    parts.append(_uvarint(len(data)))
+    parts.append(data)
+
+
+Layout = Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]
+
+
+def _tuple_layout(cls: type) -> Optional[Layout]:
+    """(type name, module, fields, extra fields) of a named tuple or struct
+    sequence type, None for any other tuple subclass (cached)."""
+    try:
+        return _LAYOUTS[cls]
+    except KeyError:
+        pass
+    layout = _find_layout(cls)
+    if len(_LAYOUTS) >= _CACHE_SIZE:
+        _LAYOUTS.clear()
+    _LAYOUTS[cls] = layout
+    return layout
+
+
+def _find_layout(cls: type) -> Optional[Layout]:
+    fields = getattr(cls, "_fields", None)
+    extras = getattr(cls, "_extra_fields", ())
+    if fields is None:
+        found = _struct_sequence_fields(cls)
+        if found is None:
+            return None
+        fields, extras = found
+    if not (isinstance(fields, tuple) and isinstance(extras, tuple)):
+        return None
+    if not all(isinstance(field, str) for field in fields + extras):
+        return None
+    # A position whose name cannot travel (namedtuple(rename=True) names it
+    # "_1") travels unnamed and is named that way again on arrival.
+    fields = tuple(field if _is_field_name(field) else "" for field in fields)
+    module = getattr(cls, "__module__", "")
+    if not (isinstance(module, str) and _is_module_name(module)):
+        module = ""
+    layout = (cls.__name__, module, fields, extras)
+    return None if _layout_problem(*layout) else layout
+
+
+def _struct_sequence_fields(cls: type) -> Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]]:
+    """Field names of a struct sequence (``os.stat_result``...): those of the
+    tuple's positions ("" where unnamed) and those outside the tuple."""
+    for base in cls.__mro__:
+        if "n_sequence_fields" in vars(base):
+            break
+    else:
+        return None
+    n_visible = getattr(base, "n_sequence_fields", None)
+    n_all = getattr(base, "n_fields", None)
+    n_unnamed = getattr(base, "n_unnamed_fields", None)
+    if not (type(n_visible) is int and type(n_all) is int and type(n_unnamed) is int):
+        return None
+    if not (0 <= n_unnamed <= n_visible <= n_all <= MAX_FIELDS):
+        return None
+    # Each named field has a member descriptor, in the order of the fields.
+    members = [
+        name
+        for name, member in vars(base).items()
+        if isinstance(member, types.MemberDescriptorType)
+    ]
+    if n_unnamed == 0:
+        names = members
+    else:
+        # Unnamed positions (os.stat_result's whole-second times) have none:
+        # make an instance holding its own indices and read them back.
+        names = [""] * n_all
+        try:
+            probe = base(tuple(range(n_all)))
+            for name in members:
+                names[getattr(probe, name)] = name
+        except Exception:  # not what a struct sequence does: a plain tuple
+            return None
+    if len(names) != n_all:
+        return None
+    return tuple(names[:n_visible]), tuple(names[n_visible:])
+
+
+def _enc_named_tuple(
+    obj: Any, layout: Layout, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: int
+) -> None:
+    name, module, fields, extras = layout
+    parts.append(bytes((_NAMED_TUPLE,)))
+    _enc_text(name, parts)
+    _enc_text(module, parts)
+    parts.append(_uvarint(len(fields)))
+    parts.append(_uvarint(len(extras)))
+    for field in fields + extras:
+        _enc_text(field, parts)
+    for item in tuple.__getitem__(obj, slice(None)):
+        _enc(item, parts, ref_encoder, depth)
+    for extra in extras:
+        _enc(getattr(obj, extra, None), parts, ref_encoder, depth)
+
+
+def _enc_value_type(obj: Any, parts: List[Any]) -> bool:
+    """Encode a datetime, Decimal, Fraction, UUID or path; False for others.
+
+    Only modules already imported are asked: no object of their types exists
+    before, and the agent does not pay for importing them.
+    """
+    modules = sys.modules
+    datetime = modules.get("datetime")
+    if datetime is not None and isinstance(obj, (datetime.date, datetime.time, datetime.timedelta)):
+        _enc_datetime_type(obj, datetime, parts)
+        return True
+    decimal = modules.get("decimal")
+    if decimal is not None and isinstance(obj, decimal.Decimal):
+        text = decimal.Decimal.__str__(obj).encode("ascii")
+        parts.append(_header(_DECIMAL, len(text)))
+        parts.append(text)
+        return True
+    fractions = modules.get("fractions")
+    if fractions is not None and isinstance(obj, fractions.Fraction):
+        parts.append(bytes((_FRACTION,)))
+        _enc(int(obj.numerator), parts, None, 0)
+        _enc(int(obj.denominator), parts, None, 0)
+        return True
+    uuid = modules.get("uuid")
+    if uuid is not None and isinstance(obj, uuid.UUID):
+        parts.append(bytes((_UUID,)) + obj.int.to_bytes(16, "big"))
+        return True
+    pathlib = modules.get("pathlib")
+    if pathlib is not None and isinstance(obj, pathlib.PurePath):
+        windows = isinstance(obj, pathlib.PureWindowsPath)
+        if not windows and not isinstance(obj, pathlib.PurePosixPath):
+            # Python 3.12+: a direct subclass of PurePath or Path has the
+            # flavour of os.path (or of its own ``parser``).
+            flavour = getattr(obj, "parser", None) or getattr(obj, "_flavour", None)
+            windows = getattr(flavour, "__name__", None) == "ntpath"
+        parts.append(bytes((_PATH, _WINDOWS_PATH if windows else _POSIX_PATH)))
+        _enc_text(pathlib.PurePath.__str__(obj), parts)
+        return True
+    return False
+
+
+def _enc_datetime_type(obj: Any, datetime: Any, parts: List[Any]) -> None:
+    if isinstance(obj, datetime.datetime):
+        flags, zone = _zone(obj, datetime)
+        date = (obj.year, obj.month, obj.day)
+        time = (obj.hour, obj.minute, obj.second, obj.microsecond)
+        parts.append(_pack_datetime(_DATETIME, *date, *time, flags))
+        parts.append(zone)
+    elif isinstance(obj, datetime.date):
+        parts.append(_pack_date(_DATE, obj.year, obj.month, obj.day))
+    elif isinstance(obj, datetime.time):
+        flags, zone = _zone(obj, datetime)
+        parts.append(_pack_time(_TIME, obj.hour, obj.minute, obj.second, obj.microsecond, flags))
+        parts.append(zone)
+    else:
+        parts.append(_pack_timedelta(_TIMEDELTA, obj.days, obj.seconds, obj.microseconds))
+
+
+def _zone(obj: Any, datetime: Any) -> Tuple[int, bytes]:
+    """Flags byte and zone bytes of a datetime or time (see the module doc)."""
+    flags = _FOLD if obj.fold else 0
+    offset = obj.utcoffset() if obj.tzinfo is not None else None
+    if offset is None:
+        return flags, b""
+    tz = obj.tzinfo
+    if type(tz) is datetime.timezone:
+        args = tz.__getinitargs__()  # (offset,) or (offset, name it was given)
+        name = args[1] if len(args) > 1 else None
+    else:
+        name = obj.tzname()
+    micros = (offset.days * 86400 + offset.seconds) * 1000000 + offset.microseconds
+    zone = _pack_offset(micros)
+    if name is None:
+        return flags | _ZONE, zone
+    data = name.encode("utf-8", "surrogatepass")
+    return flags | _ZONE | _ZONE_NAME, zone + _uvarint(len(data)) + data
+
+
+def _is_identifier(name: str) -> bool:
+    return name.isidentifier() and not iskeyword(name)
+
+
+def _is_field_name(name: str) -> bool:
+    """What ``collections.namedtuple`` accepts as a field name."""
+    return _is_identifier(name) and not name.startswith("_")
+
+
+def _is_module_name(name: str) -> bool:
+    return name == "" or all(_is_identifier(part) for part in name.split("."))
+
+
+def _layout_problem(
+    name: str, module: str, fields: Tuple[str, ...], extras: Tuple[str, ...]
+) -> Optional[str]:
+    """What makes a named tuple layout unusable, or None when it is fine."""
+    if not _is_identifier(name):
+        return "type name {!r}".format(name)
+    if not _is_module_name(module):
+        return "module name {!r}".format(module)
+    if len(fields) + len(extras) > MAX_FIELDS:
+        return "more than {} fields".format(MAX_FIELDS)
+    named = [field for field in fields if field] + list(extras)
+    for field in named:
+        if not _is_field_name(field):
+            return "field name {!r}".format(field)
+    if len(set(named)) != len(named):
+        return "duplicate field names"
+    return None
 
 
 def _type_name(obj: Any) -> str:
@@ -684,4 +1023,205 @@ def _dec_other(
             return ref_decoder(ref), pos
         except Exception as exc:
             raise _RefDecoderFailed(exc) from None
-    raise DecodeError("unknown tag 0x{:02x} at offset {}".format(tag, pos - 1))
+    decoder = _VALUE_DECODERS.get(tag)
+    if decoder is None:
+        raise DecodeError("unknown tag 0x{:02x} at offset {}".format(tag, pos - 1))
+    return decoder(data, pos, ref_decoder, depth)
+
+
+def _stdlib(name: str) -> Any:
+    """The standard library module ``name``, imported when first needed."""
+    module = sys.modules.get(name)
+    return module if module is not None else __import__(name)
+
+
+def _make(what: str, pos: int, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``factory(*args, **kwargs)``; a value it refuses is a DecodeError."""
+    try:
+        return factory(*args, **kwargs)
+    except (ValueError, ArithmeticError) as exc:
+        raise DecodeError("invalid {} at offset {}: {}".format(what, pos, exc)) from None
+
+
+def _dec_text(data: Any, pos: int) -> Tuple[str, int]:
+    n, pos = _length(data, pos)
+    end = pos + n
+    try:
+        return str(data[pos:end], "utf-8", "surrogatepass"), end
+    except UnicodeDecodeError:
+        raise DecodeError("invalid UTF-8 in text at offset {}".format(pos)) from None
+
+
+def _dec_zone(datetime: Any, flags: int, data: Any, pos: int) -> Tuple[Any, int]:
+    """The tzinfo of a datetime or time (see the module doc): (tz, position)."""
+    if flags & ~(_FOLD | _ZONE | _ZONE_NAME) or flags & (_ZONE | _ZONE_NAME) == _ZONE_NAME:
+        raise DecodeError("invalid flags 0x{:02x} before offset {}".format(flags, pos))
+    if not flags & _ZONE:
+        return None, pos
+    micros = _unpack_offset(data, pos)[0]
+    if not -_DAY_US < micros < _DAY_US:
+        raise DecodeError("UTC offset at offset {} is not within a day".format(pos))
+    offset = datetime.timedelta(microseconds=micros)
+    if not flags & _ZONE_NAME:
+        return _make("UTC offset", pos, datetime.timezone, offset), pos + 8
+    name, end = _dec_text(data, pos + 8)
+    return _make("UTC offset", pos, datetime.timezone, offset, name), end
+
+
+def _dec_datetime(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    _, year, month, day, hour, minute, second, micro, flags = _unpack_datetime(data, pos - 1)
+    datetime = _stdlib("datetime")
+    tz, end = _dec_zone(datetime, flags, data, pos - 1 + _DATETIME_STRUCT.size)
+    fields = (year, month, day, hour, minute, second, micro, tz)
+    return _make("datetime", pos, datetime.datetime, *fields, fold=flags & _FOLD), end
+
+
+def _dec_date(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    _, year, month, day = _unpack_date(data, pos - 1)
+    datetime = _stdlib("datetime")
+    return _make("date", pos, datetime.date, year, month, day), pos - 1 + _DATE_STRUCT.size
+
+
+def _dec_time(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    _, hour, minute, second, micro, flags = _unpack_time(data, pos - 1)
+    datetime = _stdlib("datetime")
+    tz, end = _dec_zone(datetime, flags, data, pos - 1 + _TIME_STRUCT.size)
+    return _make(
+        "time", pos, datetime.time, hour, minute, second, micro, tz, fold=flags & _FOLD
+    ), end
+
+
+def _dec_timedelta(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    _, days, seconds, micro = _unpack_timedelta(data, pos - 1)
+    if seconds >= 86400 or micro >= 1000000:
+        raise DecodeError("timedelta seconds or microseconds out of range at offset {}".format(pos))
+    datetime = _stdlib("datetime")
+    end = pos - 1 + _TIMEDELTA_STRUCT.size
+    return _make("timedelta", pos, datetime.timedelta, days, seconds, micro), end
+
+
+def _dec_decimal(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    n, pos = _length(data, pos)
+    end = pos + n
+    try:
+        text = str(data[pos:end], "ascii")
+    except UnicodeDecodeError:
+        raise DecodeError("Decimal at offset {} is not ASCII".format(pos)) from None
+    value = _make("Decimal", pos, _stdlib("decimal").Decimal, text)
+    if str(value) != text:  # also catches a NaN made by a context without traps
+        raise DecodeError("Decimal at offset {} is not in the form str() gives".format(pos))
+    return value, end
+
+
+def _dec_fraction(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    terms = []
+    for _ in range(2):
+        if data[pos] not in _INT_TAGS:
+            raise DecodeError("Fraction term at offset {} is not an int".format(pos))
+        term, pos = _dec(data, pos, None, depth)
+        terms.append(term)
+    if terms[1] < 1:
+        raise DecodeError("Fraction denominator before offset {} is not positive".format(pos))
+    return _stdlib("fractions").Fraction(terms[0], terms[1]), pos
+
+
+def _dec_uuid(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    end = pos + 16
+    if end > len(data):
+        raise DecodeError("truncated UUID at offset {}".format(pos))
+    return _stdlib("uuid").UUID(bytes=bytes(data[pos:end])), end
+
+
+def _dec_path(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    flavour = data[pos]
+    if flavour not in (_POSIX_PATH, _WINDOWS_PATH):
+        raise DecodeError("unknown path flavour 0x{:02x} at offset {}".format(flavour, pos))
+    text, end = _dec_text(data, pos + 1)
+    pathlib = _stdlib("pathlib")
+    cls = pathlib.PurePosixPath if flavour == _POSIX_PATH else pathlib.PureWindowsPath
+    return _make("path", pos, cls, text), end
+
+
+def _dec_named_tuple(
+    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
+) -> Tuple[Any, int]:
+    if depth >= MAX_DEPTH:
+        raise DecodeError("nesting deeper than {} levels".format(MAX_DEPTH))
+    start = pos - 1
+    name, pos = _dec_text(data, pos)
+    module, pos = _dec_text(data, pos)
+    n_fields, pos = _varint(data, pos)
+    n_extras, pos = _varint(data, pos)
+    total = n_fields + n_extras
+    if total > MAX_FIELDS:
+        raise DecodeError(
+            "named tuple at offset {} has more than {} fields".format(start, MAX_FIELDS)
+        )
+    if 2 * total > len(data) - pos:  # every name and every value takes a byte at least
+        raise DecodeError("{} fields at offset {} exceed the data".format(total, pos))
+    names = []
+    for _ in range(total):
+        field, pos = _dec_text(data, pos)
+        names.append(field)
+    cls = _named_tuple_class(name, module, tuple(names[:n_fields]), tuple(names[n_fields:]), start)
+    depth += 1
+    values = []
+    for _ in range(total):
+        value, pos = _dec(data, pos, ref_decoder, depth)
+        values.append(value)
+    result = tuple.__new__(cls, values[:n_fields])
+    if n_extras:
+        result.__dict__.update(zip(names[n_fields:], values[n_fields:]))
+    return result, pos
+
+
+def _named_tuple_class(
+    name: str, module: str, fields: Tuple[str, ...], extras: Tuple[str, ...], pos: int
+) -> Any:
+    """The look-alike class of a named tuple layout (see the module doc), cached."""
+    key = (name, module, fields, extras)
+    cached = _CLASSES.get(key)
+    if cached is not None:
+        return cached
+    problem = _layout_problem(name, module, fields, extras)
+    if problem:
+        raise DecodeError("invalid named tuple at offset {}: {}".format(pos, problem))
+    # rename=True names the positions without a name "_<index>"; every other
+    # name passed the checks above, the ones namedtuple makes itself.
+    made = _namedtuple(name, fields, rename=True, module=module)
+    if extras:
+        namespace = {"__module__": module, "__doc__": made.__doc__, "_extra_fields": extras}
+        made = type(name, (made,), namespace)
+    if len(_CLASSES) >= _CACHE_SIZE:
+        _CLASSES.clear()
+    _CLASSES[key] = made
+    return made
+
+
+_VALUE_DECODERS: Dict[int, Callable[[Any, int, Optional[RefDecoder], int], Tuple[Any, int]]] = {
+    _DATETIME: _dec_datetime,
+    _DATE: _dec_date,
+    _TIME: _dec_time,
+    _TIMEDELTA: _dec_timedelta,
+    _DECIMAL: _dec_decimal,
+    _FRACTION: _dec_fraction,
+    _UUID: _dec_uuid,
+    _PATH: _dec_path,
+    _NAMED_TUPLE: _dec_named_tuple,
+}
