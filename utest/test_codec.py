@@ -3,31 +3,61 @@
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import decimal
 import enum
+import fractions
 import glob
 import math
 import os
+import pathlib
 import random
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
 import tracemalloc
+import typing
+import uuid
+import zoneinfo
 from typing import Any
 
 import pytest
 
 from RemoteProxyLibrary.wire import codec
-from RemoteProxyLibrary.wire.codec import MAX_DEPTH, DecodeError, EncodeError, Ref, decode, encode
+from RemoteProxyLibrary.wire.codec import (
+    MAX_DEPTH,
+    MAX_FIELDS,
+    DecodeError,
+    EncodeError,
+    Ref,
+    decode,
+    encode,
+)
 
 WIRE = os.path.dirname(os.path.abspath(codec.__file__))
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal values of exactly the same types, nan == nan, -0.0 != 0.0."""
+    """Equal values of exactly the same types, nan == nan, -0.0 != 0.0; a
+    named tuple and its look-alike are the same when their names, fields
+    and items are; datetimes and times also need the same zone and fold."""
+    if isinstance(a, tuple) and hasattr(type(a), "_fields") and type(a) is not type(b):
+        return (
+            isinstance(b, tuple)
+            and type(b).__name__ == type(a).__name__
+            and b._fields == a._fields
+            and same(tuple(a), tuple(b))
+        )
     if type(a) is not type(b):
         return False
+    if isinstance(a, decimal.Decimal):
+        return str(a) == str(b)  # NaN != NaN, and sNaN refuses to compare
+    if isinstance(a, (dt.datetime, dt.time)):
+        zone = (a.fold, a.utcoffset(), a.tzname())
+        return a == b and zone == (b.fold, b.utcoffset(), b.tzname())
     if isinstance(a, float):
         if math.isnan(a):
             return math.isnan(b)
@@ -131,7 +161,8 @@ def test_surrogates() -> None:
 
 
 def test_subclasses_travel_as_base_types() -> None:
-    Point = collections.namedtuple("Point", "x y")
+    class Pair(tuple):
+        pass
 
     class Color(enum.IntEnum):
         RED = 1
@@ -170,7 +201,7 @@ def test_subclasses_travel_as_base_types() -> None:
     counter = collections.Counter("abca")
     default = collections.defaultdict(list, {"x": [1]})
     cases = [
-        (Point(1, 2), (1, 2)),
+        (Pair((1, 2)), (1, 2)),
         (Color.RED, 1),
         (Flag.A | Flag.B, 3),
         (MyStr("hé\ud800"), "hé\ud800"),
@@ -183,7 +214,7 @@ def test_subclasses_travel_as_base_types() -> None:
         (MyByteArray(b"z"), bytearray(b"z")),
         (counter, {"a": 2, "b": 1, "c": 1}),
         (default, {"x": [1]}),
-        ([Point(1, Color.RED)], [(1, 1)]),
+        ([Pair((1, Color.RED))], [(1, 1)]),
     ]
     for value, expected in cases:
         result = decode(encode(value))
@@ -191,6 +222,536 @@ def test_subclasses_travel_as_base_types() -> None:
     result = decode(encode(ordered))
     assert type(result) is dict
     assert list(result.items()) == [("b", 2), ("c", 3), ("a", 1)]
+
+
+# ---------------------------------------------------------------------------
+# Dates and times, Decimal, Fraction, UUID, paths
+
+
+def helsinki() -> Any:
+    try:
+        return zoneinfo.ZoneInfo("Europe/Helsinki")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no time zone data here")
+
+
+UTC = dt.timezone.utc
+ALMOST_A_DAY = dt.timedelta(hours=24) - dt.timedelta(microseconds=1)
+
+DATES_AND_TIMES = [
+    dt.datetime(2024, 2, 29, 23, 59, 59, 999999),
+    dt.datetime.min,
+    dt.datetime.max,
+    dt.datetime(2021, 11, 7, 1, 30, fold=1),
+    dt.datetime(2024, 1, 1, tzinfo=UTC),
+    dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+    dt.datetime(2024, 1, 1, 12, 0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=-3), "BRT")),
+    dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=7, microseconds=5))),
+    dt.datetime(1, 1, 2, tzinfo=dt.timezone(ALMOST_A_DAY, "")),
+    dt.datetime(9999, 12, 30, tzinfo=dt.timezone(-ALMOST_A_DAY, "ä\ud800")),
+    dt.datetime(2024, 6, 1, fold=1, tzinfo=dt.timezone(dt.timedelta(0), "GMT")),
+    dt.date(1, 1, 1),
+    dt.date(9999, 12, 31),
+    dt.date(2024, 2, 29),
+    dt.time(),
+    dt.time(23, 59, 59, 999999, fold=1),
+    dt.time(1, 2, 3, 4, tzinfo=UTC),
+    dt.time(12, tzinfo=dt.timezone(dt.timedelta(hours=2), "EET"), fold=1),
+    dt.timedelta(),
+    dt.timedelta.min,
+    dt.timedelta.max,
+    dt.timedelta(microseconds=-1),
+    dt.timedelta(days=-1, seconds=1, microseconds=1),
+]
+
+
+@pytest.mark.parametrize("value", DATES_AND_TIMES, ids=repr)
+def test_dates_and_times_travel_exactly(value: Any) -> None:
+    result = roundtrip(value)
+    if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
+        # the timezone itself: offset, and the name only when it was given one
+        assert result.tzinfo.__getinitargs__() == value.tzinfo.__getinitargs__()
+
+
+def test_utc_arrives_as_the_utc_singleton() -> None:
+    assert decode(encode(dt.datetime(2024, 1, 1, tzinfo=UTC))).tzinfo is UTC
+    assert decode(encode(dt.time(tzinfo=UTC))).tzinfo is UTC
+
+
+def test_other_tzinfo_arrives_as_its_offset_and_name_at_that_instant() -> None:
+    zone = helsinki()
+    # 03:30 on 2024-10-27 happens twice in Helsinki: fold picks EEST or EET
+    for fold, offset, name in [(0, 3, "EEST"), (1, 2, "EET")]:
+        value = dt.datetime(2024, 10, 27, 3, 30, 15, 123456, tzinfo=zone, fold=fold)
+        result = decode(encode(value))
+        assert type(result.tzinfo) is dt.timezone
+        assert result.tzinfo.__getinitargs__() == (dt.timedelta(hours=offset), name)
+        # the same instant (== says no: PEP 495 makes a time in a repeated
+        # hour unequal to any time of another zone)
+        assert result.astimezone(UTC) == value.astimezone(UTC)
+        assert (result.fold, result.utcoffset(), result.tzname()) == (fold, value.utcoffset(), name)
+    winter = dt.datetime(2024, 1, 15, 8, tzinfo=zone)
+    assert decode(encode(winter)) == winter
+    # a time with such a zone has no offset: it is naive, and arrives naive
+    assert dt.time(12, tzinfo=zone).utcoffset() is None
+    assert decode(encode(dt.time(12, tzinfo=zone))) == dt.time(12)
+    assert decode(encode(dt.time(12, tzinfo=zone))).tzinfo is None
+
+
+def test_tzinfo_without_offset_or_name() -> None:
+    class Plus1(dt.tzinfo):
+        def utcoffset(self, when: Any) -> dt.timedelta:
+            return dt.timedelta(hours=1)
+
+        def tzname(self, when: Any) -> None:
+            return None
+
+    class Nowhere(dt.tzinfo):
+        def utcoffset(self, when: Any) -> None:
+            return None
+
+    result = decode(encode(dt.datetime(2024, 1, 1, tzinfo=Plus1())))
+    assert result.tzinfo.__getinitargs__() == (dt.timedelta(hours=1),)
+    assert result.tzname() == "UTC+01:00"
+    naive = decode(encode(dt.datetime(2024, 1, 1, 5, tzinfo=Nowhere())))
+    assert naive == dt.datetime(2024, 1, 1, 5) and naive.tzinfo is None
+
+
+def test_date_and_time_subclasses_travel_as_base_types() -> None:
+    class MyDateTime(dt.datetime):
+        pass
+
+    class MyDate(dt.date):
+        pass
+
+    value = MyDateTime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert same(decode(encode(value)), dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC))
+    assert same(decode(encode(MyDate(2024, 1, 2))), dt.date(2024, 1, 2))
+
+
+DECIMALS = [
+    *["0", "-0", "1.10", "1E+3", "-1.23E-400", "0E-1000000", "1E+999999999999999999"],
+    "123456789012345678901234567890.1234567890123456789",
+    *["NaN", "-NaN", "NaN123", "sNaN", "-sNaN45", "Infinity", "-Infinity"],
+]
+
+
+@pytest.mark.parametrize("text", DECIMALS)
+def test_decimal_travels_exactly(text: str) -> None:
+    value = decimal.Decimal(text)
+    result = roundtrip(value)
+    assert str(result) == text
+    assert result.as_tuple() == value.as_tuple()  # sign, digits, exponent
+
+
+def test_decimal_ignores_the_context() -> None:
+    text = "3.14159265358979323846264338327950288419716939937510"
+    data = encode(decimal.Decimal(text))
+    with decimal.localcontext() as context:
+        context.prec = 3
+        context.traps[decimal.InvalidOperation] = False
+        assert str(decode(data)) == text
+        with pytest.raises(DecodeError, match="Decimal"):
+            decode(b"M\x03abc")  # would be NaN without the trap: still refused
+
+
+def test_fraction_and_uuid() -> None:
+    for fraction in [
+        fractions.Fraction(0),
+        fractions.Fraction(-1, 3),
+        fractions.Fraction(2**70),
+        fractions.Fraction(-(10**40), 3**50),
+    ]:
+        roundtrip(fraction)
+    for value in [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1), uuid.uuid4(), uuid.uuid1()]:
+        result = roundtrip(value)
+        assert result.bytes == value.bytes
+    assert len(encode(uuid.uuid4())) == 17
+
+
+def test_paths_arrive_as_pure_paths_of_their_flavour() -> None:
+    pure = [
+        pathlib.PurePosixPath("/etc/passwd"),
+        pathlib.PurePosixPath("relative/x.txt"),
+        pathlib.PurePosixPath("//two/slashes"),
+        pathlib.PurePosixPath(""),
+        pathlib.PurePosixPath(os.fsdecode(b"/tmp/\xff\xfe name")),  # undecodable bytes
+        pathlib.PureWindowsPath(r"C:\Users\x\file.txt"),
+        pathlib.PureWindowsPath(r"\\server\share\f.txt"),
+        pathlib.PureWindowsPath("relative/dir"),
+    ]
+    for path in pure:
+        result = roundtrip(path)
+        assert result.parts == path.parts
+    concrete = pathlib.Path.cwd() / "some file"
+    result = decode(encode(concrete))
+    assert type(result) is pathlib.PurePosixPath
+    assert str(result) == str(concrete)
+
+    class MyPath(type(pathlib.Path())):  # type: ignore[misc]
+        pass
+
+    assert same(decode(encode(MyPath("/x"))), pathlib.PurePosixPath("/x"))
+
+
+def test_value_types_as_keys_and_in_containers() -> None:
+    value = {
+        dt.date(2024, 1, 1): [dt.timedelta(seconds=1), decimal.Decimal("1.5")],
+        uuid.UUID(int=7): {fractions.Fraction(1, 2), pathlib.PurePosixPath("/a")},
+        (dt.datetime(2024, 1, 1, tzinfo=UTC), dt.time(1)): None,
+    }
+    roundtrip(value)
+
+
+def test_unsupported_types_still_name_place_and_type() -> None:
+    Point = collections.namedtuple("Point", "x y")
+    cases = [
+        ([UTC], "cannot encode value[0] of type datetime.timezone"),
+        ({"p": Point(1, object())}, "cannot encode value['p'][1] of type object"),
+        ((decimal.Decimal(1), decimal.getcontext()), "of type decimal.Context"),
+    ]
+    for value, message in cases:
+        with pytest.raises(EncodeError) as info:
+            encode(value)
+        assert str(info.value).endswith(message)
+
+
+# ---------------------------------------------------------------------------
+# Named tuples and struct sequences
+
+Point = collections.namedtuple("Point", "x y")
+
+
+class Employee(typing.NamedTuple):
+    name: str
+    id: int = 3
+
+
+def check_look_alike(result: Any, value: Any) -> None:
+    """Behaves as ``value`` does: as a tuple and by its field names."""
+    assert isinstance(result, tuple)
+    assert type(result).__name__ == type(value).__name__
+    assert type(result).__qualname__ == type(value).__name__
+    assert result == value and value == result
+    assert result == tuple(value) and tuple(result) == tuple(value)
+    assert hash(result) == hash(tuple(value))
+    assert len(result) == len(value)
+    assert [result[i] for i in range(-len(value), len(value))] == list(value) * 2
+    assert result[1:] == value[1:]
+    assert list(iter(result)) == list(value)
+
+
+def test_namedtuple_travels_with_its_names() -> None:
+    value = Point(1, (2, "x"))
+    result = decode(encode(value))
+    check_look_alike(result, value)
+    assert result._fields == ("x", "y")
+    assert (result.x, result.y) == (1, (2, "x"))
+    assert type(result).__module__ == Point.__module__
+    assert result._asdict() == {"x": 1, "y": (2, "x")}
+    x, y = result
+    assert (x, y) == (1, (2, "x"))
+    assert repr(result) == "Point(x=1, y=(2, 'x'))"
+    assert decode(encode(Point([1], {2: 3}))).y == {2: 3}
+    # the look-alike class is made once and reused
+    assert type(decode(encode(Point(3, 4)))) is type(result)
+    assert type(decode(encode(Point(3, 4)))) is not Point
+
+
+def test_named_tuple_kinds() -> None:
+    class Point3(Point):
+        def norm(self) -> int:
+            return abs(self.x) + abs(self.y)
+
+    Renamed = collections.namedtuple("Renamed", ["a", "def", "_x", "a"], rename=True)
+    Empty = collections.namedtuple("Empty", "")
+    many = collections.namedtuple("Many", ["f" + str(i) for i in range(MAX_FIELDS)])
+    cases = [
+        (Employee("Guido"), ("name", "id")),
+        (Point3(1, 2), ("x", "y")),
+        (Renamed(1, 2, 3, 4), ("a", "_1", "_2", "_3")),
+        (Empty(), ()),
+        (many(*range(MAX_FIELDS)), many._fields),
+    ]
+    for value, fields in cases:
+        result = decode(encode(value))
+        check_look_alike(result, value)
+        assert result._fields == fields
+    assert decode(encode(Employee("Ada", 5))).id == 5
+
+
+def test_named_tuples_nested_hashed_and_deep() -> None:
+    value = {Point(1, 2): [Point(Point(3, 4), {Point(5, 6)})], "e": Employee("x")}
+    result = decode(encode(value))
+    assert result == value
+    assert next(iter(result)).y == 2
+    assert result[Point(1, 2)][0].x.y == 4
+    deep: Any = None
+    for _ in range(MAX_DEPTH):
+        deep = Point(deep, 0)
+    assert decode(encode(deep)) == deep
+    with pytest.raises(EncodeError, match="nesting deeper"):
+        encode(Point(deep, 0))
+    with pytest.raises(DecodeError, match="nesting deeper"):
+        decode(b"n\x05Point\x00\x02\x00\x01x\x01y" * (MAX_DEPTH + 1) + b"N")
+
+
+def test_tuple_subclasses_that_do_not_travel_named() -> None:
+    BadName = type("not valid", (tuple,), {"_fields": ("a",)})
+    BadFields = type("BadFields", (tuple,), {"_fields": "ab"})
+    Twice = type("Twice", (tuple,), {"_fields": ("a", "a")})
+    many = collections.namedtuple("Many", ["f" + str(i) for i in range(MAX_FIELDS + 1)])
+    cases = [
+        BadName((1,)),
+        BadFields((1, 2)),
+        Twice((1, 2)),
+        many(*range(MAX_FIELDS + 1)),
+        tuple.__new__(Point, (1, 2, 3)),  # not as many items as fields
+    ]
+    for value in cases:
+        assert same(decode(encode(value)), tuple(value))
+
+
+def test_module_name_that_is_no_dotted_name() -> None:
+    Odd = collections.namedtuple("Odd", "a", module="<run_path>")
+    result = decode(encode(Odd(1)))
+    assert (type(result).__module__, result.a) == ("", 1)
+
+
+STRUCT_SEQUENCES = [
+    os.stat("."),
+    os.uname(),
+    time.localtime(),
+    time.gmtime(0),
+    sys.version_info,
+    os.terminal_size((80, 24)),
+    sys.flags,
+    sys.float_info,
+    sys.hash_info,
+    os.times(),
+]
+
+
+def visible_names(value: Any) -> list[str]:
+    """Names of a struct sequence's fields: member descriptors of its type."""
+    return [
+        name
+        for name, member in vars(type(value)).items()
+        if type(member).__name__ == "member_descriptor"
+    ]
+
+
+@pytest.mark.parametrize("value", STRUCT_SEQUENCES, ids=lambda v: type(v).__name__)
+def test_struct_sequences_travel_with_all_their_fields(value: Any) -> None:
+    result = decode(encode(value))
+    check_look_alike(result, value)
+    assert type(result).__module__ == type(value).__module__
+    names = visible_names(value)
+    assert names
+    for name in names:  # in the tuple or not
+        assert getattr(result, name) == getattr(value, name), name
+    extras = getattr(type(result), "_extra_fields", ())
+    assert set(result._fields + extras) - set(names) == {
+        "_" + str(i) for i, field in enumerate(result._fields) if field.startswith("_")
+    }
+    # and it travels again, unchanged
+    again = decode(encode(result))
+    assert type(again) is type(result) and again == result
+    assert all(getattr(again, name) == getattr(value, name) for name in names)
+
+
+def test_stat_result_fields() -> None:
+    value = os.stat(".")
+    result = decode(encode(value))
+    assert type(result).__name__ == "stat_result"
+    assert (result.st_mode, result.st_size) == (value.st_mode, value.st_size)
+    assert result.st_atime == value.st_atime  # float, outside the tuple
+    assert result.st_mtime_ns == value.st_mtime_ns
+    assert result[7] == value[7] == int(value.st_atime)  # unnamed position
+    assert result._fields[7:] == ("_7", "_8", "_9")
+    assert len(result) == 10
+    assert "st_atime" not in result._fields
+
+
+def test_named_tuple_class_cache_is_bounded() -> None:
+    made = set()
+    for i in range(2 * codec._CACHE_SIZE):
+        kind = collections.namedtuple("Kind" + str(i), "a")
+        made.add(type(decode(encode(kind(i)))))
+    assert len(made) == 2 * codec._CACHE_SIZE
+    assert len(codec._CLASSES) <= codec._CACHE_SIZE
+    assert len(codec._LAYOUTS) <= codec._CACHE_SIZE
+
+
+def named_tuple_data(
+    name: bytes = b"P",
+    module: bytes = b"m",
+    fields: typing.Sequence[bytes] = (b"x",),
+    extras: typing.Sequence[bytes] = (),
+    values: bytes = b"N",
+    counts: bytes = b"",
+) -> bytes:
+    """The encoding of a named tuple, made by hand."""
+
+    def text(raw: bytes) -> bytes:
+        return bytes([len(raw)]) + raw
+
+    counts = counts or codec._uvarint(len(fields)) + codec._uvarint(len(extras))
+    names = b"".join(text(field) for field in [*fields, *extras])
+    return b"n" + text(name) + text(module) + counts + names + values
+
+
+def test_hand_made_named_tuple_data() -> None:
+    assert decode(named_tuple_data()) == (None,)
+    assert decode(named_tuple_data()).x is None
+    assert decode(named_tuple_data(fields=[b"x", b""], values=b"NT"))._1 is True
+    result = decode(named_tuple_data(extras=[b"e"], values=b"Ni\x05"))
+    assert (result, result.e, type(result)._extra_fields) == ((None,), 5, ("e",))
+
+
+# ---------------------------------------------------------------------------
+# Hostile value type data
+
+
+def packed(tag: bytes, layout: str, *fields: Any) -> bytes:
+    return tag + struct.pack("<" + layout, *fields)
+
+
+BAD_VALUE_TYPES = [
+    # datetime: year, month, day, hour, minute, second, microsecond, flags
+    (packed(b"D", "HBBBBBIB", 2024, 13, 1, 0, 0, 0, 0, 0), "invalid datetime.*month"),
+    (packed(b"D", "HBBBBBIB", 2023, 2, 29, 0, 0, 0, 0, 0), "invalid datetime"),
+    (packed(b"D", "HBBBBBIB", 0, 1, 1, 0, 0, 0, 0, 0), "invalid datetime"),
+    (packed(b"D", "HBBBBBIB", 2024, 1, 1, 24, 0, 0, 0, 0), "invalid datetime"),
+    (packed(b"D", "HBBBBBIB", 2024, 1, 1, 0, 60, 0, 0, 0), "invalid datetime"),
+    (packed(b"D", "HBBBBBIB", 2024, 1, 1, 0, 0, 0, 10**6, 0), "invalid datetime"),
+    (packed(b"D", "HBBBBBIB", 2024, 1, 1, 0, 0, 0, 0, 8), "invalid flags"),
+    (packed(b"D", "HBBBBBIB", 2024, 1, 1, 0, 0, 0, 0, 4), "invalid flags"),
+    (packed(b"D", "HBBBBBIBq", 2024, 1, 1, 0, 0, 0, 0, 2, 86400 * 10**6), "within a day"),
+    (packed(b"D", "HBBBBBIBq", 2024, 1, 1, 0, 0, 0, 0, 2, -(2**63)), "within a day"),
+    (packed(b"D", "HBBBBBIBqB", 2024, 1, 1, 0, 0, 0, 0, 6, 0, 1) + b"\xff", "UTF-8"),
+    (packed(b"D", "HBBBBBIB", 2024, 1, 1, 0, 0, 0, 0, 2) + b"\x00" * 7, "truncated"),
+    (packed(b"D", "HBBBBB", 2024, 1, 1, 0, 0, 0), "truncated"),
+    (packed(b"Y", "HBB", 2024, 13, 1), "invalid date"),
+    (packed(b"Y", "HBB", 10000, 1, 1), "invalid date"),
+    (packed(b"Y", "HB", 2024, 1), "truncated"),
+    (packed(b"O", "BBBIB", 24, 0, 0, 0, 0), "invalid time"),
+    (packed(b"O", "BBBIB", 0, 0, 0, 0, 0x80), "invalid flags"),
+    (packed(b"O", "BBBIBq", 0, 0, 0, 0, 2, 86400 * 10**6), "within a day"),
+    (packed(b"G", "iII", 0, 86400, 0), "out of range"),
+    (packed(b"G", "iII", 0, 0, 10**6), "out of range"),
+    (packed(b"G", "iII", 10**9, 0, 0), "invalid timedelta"),
+    (packed(b"G", "iII", -(10**9), 0, 0), "invalid timedelta"),
+    # Decimal: only what str() gives back
+    (b"M\x03abc", "invalid Decimal"),
+    (b"M\x00", "invalid Decimal"),
+    (b"M\x051_000", "not in the form"),
+    (b"M\x02 1", "not in the form"),
+    (b"M\x02+1", "not in the form"),
+    (b"M\x051.0e3", "not in the form"),
+    (b"M\x02\xd9\xa1", "not ASCII"),  # ARABIC-INDIC DIGIT ONE
+    (b"M\x171e999999999999999999999", "invalid Decimal"),
+    (b"M\x09", "exceeds"),
+    # Fraction: two ints, the denominator positive
+    (b"Qi\x01i\x00", "not positive"),
+    (b"Qi\x01i\xff", "not positive"),
+    (b"Qs\x011i\x01", "not an int"),
+    (b"Qi\x01T", "not an int"),
+    (b"Qi\x01", "truncated"),
+    # UUID: 16 bytes
+    (b"U" + b"\x00" * 15, "truncated"),
+    (b"U" + b"\x00" * 17, "trailing"),
+    # path: flavour and text
+    (b"Px\x01a", "unknown path flavour"),
+    (b"Pp\x01\xff", "UTF-8"),
+    (b"Pw\x05a", "exceeds"),
+    # named tuple: names, counts
+    (named_tuple_data(name=b"1P"), "type name '1P'"),
+    (named_tuple_data(name=b""), "type name ''"),
+    (named_tuple_data(name=b"class"), "type name 'class'"),
+    (named_tuple_data(name=b"a b"), "type name"),
+    (named_tuple_data(name=b"P\xff"), "UTF-8"),
+    (named_tuple_data(module=b"os..path"), "module name"),
+    (named_tuple_data(module=b"os.1"), "module name"),
+    (named_tuple_data(fields=[b"a-b"]), "field name 'a-b'"),
+    (named_tuple_data(fields=[b"def"]), "field name 'def'"),
+    (named_tuple_data(fields=[b"_x"]), "field name '_x'"),
+    (named_tuple_data(fields=[b"__class__"]), "field name"),
+    (named_tuple_data(fields=[b"x=__import__('os').system('id')"]), "field name"),
+    (named_tuple_data(fields=[b"x", b"x"], values=b"NN"), "duplicate"),
+    (named_tuple_data(fields=[b"x"], extras=[b"x"], values=b"NN"), "duplicate"),
+    (named_tuple_data(fields=[], extras=[b""], values=b"N"), "field name ''"),
+    (named_tuple_data(fields=[b"x"], values=b""), "exceeds|truncated"),
+    (named_tuple_data(fields=[b"x"], values=b"NN"), "trailing"),
+    (named_tuple_data(fields=[b"x", b"y"], counts=b"\x01\x00", values=b"N"), "unknown tag"),
+    (named_tuple_data(fields=[b"x"], counts=b"\x02\x00", values=b"NN"), "exceeds|truncated"),
+    (named_tuple_data(fields=[b"f" + bytes(str(i), "ascii") for i in range(255)]), "more than"),
+    (named_tuple_data(counts=b"\xfe\x01\x01"), "more than 254"),
+    (named_tuple_data(counts=b"\xff" * 8 + b"\x7f\x00"), "more than"),
+    (named_tuple_data(counts=b"\x80\x01\x00") + b"\x01x" * 64, "exceed"),
+]
+
+
+@pytest.mark.parametrize("data, match", BAD_VALUE_TYPES, ids=lambda v: repr(v)[:40])
+def test_hostile_value_type_data_is_a_decode_error(data: bytes, match: str) -> None:
+    decode_error(data, match)
+    decode_error(b"l\x02N" + data, match)  # inside a container too
+
+
+def test_every_truncation_of_value_types_fails_cleanly() -> None:
+    values = [
+        dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1), "CET")),
+        dt.time(1, tzinfo=UTC),
+        dt.date(2024, 1, 1),
+        dt.timedelta(1, 2, 3),
+        decimal.Decimal("1.5"),
+        fractions.Fraction(10**30, 7),
+        uuid.UUID(int=5),
+        pathlib.PureWindowsPath("c:/x"),
+        os.stat("."),
+        Employee("x"),
+    ]
+    for value in values:
+        data = encode(value)
+        assert decode(data) == value
+        for cut in range(len(data)):
+            with pytest.raises(DecodeError):
+                decode(data[:cut])
+
+
+def test_huge_named_tuple_counts_do_not_allocate() -> None:
+    tracemalloc.start()
+    try:
+        huge = b"\xff\xff\xff\xff\xff\xff\xff\xff\x3f"  # 2**63 - 1
+        for counts in [b"\xff\x01\x00", b"\x00\xff\x01", huge + b"\x00", b"\x00" + huge]:
+            with pytest.raises(DecodeError, match="more than"):
+                decode(named_tuple_data(counts=counts))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+
+
+def test_imports_only_what_values_need() -> None:
+    """The agent starts often: importing the codec, and encoding or decoding
+    other values, imports none of the value types' modules."""
+    script = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+lazy = {"datetime", "decimal", "fractions", "uuid", "pathlib"}
+before = set(sys.modules)
+import codec
+codec.decode(codec.encode([1, "x", {2: (3.5, None)}, b"y"]))
+codec.encode(object(), lambda obj: codec.Ref("h1", "object"))
+print(sorted(lazy & (set(sys.modules) - before)))
+codec.decode(b"M\x031.5")
+print(sorted(lazy & (set(sys.modules) - before)))
+"""
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script, WIRE], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "['decimal']"]
 
 
 # ---------------------------------------------------------------------------
@@ -394,6 +955,20 @@ def test_huge_declared_length_does_not_allocate() -> None:
     assert peak < 1 << 20
 
 
+Trio = collections.namedtuple("Trio", "a b c")
+
+
+def random_datetime(rng: random.Random) -> dt.datetime:
+    """Naive, or with a timezone of any offset, named or not."""
+    value = dt.datetime.min + dt.timedelta(microseconds=rng.randrange(3 * 10**17))
+    choice = rng.randrange(3)
+    if choice == 0:
+        return value.replace(fold=rng.randrange(2))
+    offset = dt.timedelta(microseconds=rng.randint(-(86400 * 10**6) + 1, 86400 * 10**6 - 1))
+    zone = dt.timezone(offset) if choice == 1 else dt.timezone(offset, "Z" + str(rng.random()))
+    return value.replace(tzinfo=zone)
+
+
 def random_value(rng: random.Random, depth: int = 0) -> Any:
     """A random nested value of every handled type."""
     scalars = [
@@ -410,12 +985,25 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
         lambda: bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))),
         lambda: bytearray(rng.getrandbits(8) for _ in range(rng.randint(0, 5))),
         lambda: Ref(str(rng.random()), "t", rng.random() < 0.5),
+        lambda: random_datetime(rng),
+        lambda: random_datetime(rng).date(),
+        lambda: random_datetime(rng).timetz(),
+        lambda: dt.timedelta(microseconds=rng.randint(-(10**15), 10**15)),
+        lambda: decimal.Decimal(rng.randint(-(10**30), 10**30)).scaleb(rng.randint(-50, 50)),
+        lambda: fractions.Fraction(rng.randint(-(2**70), 2**70), rng.randint(1, 2**40)),
+        lambda: uuid.UUID(int=rng.getrandbits(128)),
+        lambda: rng.choice([pathlib.PurePosixPath, pathlib.PureWindowsPath])(
+            "/".join(rng.choice(["a", "é", "..", "x.txt"]) for _ in range(rng.randint(0, 4)))
+        ),
+        lambda: Trio(rng.randint(0, 9), str(rng.random()), None),
     ]
     hashables = [s for i, s in enumerate(scalars) if i not in (4, 8)]  # no nan, no bytearray
     if depth > 4 or rng.random() < 0.5:
         return rng.choice(scalars)()
     size = rng.randint(0, 6)
-    kind = rng.randrange(5)
+    kind = rng.randrange(6)
+    if kind == 5:
+        return Trio(*(random_value(rng, depth + 1) for _ in range(3)))
     if kind == 0:
         return [random_value(rng, depth + 1) for _ in range(size)]
     if kind == 1:
@@ -446,7 +1034,7 @@ def check_decodes_cleanly(data: bytes) -> None:
 
 def test_fuzz_random_bytes() -> None:
     rng = random.Random(99)
-    alphabet = b"NTFihwqIfcsbaltdezR\x00\x01\x02\x7f\x80\xff"
+    alphabet = b"NTFihwqIfcsbaltdezRDYOGMQUPnpw\x00\x01\x02\x7f\x80\xff"
     for i in range(20000):
         size = rng.randint(0, 40)
         if i % 2:
@@ -460,6 +1048,7 @@ def test_fuzz_mutated_valid_encodings() -> None:
     rng = random.Random(7)
     samples = [encode(random_value(rng)) for _ in range(200)]
     samples.append(encode({"a": [1, 2.5, "x" * 200, b"y" * 300, {1, 2}], "r": Ref("n", "t")}))
+    samples.append(encode([os.stat("."), time.localtime(), sys.version_info]))
     for _ in range(20000):
         data = bytearray(rng.choice(samples))
         for _ in range(rng.randint(1, 3)):
@@ -514,20 +1103,36 @@ def test_caller_buffers_stay_usable() -> None:
 
 def test_speed_report(capsys: pytest.CaptureFixture[str]) -> None:
     """Rough numbers, printed (``pytest -s``), never asserted."""
-    value = (1, "ab", None)
-    data = encode(value)
-    n = 20000
-    start = time.perf_counter()
-    for _ in range(n):
-        encode(value)
-    middle = time.perf_counter()
-    for _ in range(n):
-        decode(data)
-    end = time.perf_counter()
-    with capsys.disabled():
+    values = {
+        "(1, 'ab', None)": (1, "ab", None),
+        "int 123456": 123456,
+        "str of 20": "x" * 20,
+        "100 ints": list(range(100)),
+        "100 strs": [str(i) for i in range(100)],
+        "dict of 50": {str(i): i * 1000 for i in range(50)},
+        "datetime+tz": dt.datetime(2024, 5, 6, 7, 8, 9, 10, tzinfo=UTC),
+        "Decimal": decimal.Decimal("123.4500"),
+        "UUID": uuid.UUID(int=10**30),
+        "path": pathlib.PurePosixPath("/etc/passwd"),
+        "namedtuple": Point(1, 2),
+        "stat_result": os.stat("."),
+    }
+    lines = []
+    for label, value in values.items():
+        data = encode(value)
+        n = 2000
+        start = time.perf_counter()
+        for _ in range(n):
+            encode(value)
+        middle = time.perf_counter()
+        for _ in range(n):
+            decode(data)
+        end = time.perf_counter()
         encode_us = (middle - start) / n * 1e6
         decode_us = (end - middle) / n * 1e6
-        print(f"\ncodec (1, 'ab', None): encode {encode_us:.2f} us, decode {decode_us:.2f} us")
+        lines.append(f"codec {label}: encode {encode_us:.2f} us, decode {decode_us:.2f} us")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
 
 
 # ---------------------------------------------------------------------------
@@ -605,3 +1210,94 @@ def test_vermin_says_python36() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------
+# Value types between this Python and every target Python found here
+
+TARGET_PYTHONS = sorted(
+    path
+    for path in glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3"))
+    if not any(f"/3.{minor}." in path for minor in range(0, 6))
+)
+
+ACROSS = r"""
+import binascii, collections, datetime as dt, decimal, fractions, os, pathlib, sys, time, uuid
+sys.path.insert(0, sys.argv[1])
+import codec
+sent = codec.decode(binascii.unhexlify(sys.argv[2]))
+try:
+    codec.decode(binascii.unhexlify(sys.argv[3]))
+    sub_minute = "ok"
+except codec.DecodeError:
+    sub_minute = "DecodeError"
+Job = collections.namedtuple("Job", "pid args")
+native = [
+    os.stat("."),
+    os.uname(),
+    time.localtime(),
+    sys.version_info,
+    Job(7, ["x"]),
+    dt.datetime(2024, 10, 27, 3, 30, 0, 5, dt.timezone(dt.timedelta(hours=3), "EEST"), fold=1),
+    decimal.Decimal("-1.50E+7"),
+    fractions.Fraction(-1, 3),
+    uuid.UUID(int=12345),
+    pathlib.Path("/tmp/x"),
+    pathlib.PureWindowsPath("C:/x"),
+]
+if sys.version_info >= (3, 12):
+    class Direct(pathlib.PurePath):
+        pass
+    native.append(Direct("a/b"))
+print(binascii.hexlify(codec.encode([sent, sub_minute, native])).decode())
+"""
+
+
+@pytest.mark.skipif(not TARGET_PYTHONS, reason="no other Python 3 versions on this machine")
+@pytest.mark.parametrize("python", TARGET_PYTHONS, ids=lambda p: p.split("/")[-3])
+def test_value_types_across_pythons(python: str) -> None:
+    """This Python's values decode there and come back the same; that
+    Python's named tuples, struct sequences, zones and paths decode here."""
+    sent = [
+        dt.datetime(2024, 1, 2, 3, 4, 5, 6, dt.timezone(-dt.timedelta(hours=5), "EST"), fold=1),
+        dt.time(1, 2, 3, 4, UTC),
+        dt.date(2024, 2, 29),
+        dt.timedelta(-3, 4, 5),
+        decimal.Decimal("NaN7"),
+        fractions.Fraction(2**80, 3),
+        uuid.UUID(int=2**100),
+        pathlib.PurePosixPath(os.fsdecode(b"/a/\xff")),
+        pathlib.PureWindowsPath("//server/share/x"),
+        Point(1, [Employee("x")]),
+        os.stat("."),
+    ]
+    sub_minute = dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=30)))
+    result = subprocess.run(
+        [python, "-c", ACROSS, WIRE, encode(sent).hex(), encode(sub_minute).hex()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    back, sub_minute_there, native = decode(bytes.fromhex(result.stdout.strip()))
+    assert same(back[:-1], sent[:-1])
+    assert back[-1] == sent[-1] and back[-1].st_atime_ns == sent[-1].st_atime_ns
+    minor = int(python.split("/")[-3].split(".")[1])
+    assert sub_minute_there == ("DecodeError" if minor == 6 else "ok")
+    stat, uname, localtime, version, job, when, number, fraction, ident, *paths = native
+    assert (type(stat).__name__, type(stat).__module__) == ("stat_result", "os")
+    assert stat.st_mode == os.stat(".").st_mode and stat.st_mtime_ns > 0 and len(stat) == 10
+    assert uname.release == os.uname().release
+    assert localtime.tm_year >= 2024 and isinstance(localtime.tm_zone, str)
+    assert (version.major, version.minor) == (3, minor)
+    assert (type(job).__name__, job.pid, job.args) == ("Job", 7, ["x"])
+    assert (when.fold, when.tzname(), when.utcoffset()) == (1, "EEST", dt.timedelta(hours=3))
+    assert (str(number), fraction, ident) == (
+        "-1.50E+7",
+        fractions.Fraction(-1, 3),
+        uuid.UUID(int=12345),
+    )
+    expected_paths = [pathlib.PurePosixPath("/tmp/x"), pathlib.PureWindowsPath("C:/x")]
+    if minor >= 12:
+        expected_paths.append(pathlib.PurePosixPath("a/b"))
+    assert same(paths, expected_paths)

@@ -284,7 +284,7 @@ _DAY_US = 86400 * 1000000
 _CACHE_SIZE = 256
 _LAYOUTS: Dict[type, Optional[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]]] = {}
 _CLASSES: Dict[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]], type] = {}
-# (Called through a name of its own: mypy only accepts literal names.)
+# namedtuple under a plain name: mypy accepts only literal names for it.
 _namedtuple: Callable[..., type] = namedtuple
 
 
@@ -515,9 +515,7 @@ def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], de
         for key, value in pairs:
             _enc(key, parts, ref_encoder, depth)
             _enc(value, parts, ref_encoder, depth)
-    elif _enc_value_type(obj, parts):
-        pass
-    else:
+    elif not _enc_value_type(obj, parts):  # neither a datetime, Decimal, ...: a Ref?
         ref = ref_encoder(obj) if ref_encoder is not None else None
         if ref is None:
             raise _Unencodable(obj)
