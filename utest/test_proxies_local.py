@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from fractions import Fraction
 
 import pytest
 
@@ -116,18 +117,50 @@ def test_repr_and_str_are_local(runner):
     assert "locked" in proxy.get_remote_repr()
 
 
+NUMBER_CLASS = """
+class Number:
+    def __init__(self, n):
+        self.n = n
+    def __add__(self, other):
+        return Number(self.n + getattr(other, "n", other))
+    def __rsub__(self, other):
+        return Number(other - self.n)
+    def __neg__(self):
+        return Number(-self.n)
+    def __eq__(self, other):
+        return self.n == getattr(other, "n", other)
+    def __gt__(self, other):
+        return self.n > getattr(other, "n", other)
+    def __float__(self):
+        return float(self.n)
+    def __repr__(self):
+        return "Number(%r)" % (self.n,)
+"""
+
+
 def test_comparisons_and_arithmetic(runner):
+    runner.run_python(NUMBER_CLASS)
+    third = runner.get_proxy_object_from_call("Number", Fraction(1, 3))
+    sixth = runner.get_proxy_object_from_call("Number", Fraction(1, 6))
+    half = third + sixth
+    assert isinstance(half, _RemoteProxy)
+    assert half.get_remote_repr() == "Number(Fraction(1, 2))"
+    assert (half == third) is False
+    assert half > third
+    assert 1 - half == runner.get_proxy_object_from_call("Number", Fraction(1, 2))
+    assert float(runner.run_python_call("float", half)) == 0.5
+    assert (-half).get_remote_repr() == "Number(Fraction(-1, 2))"
+
+
+def test_arithmetic_on_proxies_of_value_types_gives_values(runner):
     runner.import_libraries("fractions")
     third = runner.get_proxy_object_from_call("fractions.Fraction", 1, 3)
     sixth = runner.get_proxy_object_from_call("fractions.Fraction", 1, 6)
+    assert isinstance(third, _RemoteProxy)
     half = third + sixth
-    assert isinstance(half, _RemoteProxy)
-    assert half.get_remote_repr() == "Fraction(1, 2)"
-    assert (half == third) is False
-    assert half > third
-    assert 1 - half == runner.get_proxy_object_from_call("fractions.Fraction", 1, 2)
-    assert float(runner.run_python_call("float", half)) == 0.5
-    assert (-half).get_remote_repr() == "Fraction(-1, 2)"
+    assert type(half) is Fraction and half == Fraction(1, 2)
+    assert third > sixth
+    assert -third == Fraction(-1, 3)
 
 
 def test_async_calls_run_side_by_side(runner):

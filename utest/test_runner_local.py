@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import fractions
 import logging
 import os
+import pathlib
 import time
+import uuid
 
 import pytest
 
@@ -93,6 +98,44 @@ def test_value_that_cannot_travel_gives_clear_error_and_session_goes_on(runner):
 def test_non_utf8_bytes_and_surrogates(runner):
     assert runner.run_python("bytes(range(256))") == bytes(range(256))
     assert runner.run_python("'\\udcff' + 'é'") == "\udcffé"
+
+
+def test_everyday_value_types_travel_both_ways(runner):
+    runner.import_libraries("os", "sys", "datetime", "pathlib", "collections")
+    stat = runner.run_python("os.stat('.')")  # the same machine: the same directory
+    assert (type(stat).__name__, type(stat).__module__) == ("stat_result", "os")
+    assert stat == os.stat(".") and stat.st_mtime_ns == os.stat(".").st_mtime_ns
+    assert runner.run_python("os.uname()").release == os.uname().release
+    assert runner.run_python("sys.version_info").major == 3
+    when = runner.run_python("datetime.datetime.now(datetime.timezone.utc)")
+    assert when.tzinfo is datetime.timezone.utc
+    path = runner.run_python("pathlib.Path('/tmp') / 'x'")
+    assert type(path) is pathlib.PurePosixPath and str(path) == "/tmp/x"
+    runner.run_python("Job = collections.namedtuple('Job', 'pid name')")
+    job = runner.run_python("Job(7, 'x')")
+    assert (type(job).__name__, job.pid, job.name, job) == ("Job", 7, "x", (7, "x"))
+    sent = [
+        datetime.datetime(2024, 1, 2, 3, 4, 5, 6, datetime.timezone(datetime.timedelta(hours=2))),
+        datetime.timedelta(days=-1, microseconds=3),
+        decimal.Decimal("-1.50E+7"),
+        fractions.Fraction(1, 3),
+        uuid.UUID(int=5),
+        pathlib.PureWindowsPath("C:/x"),
+        job,
+    ]
+    runner.run_python(
+        "kinds = lambda *vs: [type(v).__module__ + '.' + type(v).__name__ for v in vs]"
+    )
+    assert runner.run_python_call("kinds", *sent) == [
+        "datetime.datetime",
+        "datetime.timedelta",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "uuid.UUID",
+        "pathlib.PureWindowsPath",
+        "__rpl__.Job",  # where the target defined it (a look-alike there too)
+    ]
+    assert runner.run_python_call("list", sent) == sent
 
 
 def test_stdout_and_stderr_are_captured_and_logged(runner, caplog):
@@ -217,6 +260,8 @@ def test_handled_types_are_configurable():
     as_proxy = runner.get_proxy_or_basic_from_call("list", "ab")
     assert runner.isproxy(as_proxy)
     assert as_proxy.as_local_value() == ["a", "b"]
+    runner.import_libraries("datetime")
+    assert runner.isproxy(runner.get_proxy_or_basic_from_call("datetime.date", 2024, 1, 1))
     runner.close()
     session.close_terminal()
 
