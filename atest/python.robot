@@ -11,6 +11,18 @@ Run Python Returns Plain Data
     ${value} =    Run Python    {'a': [1, 2.5, None, True], 'b': (b'x', 'ü')}
     Should Be Equal    ${value}    ${{{'a': [1, 2.5, None, True], 'b': (b'x', 'ü')}}}
 
+Dates, Paths And Named Tuples Come Back As Values
+    Import Remote Module    os    datetime    pathlib
+    ${uname} =    Call Remote Function    os.uname
+    Should Be Equal    ${uname.sysname}    ${{os.uname().sysname}}
+    Should Be Equal    ${uname}[0]    ${uname.sysname}
+    ${stat} =    Run Python    os.stat('/')
+    Should Be Equal    ${stat.st_mtime_ns}    ${{os.stat('/').st_mtime_ns}}
+    ${day} =    Run Python    datetime.date(2024, 2, 29)
+    Should Be Equal    ${day}    ${{datetime.date(2024, 2, 29)}}
+    ${path} =    Run Python    pathlib.Path('/tmp') / 'a.txt'
+    Should Be Equal    ${path}    ${{pathlib.PurePosixPath('/tmp/a.txt')}}
+
 Statements Return None And Names Stay
     ${value} =    Run Python    counter = 41
     Should Be Equal    ${value}    ${None}
