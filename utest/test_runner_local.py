@@ -266,6 +266,22 @@ def test_handled_types_are_configurable():
     session.close_terminal()
 
 
+def test_handled_types_may_name_the_codecs_value_types():
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.HANDLED_TYPES = (type(None), int, str, datetime.date, tuple)
+    runner.initialize(session)
+    runner.import_libraries("datetime", "decimal", "os")
+    day = runner.get_proxy_or_basic_from_call("datetime.date", 2024, 2, 29)
+    assert type(day) is datetime.date and day == datetime.date(2024, 2, 29)
+    stat = runner.get_proxy_or_basic_from_call("os.stat", ".")  # a tuple
+    assert stat.st_mode == os.stat(".").st_mode
+    assert runner.isproxy(runner.get_proxy_or_basic_from_call("decimal.Decimal", "1.5"))
+    runner.close()
+    session.close_terminal()
+
+
 def test_large_return_and_next_call(bash_runner):
     runner = bash_runner
     value = runner.run_python("bytes(100 * 1024 * 1024)")
