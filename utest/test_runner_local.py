@@ -24,7 +24,7 @@ from RemoteProxyLibrary import (
     UnableToSerialize,
 )
 from RemoteProxyLibrary.errors import ProtocolViolation
-from RemoteProxyLibrary.runner.connection import Pending
+from RemoteProxyLibrary.runner.connection import AgentConnection, Pending
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
 from RemoteProxyLibrary.wire import codec, framing
 
@@ -366,3 +366,26 @@ def test_initializing_a_running_runner_again_says_so(bash_runner):
     with pytest.raises(RunnerException, match="already initialized"):
         bash_runner.initialize(bash_runner.session)
     assert bash_runner.run_python("1+1") == 2
+
+
+def test_a_hello_the_reader_takes_at_once_is_not_missed(monkeypatch):
+    """The agent may say hello before the starting thread looks for it (a
+    loaded machine, a fast target): the reader thread has taken it by then."""
+    start = AgentConnection.start
+
+    def start_and_let_the_reader_take_the_hello(self, initial=b""):
+        start(self, initial)
+        deadline = time.monotonic() + 10
+        while self.hello is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(AgentConnection, "start", start_and_let_the_reader_take_the_hello)
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    try:
+        runner.initialize(session)
+        assert runner.run_python("1 + 1") == 2
+    finally:
+        runner.close()
+        session.close_terminal()

@@ -239,9 +239,9 @@ class RunnerTerminal:
             liveness_interval=self._liveness_interval,
             liveness_timeout=self._liveness_timeout,
         )
-        connection.start(leftover)
-        hello = connection.hello
+        hello = connection.hello  # taken before the reader starts: it hands it over once
         assert hello is not None
+        connection.start(leftover)
         if not hello.wait(self.prompt_timeout):
             connection.stop()
             raise RunnerTerminalSessionBroken(f"{shell.describe()}: the agent did not say hello")
