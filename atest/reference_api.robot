@@ -137,7 +137,7 @@ Get Proxy Or Basic From Call Copies Only Scalars
     Should Be Equal    ${mapping.as_local_value()}    ${{{'a': 1, 'b': 2}}}
 
 As Local Value Copies Everyday Value Types
-    [Tags]    issue-11    robot:exclude    # until the codec carries these types (codec-values)
+    [Tags]    issue-11
     Open Runner
     runner.Import Libraries    datetime    decimal
     ${day} =    runner.Get Proxy Object From Call    datetime.date    ${2024}    ${2}    ${29}
