@@ -30,6 +30,12 @@ Get Proxy Of A File Opened For Writing Keeps The File
     ${content} =    Get File    ${path}
     Should Be Equal    ${content}    text
 
+A Struct Sequence Comes Back With Its Fields
+    Import Remote Module    os
+    ${uname} =    Call Remote Function    os.uname
+    ${local} =    Evaluate    os.uname().release    modules=os
+    Should Be Equal    ${uname.release}    ${local}
+
 Get Terminal Tells About A Closed Terminal
     ${index} =    Open Local Terminal    alias=short lived
     Close Terminal    short lived

@@ -134,7 +134,7 @@ def test_bash_init_env_workdir_and_confirmation_run_for_real(tmp_path):
     asks_first = "sh -c " + shlex.quote("printf 'Continue? '; read a; exec bash --norc -i")
     session.push(BashShell(cmd=asks_first, confirmation_msg="Continue? ", timeout=10))
     assert session.current_shell().exec_command("echo inner").strip() == "inner"
-    with pytest.raises(ShellError, match="cd .* failed"):
+    with pytest.raises(ShellError, match=r"cd .* failed"):
         session.push(BashShell(workdir=str(tmp_path / "missing"), timeout=10))
     assert session.current_shell().exec_command("echo still usable").strip() == "still usable"
     session.close_terminal()

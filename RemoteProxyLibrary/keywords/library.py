@@ -135,7 +135,7 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     | ***** Variables *****
     | ${CODE}    for name in ('a', 'b'):
     | ...        ${SPACE * 4}print(name)
-    | ...        separator=\n
+    | ...        separator=\\n
     |
     | ***** Test Cases *****
     | Run A Block
@@ -216,7 +216,19 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
 
     The examples of this documentation take ``${PASSWORD}`` to be such a Secret.
 
-    = Example =
+    = Examples in this documentation =
+
+    The examples of the keywords take a terminal with alias ``dut`` to be open
+    (`Open Local Terminal  alias=dut` will do for most) with ``os``,
+    ``subprocess``, ``json`` and ``time`` imported (`Import Remote Module`).
+    ``10.0.0.2`` and ``192.168.1.2`` stand for targets, ``admin`` for a user
+    there who may use ``sudo`` and whose password is ``${PASSWORD}``, ``app``
+    for another user whose password is ``${PW}`` (or ``${APP_PASSWORD}``), and
+    ``dut1`` for a host of an ssh_config file. Every example here and in the
+    README runs as a test of the library (``utest/test_doc_examples.py``),
+    with those names pointing at a test sshd.
+
+    = A complete suite =
 
     | ***** Settings *****
     | Library           RemoteProxyLibrary    timeout=10 min
@@ -226,7 +238,7 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     | Kernel Release
     |     Import Remote Module    os
     |     ${uname} =    Call Remote Function    os.uname
-    |     Should Start With    ${uname.release}    6.
+    |     Should Be Equal    ${uname.sysname}    Linux
     |
     | Process On Target
     |     Import Remote Module    subprocess

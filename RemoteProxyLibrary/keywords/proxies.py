@@ -70,7 +70,7 @@ class ProxyKeywords(LibraryCore):
         previous proxy. Register a proxy in the terminal it belongs to.
 
         Example:
-        | ${process} = | Get Proxy From Call | subprocess.Popen | ${command} |
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
         | Register Proxy | ${process} | sleeper |
         | Call Proxy Method | sleeper | wait |
         """
@@ -86,9 +86,12 @@ class ProxyKeywords(LibraryCore):
         as a proxy. One round trip.
 
         Examples:
+        | ${file} = | Evaluate Python | open('/etc/hostname') |
         | ${text} = | Call Proxy Method | ${file} | read |
+        | Get Proxy | os.path |
         | ${parts} = | Call Proxy Method | os.path | split | /tmp/a.txt |
-        | Call Proxy Method | sleeper | wait | timeout=${5} |
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
+        | Call Proxy Method | ${process} | wait | timeout=${5} |
         """
         target, _ = self._proxy(proxy, terminal)
         bound = getattr(target, method)
@@ -102,6 +105,7 @@ class ProxyKeywords(LibraryCore):
         a value, anything else as a proxy.
 
         Example:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
         | ${pid} = | Get Proxy Attribute | ${process} | pid |
         """
         target, _ = self._proxy(proxy, terminal)
@@ -115,6 +119,7 @@ class ProxyKeywords(LibraryCore):
         data, or a proxy standing for its remote object).
 
         Example:
+        | ${config} = | Evaluate Python | __import__('types').SimpleNamespace(verbose=False) |
         | Set Proxy Attribute | ${config} | verbose | ${True} |
         """
         target, _ = self._proxy(proxy, terminal)
@@ -144,6 +149,7 @@ class ProxyKeywords(LibraryCore):
         (the call still runs on the target).
 
         Example:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
         | Set Proxy Timeout | ${process} | 10 s |
         """
         target, _ = self._proxy(proxy, terminal)
@@ -159,6 +165,7 @@ class ProxyKeywords(LibraryCore):
         ``proxy`` itself stays synchronous for other keywords.
 
         Example:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '30']}} |
         | ${call} = | Start Proxy Method Call | ${process} | wait |
         | Call Proxy Method | ${process} | terminate |
         | ${status} = | Get Call Response | ${call} |
@@ -177,8 +184,11 @@ class ProxyKeywords(LibraryCore):
         trip). Proxies not released are released once nothing refers to them.
 
         Examples:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
+        | Register Proxy | ${process} | sleeper |
         | Release Proxy | sleeper |
-        | Release Proxy | ${process} |
+        | ${other} = | Evaluate Python | object() |
+        | Release Proxy | ${other} |
         """
         target, _ = self._proxy(proxy, terminal)
         names = [name for each in self._terminals for name in each.unregister(target)]

@@ -95,7 +95,7 @@ class PythonKeywords(LibraryCore):
         Examples:
         | Import Remote Module | os.path |
         | ${path} = | Call Remote Function | os.path.join | /tmp | a.txt |
-        | ${data} = | Call Remote Function | json.dumps | ${dict} | indent=${2} |
+        | ${data} = | Call Remote Function | json.dumps | ${{{'a': 1}}} | indent=${2} |
         """
         runner = self._entry(terminal).runner()
         return with_string_argument_hint(
@@ -148,6 +148,7 @@ class PythonKeywords(LibraryCore):
         be waited for again. Asking again after it finished gives the same answer.
 
         Example:
+        | ${process} = | Get Proxy From Call | subprocess.Popen | ${{['sleep', '1']}} |
         | ${call} = | Start Proxy Method Call | ${process} | wait |
         | ${status} = | Get Call Response | ${call} | timeout=1 min |
         """

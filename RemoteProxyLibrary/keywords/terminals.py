@@ -171,15 +171,16 @@ class TerminalKeywords(LibraryCore):
         ``auto_recovery`` as with `Open Local Terminal`.
 
         Examples:
-        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | alias=dut |
-        | Open SSH Terminal | 10.0.0.2 | admin | key_file=${HOME}/.ssh/id_ed25519 | port=2222 |
+        | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | alias=target |
+        | Open SSH Terminal | 10.0.0.2 | admin | key_file=%{HOME}/.ssh/id_ed25519 |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | sudo=${True} |
         | Open SSH Terminal | dut1 | ssh_config=${CURDIR}/lab_ssh_config | alias=dut1 |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | host_key_policy=accept-new |
-        | Open SSH Terminal | 10.0.0.2 | key_file=/keys/id_ed25519 | passphrase=${PHRASE} |
-        | Open SSH Terminal | 192.168.1.2 | root | ${PASSWORD} | jump=admin@10.0.0.2 |
+        | Open SSH Terminal | 10.0.0.2 | key_file=${CURDIR}/keys/id_ed25519 | passphrase=${PHRASE} |
+        | Open SSH Terminal | 192.168.1.2 | admin | ${PASSWORD} | jump=admin@10.0.0.2 |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | su_user=app | su_password=${PW} |
-        | ${hop} = | Create Dictionary | shellname=SshShell | host=192.168.1.2 | username=root |
+        | ${hop} = | Create Dictionary | shellname=SshShell | host=192.168.1.2 | username=admin |
+        | ...      | password=${PASSWORD} |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
         """
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
@@ -240,6 +241,7 @@ class TerminalKeywords(LibraryCore):
         | ${sudo} = | Create Dictionary | shellname=SudoShell | password=${PASSWORD} |
         | Open Terminal | ${ssh} | ${sudo} | alias=root@dut |
         | Open Terminal | {'shellname': 'BashShell'} | {'shellname': 'PythonShell'} |
+        | @{STACK} = | Create List | ${ssh} | ${sudo} |
         | Open Terminal | @{STACK} | auto_recovery=True |
         """
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
@@ -270,9 +272,10 @@ class TerminalKeywords(LibraryCore):
         ``SshShell`` hop (as `Open SSH Terminal` does with ``sudo``).
 
         Examples:
+        | Push Shell | SshShell | host=dut1 | ssh_config=${CURDIR}/lab_ssh_config |
         | Push Shell | SudoShell |
         | Push Shell | SuShell | username=app | password=${APP_PASSWORD} |
-        | Push Shell | SshShell | host=192.168.1.2 | username=root | key_file=/root/.ssh/id_rsa |
+        | ${hop} = | Create Dictionary | shellname=BashShell |
         | Push Shell | ${hop} | terminal=dut |
         """
         entry = self._entry(terminal)
@@ -313,7 +316,7 @@ class TerminalKeywords(LibraryCore):
 
         Example:
         | ${previous} = | Switch Terminal | dut |
-        | Run Python | do_something() |
+        | Run Python | print('on dut') |
         | Switch Terminal | ${previous} |
         """
         previous = self._terminals.current_index
@@ -347,7 +350,7 @@ class TerminalKeywords(LibraryCore):
         Example:
         | ${terminals} = | Get Terminals |
         | FOR | ${info} | IN | @{terminals} |
-        | | Log | ${info.index} ${info.alias} ${info.shells} python: ${info.python_running} |
+        | Log | ${info.index} ${info.alias} ${info.shells} python: ${info.python_running} |
         | END |
         """
         return [entry.info() for entry in self._terminals if include_closed or not entry.closed]
