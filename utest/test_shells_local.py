@@ -376,3 +376,25 @@ class _SecretEchoShell(BashShell):
 
     def command_line(self):
         return f": {self._secret.value}; " + super().command_line()
+
+
+class _SlowToFail(BashShell):
+    """A hop that shows a failure at once but then ignores ^C for a while."""
+
+    def command_line(self):
+        return "sh -c " + shlex.quote("trap '' INT; echo 'RPL-REFUSED'; sleep 4")
+
+    def dialogue(self):
+        return [Failure("RPL-REFUSED", ShellError, "refused")]
+
+
+def test_a_failed_hop_never_types_exit_into_a_parent_that_answers_late():
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    try:
+        with pytest.raises(ShellError, match="refused"):
+            session.push(_SlowToFail(timeout=10))
+        time.sleep(1.5)  # the hop's command ends now; the parent reads what was typed
+        assert session.current_shell().exec_command("echo alive").strip() == "alive"
+    finally:
+        session.close_terminal()

@@ -288,8 +288,11 @@ class Shell:
         ``how``: ``"resync"`` when the parent's prompt already came back,
         ``"interrupt"`` to interrupt this hop's command first, ``"exit"`` when
         this hop did start (its exit command is sent). If the parent does not
-        answer, the interrupt and the exit command are sent and it is tried
-        once more. Bounded: at most twice :data:`RESYNC_TIMEOUT` seconds.
+        answer, the interrupt (and, for a hop that started, its exit command)
+        is sent again and it is tried once more. The exit command is never
+        sent for a hop that did not start: a slow parent answering late would
+        take it for itself and end the whole stack. Bounded: at most twice
+        :data:`RESYNC_TIMEOUT` seconds.
         """
         self.terminal = None
         budget = min(parent.timeout, RESYNC_TIMEOUT)
@@ -301,7 +304,8 @@ class Shell:
             if parent.resync(budget):
                 return
             parent._interrupt(self.interrupt)
-            parent._sendline(self.exit_command)
+            if how == "exit":
+                parent._sendline(self.exit_command)
             if parent.resync(budget):
                 return
         except TerminalClosed:
