@@ -27,6 +27,19 @@ Wrong Password Fails Without Showing It
     [Documentation]    FAIL GLOB: ShellAuthenticationFailed: SshShell(*@127.0.0.1:*): authentication failed (the server offers publickey, password): password: refused
     Open SSH Terminal    ${SSH_HOST}    ${PW_USER}    not-${PW_PASSWORD}    ${SSH_PORT}
 
+A Key-Only Login Without A Key Says What To Give
+    [Documentation]    FAIL GLOB: ShellAuthenticationFailed: SshShell(*@127.0.0.1:*): authentication failed (the server offers publickey, password): no key to offer; no password given. Give a password, or a key_file (or a key in an SSH agent)
+    Open SSH Terminal    ${SSH_HOST}    ${KEY_USER}    port=${SSH_PORT}
+
+A Refused Port Says So In Words
+    [Documentation]    FAIL GLOB: ShellConnectionFailed: SshShell(*@127.0.0.1:1): connection refused: nothing listens on 127.0.0.1 port 1
+    Open SSH Terminal    ${SSH_HOST}    ${KEY_USER}    key_file=${KEY_FILE}    port=1
+
+Push Shell SudoShell Reuses The Login Password
+    Open SSH Terminal    ${SSH_HOST}    ${PW_USER}    ${PW_PASSWORD}    ${SSH_PORT}
+    Push Shell    SudoShell
+    User Should Be    root
+
 Sudo Hop Answers The Password
     Open SSH Terminal    ${SSH_HOST}    ${PW_USER}    ${PW_PASSWORD}    ${SSH_PORT}    sudo=${True}
     User Should Be    root
