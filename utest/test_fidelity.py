@@ -295,3 +295,22 @@ def test_finalize_runs_before_a_recovery_even_on_a_broken_session():
     finally:
         runner.close()
     assert calls[-1] == "finalize"
+
+
+def test_remote_code_cannot_read_the_terminal_the_requests_come_through(runner):
+    with pytest.raises(OSError) as raised:
+        runner.run_python("open('/dev/tty')")
+    assert raised.value.errno == 6  # ENXIO: no controlling terminal
+    started = time.monotonic()
+    code = runner.run_python(
+        "subprocess.run(['sh', '-c', 'read x < /dev/tty'], stderr=subprocess.DEVNULL).returncode"
+    )
+    assert code != 0 and time.monotonic() - started < 3  # fails at once, no hang
+    for _ in range(10):  # and no request was eaten
+        assert runner.run_python("2 + 2", timeout=5) == 4
+
+
+def test_a_syntax_error_has_one_traceback(runner):
+    with pytest.raises(SyntaxError) as raised:
+        runner.run_python("1 +")
+    assert "During handling" not in raised.value.remote_traceback

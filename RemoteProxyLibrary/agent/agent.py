@@ -18,6 +18,7 @@ answered by the reader thread itself, so a busy worker does not look dead.
 """
 
 import builtins
+import fcntl
 import importlib
 import itertools
 import mmap
@@ -337,6 +338,7 @@ class Agent(object):
         self.tty_in = os.dup(0)
         self.tty_out = os.dup(1)
         self.start_heartbeat()
+        self.leave_controlling_terminal()
         self.saved = [os.dup(fd) for fd in (0, 1, 2)]
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -353,6 +355,18 @@ class Agent(object):
         thread = threading.Thread(target=self.forward_output, name="rpl-output")
         thread.daemon = True
         thread.start()
+
+    def leave_controlling_terminal(self):
+        """Give up the tty as controlling terminal (we keep our fds to it), so
+        that what remote code starts cannot open ``/dev/tty``: a ``sudo`` asking
+        for a password or ``getpass`` would read our requests there. They get
+        ENXIO instead and fail at once. Not done for a session leader, whom
+        giving it up would hang up (the tty was spawned with Python itself)."""
+        try:
+            if os.getsid(0) != os.getpid():
+                fcntl.ioctl(self.tty_in, termios.TIOCNOTTY)
+        except (OSError, AttributeError):
+            pass
 
     def forward_output(self):
         """Output that no request captured (threads, children) goes as O frames."""
@@ -452,6 +466,8 @@ def _compile(source):
         try:
             code = (True, compile(source, "<remote>", "eval"))
         except SyntaxError:
+            code = None  # not an expression: statements (compiled below, no chained traceback)
+        if code is None:
             code = (False, compile(source, "<remote>", "exec"))
         if len(_CODE_CACHE) > 256:
             _CODE_CACHE.clear()
