@@ -17,6 +17,7 @@ from RemoteProxyLibrary import (
     RunnerTerminalSessionBroken,
     ShellError,
     ShellStackEmpty,
+    ShellStartTimeout,
     SuShell,
     TerminalClosed,
 )
@@ -117,3 +118,20 @@ def test_a_recovering_terminal_that_does_not_reopen_says_so():
         assert stack.run("echo ok").strip() == "ok"
     finally:
         stack.close()
+
+
+class _NeverReady(BashShell):
+    """A hop whose prompt never comes."""
+
+    def command_line(self):
+        return "sleep 30"
+
+
+@pytest.mark.parametrize("auto_recovery", [False, True])
+def test_a_hop_that_times_out_leaves_the_terminal_usable(terminals, auto_recovery):
+    terminal = terminals(BashShell(timeout=10), auto_recovery=auto_recovery)
+    assert terminal.runner().run_python("1") == 1
+    with pytest.raises(ShellStartTimeout):
+        terminal.push(_NeverReady(timeout=1))
+    assert [shell.describe() for shell in terminal.shells] == ["BashShell"]
+    assert terminal.runner().run_python("2") == 2

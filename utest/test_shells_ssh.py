@@ -303,6 +303,9 @@ def test_sudo_wrong_or_missing_password(ssh_target, session, logs):
     assert time.monotonic() - start < TIMEOUT + MARGIN
     assert_secret_hidden(WRONG, str(info.value), logs.text)
     assert_parent_works(session, pw_user.name)
+    # logged in with a key: no password known to answer sudo with
+    session.spawn(SshShell(ssh_target.host, pw_user.name, port=ssh_target.port,
+                           key_file=ssh_target.client_key_file, timeout=TIMEOUT))  # fmt: skip
     with pytest.raises(ShellAuthenticationFailed, match="asked for a password, none given"):
         session.push(SudoShell(timeout=TIMEOUT))
     assert_parent_works(session, pw_user.name)
@@ -375,3 +378,20 @@ def test_shelldicts_build_an_ssh_stack(ssh_target, session):
         session.push(shell)
     assert whoami(session) == "root"
     assert_secret_hidden(pw_user.password, repr(shells), repr(session))
+
+
+def test_sudo_without_a_password_answers_with_the_login_password_everywhere(ssh_target):
+    from RemoteProxyLibrary import AutoRunnerTerminal, ShellStack
+
+    pw_user = ssh_target.users["password"]
+    stack = ShellStack().initialize([
+        {"shellname": "SshShell", "host": ssh_target.host, "port": ssh_target.port,
+         "username": pw_user.name, "password": pw_user.password, "timeout": TIMEOUT},
+        {"shellname": "SudoShell", "timeout": TIMEOUT},
+    ])  # fmt: skip
+    runner = AutoRunnerTerminal(prompt_timeout=TIMEOUT)
+    runner.initialize_with_shells(stack)
+    try:
+        assert runner.run_python("os.getuid()") == 0
+    finally:
+        runner.close()

@@ -46,17 +46,6 @@ class SshDefaults:
                 shell.known_hosts = self.known_hosts
 
 
-def _password_of_current_user(shells: Sequence[Shell]) -> Optional[Any]:
-    """The password of the user the top of ``shells`` runs as: what ``sudo``
-    asks for. None when unknown (a key login, or root reached by sudo)."""
-    for shell in reversed(shells):
-        if isinstance(shell, SudoShell):
-            return None  # root (or another user) by sudo: no password known
-        if isinstance(shell, (SuShell, SshShell)):
-            return shell.password
-    return None
-
-
 def _shells_from_dicts(
     shelldicts: Sequence[Mapping[str, Any]], settings: TerminalSettings
 ) -> list[Shell]:
@@ -203,8 +192,6 @@ class TerminalKeywords(LibraryCore):
         if su_user:
             shells.append(SuShell(su_user, su_password, timeout=wait))
         if sudo:
-            if sudo_password is None:
-                sudo_password = su_password if su_user else password
             shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
         shells += _shells_from_dicts(hops or [], settings)
         self._ssh_defaults.apply(shells, first=True)
@@ -269,7 +256,8 @@ class TerminalKeywords(LibraryCore):
 
         A ``SudoShell`` given no ``password`` answers sudo with the password of
         the user it runs as: the ``password`` of the last ``SuShell`` or
-        ``SshShell`` hop (as `Open SSH Terminal` does with ``sudo``).
+        ``SshShell`` hop (as every ``SudoShell`` does, in `Open Terminal` and
+        ``hops`` too).
 
         Examples:
         | Push Shell | SshShell | host=dut1 | ssh_config=${CURDIR}/lab_ssh_config |
@@ -287,8 +275,6 @@ class TerminalKeywords(LibraryCore):
             shelldict = {"shellname": hop, **options}
         (new_shell,) = _shells_from_dicts([shelldict], entry.settings)
         self._ssh_defaults.apply([new_shell], first=False)
-        if isinstance(new_shell, SudoShell) and new_shell.password is None:
-            new_shell.password = _password_of_current_user(entry.shells)
         entry.push(new_shell)
         logger.info(f"{entry.name.capitalize()}: {entry.describe_shells()}")
 

@@ -40,30 +40,15 @@ from ..errors import (
     InvalidProxySession,
     NoSuchProxy,
     NoSuchTerminal,
-    RunnerTerminalSessionBroken,
-    ShellConnectionFailed,
     ShellStackEmpty,
-    ShellStartTimeout,
-    TerminalError,
     TerminalInterrupted,
 )
 from ..recovery import AutoRecoveringTerminal, AutoRunnerTerminal
-from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS
+from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS, TRANSIENT_OPEN_FAILURES
 from ..runner import RunnerTerminal
 from ..shells import Shell
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.managed")
-
-#: Failures worth another try while opening: not refused credentials or rights.
-TRANSIENT_OPEN_FAILURES: tuple[type[BaseException], ...] = (
-    RunnerTerminalSessionBroken,
-    TerminalError,
-    ShellConnectionFailed,
-    ShellStartTimeout,
-    OSError,
-    EOFError,
-)
-
 
 @dataclass(frozen=True)
 class TerminalSettings:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Union
 
 from ..errors import (
     SessionInitializationFailed,
+    ShellError,
     ShellStackEmpty,
     TerminalClosed,
     TerminalError,
@@ -237,6 +238,8 @@ class AutoRecoveringTerminal:
             if session is not None:
                 try:
                     session.push(shell)
+                except ShellError:
+                    raise  # the hop did not start (a timeout too); its parent is usable
                 except (TerminalError, OSError, EOFError) as error:
                     self._lost(error)
                     if not self._reopen:
@@ -263,6 +266,8 @@ class AutoRecoveringTerminal:
             if session is not None:
                 try:
                     session.pop()
+                except ShellError:
+                    raise
                 except (TerminalError, OSError, EOFError) as error:
                     self._lost(error)
                     if not self._reopen:

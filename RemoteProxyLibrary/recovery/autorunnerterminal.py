@@ -27,7 +27,13 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
+from ..errors import (
+    RunnerTerminalSessionBroken,
+    ShellConnectionFailed,
+    ShellError,
+    ShellStartTimeout,
+    TerminalError,
+)
 from ..robotnames import not_keyword
 from ..runner.runnerterminal import RunnerTerminal
 from ..shells import Shell, ShellStack
@@ -43,6 +49,18 @@ BROKEN_EXCEPTIONS: tuple[type[BaseException], ...] = (
     RunnerTerminalSessionBroken,
     TerminalError,
     ShellError,
+    OSError,
+    EOFError,
+)
+
+
+#: What is worth another try while opening: not refused credentials or rights
+#: (a wrong password fails at once instead of max_tries times).
+TRANSIENT_OPEN_FAILURES: tuple[type[BaseException], ...] = (
+    RunnerTerminalSessionBroken,
+    TerminalError,
+    ShellConnectionFailed,
+    ShellStartTimeout,
     OSError,
     EOFError,
 )
@@ -107,7 +125,7 @@ class AutoRunnerTerminal(RunnerTerminal):
         auto.initialize(
             shells,
             broken_exceptions=BROKEN_EXCEPTIONS,
-            init_broken_exceptions=BROKEN_EXCEPTIONS,
+            init_broken_exceptions=TRANSIENT_OPEN_FAILURES,
             sleep_between_tries=sleep_between_tries,
             max_tries=max_tries,
             reopen=reopen,

@@ -160,6 +160,12 @@ class Shell:
         """Names the hop in errors: kind, and host and user where there are."""
         return type(self).__name__
 
+    def password_of_user(self) -> Optional[Secret]:
+        """The password of the user this shell runs as, if a hop knows it: the
+        hop that made that user (an SSH login, ``su``) tells; a shell that keeps
+        its parent's user asks its parent. What ``sudo`` asks for."""
+        return self.parent.password_of_user() if self.parent is not None else None
+
     def _known_secrets(self) -> list[Optional[Secret]]:
         """The credentials of this hop and of the hops below it."""
         found: list[Optional[Secret]] = []

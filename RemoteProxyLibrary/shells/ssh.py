@@ -209,6 +209,9 @@ class SshShell(BashShell):
             text += f" through {login.jump.describe()}"
         return text
 
+    def password_of_user(self) -> Optional[Secret]:
+        return self.password
+
     def secrets(self) -> tuple[Optional[Secret], ...]:
         found: list[Optional[Secret]] = [self.password, self.passphrase]
         if isinstance(self.second_factor, tuple):

@@ -50,6 +50,9 @@ class SuShell(BashShell):
     def describe(self) -> str:
         return f"SuShell(to {self.username})"
 
+    def password_of_user(self) -> Optional[Secret]:
+        return self.password
+
     def secrets(self) -> tuple[Optional[Secret], ...]:
         return (self.password,)
 

@@ -14,7 +14,9 @@ from .secret import Secret, SecretLike, as_secret
 class SudoShell(BashShell):
     """A shell as ``username`` (root by default) through ``sudo``; ``password``
     is the invoking user's own password, needed only when the sudo rule asks
-    for one. ``user=`` is accepted for ``username`` (its older name).
+    for one; not given, the password of the hop that made that user is used
+    (the SSH login's, or the su hop's). ``user=`` is accepted for ``username``
+    (its older name).
 
     The older library's ``SudoShell(cmd="sudo bash", password=None)`` works
     too, by position and by name: from ``cmd`` the user of ``-u USER`` (or
@@ -53,6 +55,16 @@ class SudoShell(BashShell):
     def describe(self) -> str:
         return f"SudoShell(to {self.username})"
 
+    def password_of_user(self) -> Optional[Secret]:
+        return None  # the user sudo made: its password is not known here
+
+    def answer(self) -> Optional[Secret]:
+        """What sudo's password prompt gets: ``password``, else the password of
+        the user sudo runs from (the SSH login's, or the su hop's)."""
+        if self.password is not None:
+            return self.password
+        return self.parent.password_of_user() if self.parent is not None else None
+
     def secrets(self) -> tuple[Optional[Secret], ...]:
         return (self.password,)
 
@@ -66,7 +78,7 @@ class SudoShell(BashShell):
         return [
             Answer(
                 f"{self.password_prompt}",
-                lambda shell: shell.secrets()[0],
+                lambda _shell: self.answer(),
                 ShellAuthenticationFailed,
                 "sudo password refused",
             ),
