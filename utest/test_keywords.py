@@ -448,3 +448,22 @@ def test_terminals_left_open_are_closed_when_robot_ends(tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert gone(int(pid_file.read_text()))
+
+
+def test_review_findings_of_the_keyword_layer(lib):
+    lib.open_local_terminal()
+    with pytest.raises(ValueError, match="Run Python got no code"):
+        lib.run_python()
+    proxy = lib.evaluate_python("[1, object()]")
+    assert lib.call_proxy_method(proxy, "__repr__").startswith("[1, <object object at")
+    assert lib.call_proxy_method(proxy, "__len__") == 2
+    lib.get_proxy("os")
+    lib.push_shell("BashShell")
+    with pytest.raises(NoSuchProxy, match="made by a Python that has ended"):
+        lib.call_proxy_method("os", "getpid")
+    lib.import_remote_module("time")
+    call = lib.start_remote_function_call("time.sleep", 5)
+    lib.close_terminal()
+    with pytest.raises(Exception) as raised:
+        lib.get_call_response(call, timeout=Seconds(2))
+    assert "closed" in str(raised.value) and "prompt came back" not in str(raised.value)

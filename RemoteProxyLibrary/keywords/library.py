@@ -106,6 +106,11 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     `Start Remote Function Call` and `Start Proxy Method Call` start a call
     without waiting; `Get Call Response` waits for its value.
 
+    Remote code has no terminal: its standard input is empty, and a program
+    it starts that wants a terminal (``sudo`` asking for a password,
+    ``getpass``) fails at once instead of waiting. Run such programs as hops
+    (`Push Shell`) instead.
+
     = Arguments =
 
     Robot Framework gives keywords strings: ``Call Remote Function  abs  -5``
@@ -118,7 +123,11 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     | bytes                | ``${{b'abc'}}``                  | ``b'abc'``          |
     | a text with ``=``    | ``a\\=b``                        | ``'a=b'``           |
     | a named argument     | ``timeout=${5}``                 | ``timeout=5``       |
-    | a remote object      | a proxy (or its registered name) | the object itself   |
+    | a remote object      | a proxy (``${proxy}``)           | the object itself   |
+
+    A registered name stands for its proxy only as the ``proxy`` argument of
+    the proxy keywords; given as another argument it is just text. Names are
+    the library's, not the target's: code run by `Run Python` does not see them.
 
     A remote ``TypeError`` raised by a call given string arguments says so
     and points here.
@@ -181,10 +190,12 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
     ``1 hour``) or numbers of seconds. One rule for every call:
 
     - A call's timeout is how long the remote code may run: the ``timeout``
-      argument of the keyword, else `Set Proxy Timeout` of the proxy, else the
-      terminal's ``timeout`` (default one hour). When it passes, the keyword
-      fails with ``RemoteTimeout`` naming the timeout; the call goes on on the
-      target.
+      argument of `Run Python`, `Evaluate Python` and `Get Call Response`,
+      else `Set Proxy Timeout` of the proxy, else the terminal's ``timeout``
+      (default one hour). (`Call Remote Function` and `Call Proxy Method` pass
+      every named argument to the function called, ``timeout`` included.) When
+      it passes, the keyword fails with ``RemoteTimeout`` naming the timeout;
+      the call goes on on the target.
     - ``prompt_timeout`` (default 30 seconds) bounds each step of opening a
       terminal: a hop's prompt, Python's start, closing. Nothing else.
     - Whether the target is alive is checked apart from any timeout: a dead

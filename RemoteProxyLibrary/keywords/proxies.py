@@ -94,8 +94,9 @@ class ProxyKeywords(LibraryCore):
         | Call Proxy Method | ${process} | wait | timeout=${5} |
         """
         target, _ = self._proxy(proxy, terminal)
-        bound = getattr(target, method)
-        return with_string_argument_hint(lambda: bound(*args, **kwargs), args, kwargs)
+        return with_string_argument_hint(
+            lambda: RunnerTerminal.call_method(target, method, *args, **kwargs), args, kwargs
+        )
 
     @keyword("Get Proxy Attribute", tags=["proxy"])
     def get_proxy_attribute(

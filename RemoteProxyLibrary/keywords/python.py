@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from robot.api import logger
 from robot.api.deco import keyword
 
 from ..errors import UnableToSerialize
@@ -41,6 +42,11 @@ class PythonKeywords(LibraryCore):
         | Run Python | total = 0 |
         | ... | for i in range(10): total += i |
         """
+        if not "".join(code).strip():
+            raise ValueError(
+                "Run Python got no code. (Robot takes 'name=value' as a named argument: "
+                "write code such as timeout=5 as 'timeout\\=5'.)"
+            )
         runner = self._entry(terminal).runner()
         try:
             return runner.run_python("\n".join(code), timeout=timeout)
@@ -76,6 +82,8 @@ class PythonKeywords(LibraryCore):
         value = runner.evaluate(expression, timeout=timeout)
         if name and runner.isproxy(value):
             entry.register(name, value)
+        elif name:
+            logger.info(f"Not registered as '{name}': the value came back as plain data.")
         return value
 
     @keyword("Call Remote Function", tags=["python"])

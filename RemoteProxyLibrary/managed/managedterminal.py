@@ -91,6 +91,8 @@ class ManagedTerminal:
         self.alias = alias or None
         self._index = 0
         self._proxies: dict[str, Any] = {}
+        #: names of proxies dropped because their Python ended (for the message)
+        self._ended: set[str] = set()
         self._imports: list[str] = []
         self._closed = False
         self._interrupted: Optional[str] = None
@@ -204,7 +206,7 @@ class ManagedTerminal:
             )
         LOGGER.info("%s was interrupted while %s: it is reopened", self.name, doing)
         self._interrupted = None
-        self._proxies.clear()
+        self._forget_proxies()
         self._runner.close(force=True)
 
     # ---- python ----------------------------------------------------------------------
@@ -251,8 +253,13 @@ class ManagedTerminal:
             self._stop_python()
             return self._stack.pop()
 
-    def _stop_python(self) -> None:
+    def _forget_proxies(self) -> None:
+        """Python ends: its proxies are no longer valid."""
+        self._ended.update(self._proxies)
         self._proxies.clear()
+
+    def _stop_python(self) -> None:
+        self._forget_proxies()
         try:
             self._runner.stop_agent()
         except Exception as error:  # the shell change goes on
@@ -265,6 +272,7 @@ class ManagedTerminal:
         Python that ended, by a recovery for instance, are dropped)."""
         for name in [n for n, p in self._proxies.items() if not self._current(p)]:
             del self._proxies[name]
+            self._ended.add(name)
         return dict(self._proxies)
 
     def _current(self, proxy: Any) -> bool:
@@ -281,6 +289,7 @@ class ManagedTerminal:
             raise ValueError("a proxy name cannot be empty")
         self._runner.check_proxy(proxy)  # one of this terminal's proxies
         self._proxies[name] = proxy
+        self._ended.discard(name)
 
     def proxy(self, value: Any) -> Any:
         """``value`` itself if it is a proxy (of this terminal), else the proxy
@@ -292,6 +301,9 @@ class ManagedTerminal:
         proxy = self._proxies.get(value)
         if proxy is not None and not self._current(proxy):
             del self._proxies[value]
+            proxy = None
+            self._ended.add(value)
+        if proxy is None and value in self._ended:
             raise NoSuchProxy(
                 f"Proxy '{value}' of {self.name} was made by a Python that has ended "
                 "(the terminal recovered, or a shell was pushed or popped): get it again."

@@ -140,6 +140,10 @@ class AgentConnection:
         self.hello: Optional[Pending] = Pending(messages.NO_REQUEST, messages.KIND_HELLO, self)
         self.broken: Optional[BaseException] = None
         self.closed = False
+        #: close was asked for: requests still waiting end as closed, not broken
+        self.closing = False
+        #: after close was asked for, the shell's prompt came back (read here)
+        self.prompt_back = False
         #: The target sends large replies as raw frames (path checked binary-clean).
         self.raw_replies = False
         self._reader = threading.Thread(target=self._read_loop, name="rpl-reader", daemon=True)
@@ -310,6 +314,9 @@ class AgentConnection:
         window = self._noise_tail + text
         for prompt in self.sentinels:
             if prompt in window:
+                if self.closing:  # asked to close: the shell's prompt is expected
+                    self.prompt_back = True
+                    return
                 self._fail_all(
                     TerminalClosed(f"{self.name}: the agent is gone, a shell prompt came back")
                 )

@@ -566,6 +566,17 @@ def release_proxy(proxy: Any) -> None:
     proxy._rpl_release()
 
 
+def call_method(proxy: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call method ``name`` of the remote object of ``proxy``, always on the
+    target (also ``__repr__``, ``__str__``, ... which ``proxy.name`` would
+    answer locally); one round trip."""
+    if isinstance(proxy, _RemoteMethod):
+        proxy = proxy._rpl_target()
+    if not isinstance(proxy, _RemoteProxyBase):
+        raise TypeError(f"not a remote proxy: {type(proxy).__name__}")
+    return _RemoteMethod(proxy, name)(*args, **kwargs)
+
+
 def start_call(target: Any, *args: Any, **kwargs: Any) -> RemoteTimeout:
     """Start calling ``target`` (a proxy of a callable, or a method attribute
     ``proxy.name``) and return at once: the returned :class:`RemoteTimeout`

@@ -76,6 +76,7 @@ from .connection import AgentConnection, Pending
 from .proxies import (
     _RecursiveProxy,
     _RemoteProxy,
+    call_method,
     check_current,
     is_proxy,
     make_proxy,
@@ -306,6 +307,7 @@ class RunnerTerminal:
             return
         try:
             if connection.broken is None:
+                connection.closing = True
                 pending = connection.request(messages.KIND_CLOSE, b"")
                 pending.wait(self.prompt_timeout)
         except RunnerTerminalSessionBroken:
@@ -313,7 +315,7 @@ class RunnerTerminal:
         finally:
             connection.stop()
         self._log_notices(connection)
-        if interactive is not None and connection.broken is None:
+        if interactive is not None and connection.broken is None and not connection.prompt_back:
             try:
                 interactive.current_shell()._expect_prompt(self.prompt_timeout, "closing agent")
             except Exception as error:
@@ -646,6 +648,13 @@ class RunnerTerminal:
         """Make ``proxy`` unusable and release its remote object if it owns it
         (with the session's next request; no I/O here)."""
         release_proxy(proxy)
+
+    @staticmethod
+    @not_keyword
+    def call_method(proxy: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call method ``name`` of ``proxy``'s remote object on the target,
+        dunder methods included (``proxy.__repr__`` is local)."""
+        return call_method(proxy, name, *args, **kwargs)
 
     @staticmethod
     @not_keyword

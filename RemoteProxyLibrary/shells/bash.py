@@ -82,6 +82,10 @@ class BashShell(Shell):
         self.init_env = init_env
         self.workdir = workdir
 
+    def describe(self) -> str:
+        name = type(self).__name__
+        return name if self.shell == DEFAULT_SHELL else f"{name}({self.shell})"
+
     def dialogue(self) -> list[Answer | Failure]:
         steps = super().dialogue()
         if self.confirmation_msg:
