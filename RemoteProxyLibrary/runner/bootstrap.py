@@ -26,6 +26,8 @@ _MODULES = (
     ("wire", "codec"),
     ("wire", "framing"),
     ("wire", "messages"),
+    ("agent", "ops_commands"),
+    ("agent", "ops_files"),
     ("agent", "agent"),
 )
 
