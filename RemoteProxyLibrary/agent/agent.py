@@ -356,6 +356,7 @@ class Agent(object):
         thread = threading.Thread(target=self.forward_output, name="rpl-output")
         thread.daemon = True
         thread.start()
+        self.commands.watch_signals()
 
     def forward_output(self):
         """Output that no request captured (threads, children) goes as O frames."""

@@ -29,8 +29,8 @@ A command ends when its process has exited *and* both pipes are closed (a
 background child still holding them keeps it running, as with
 ``subprocess.run``). Past its timeout the whole group is killed; a process
 that left the group (``setsid``) but holds the pipes is given up on after
-``GIVE_UP`` seconds. When the agent closes, commands still running are killed
-with their groups.
+``GIVE_UP`` seconds. When the agent closes, or dies of SIGHUP (its terminal
+went away) or SIGTERM, commands still running are killed with their groups.
 """
 
 import os
@@ -224,6 +224,21 @@ class Commands(object):
         self.lock = threading.Lock()
         self.running = {}
         self.counter = 0
+        self.previous_handlers = {}
+
+    def watch_signals(self):
+        """Kill the commands when the agent dies of SIGHUP or SIGTERM (call
+        from the main thread; :meth:`close` puts the old handlers back)."""
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                self.previous_handlers[signum] = signal.signal(signum, self._dying)
+            except (ValueError, OSError):  # not the main thread: no such care
+                pass
+
+    def _dying(self, signum, frame):
+        self.close()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
     def start(self, spec):
         with self.lock:
@@ -263,6 +278,9 @@ class Commands(object):
             self.running.clear()
         for command in commands:
             command.drop()
+        handlers, self.previous_handlers = self.previous_handlers, {}
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def _start(agent, spec):

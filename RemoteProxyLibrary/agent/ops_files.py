@@ -48,7 +48,7 @@ from typing import Set
 #: Seconds a chunk waits for the chunks before it (lost ones fail the transfer).
 TURN_TIMEOUT = 120.0
 #: Permission bits kept.
-MODE_BITS = 0o777
+PERMISSION_BITS = 0o777
 #: Suffix of temporary files.
 PART = ".part"
 #: Where an end is, for messages.
@@ -191,7 +191,7 @@ class AtomicFile(object):
                          self.final)  # fmt: skip
         try:
             if mode is not None:
-                os.fchmod(self.fd, mode & MODE_BITS)
+                os.fchmod(self.fd, mode & PERMISSION_BITS)
             os.close(self.fd)
             self.fd = -1
             if times is not None:
@@ -261,7 +261,7 @@ def describe(path, follow_symlinks):
         kind = "file"
     else:
         kind = "other"
-    return kind, info.st_size, mode & MODE_BITS, info.st_mtime, info.st_atime, link
+    return kind, info.st_size, mode & PERMISSION_BITS, info.st_mtime, info.st_atime, link
 
 
 def walk(root, recursive, include, exclude, follow_symlinks, side):
@@ -511,7 +511,7 @@ def finish_tree(root, directories, side):
     for relative, mode, mtime, atime in sorted(directories, key=lambda d: -d[0].count("/")):
         path = join(root, relative) if relative else root
         try:
-            os.chmod(path, mode & MODE_BITS)
+            os.chmod(path, mode & PERMISSION_BITS)
             if mtime is not None:
                 os.utime(path, (atime if atime is not None else mtime, mtime))
         except OSError as error:

@@ -7,14 +7,18 @@ from typing import Optional, Union
 from .. import __version__
 from ..managed import TerminalSettings
 from ..terminal.hostkeys import check_policy
+from .commands import CommandKeywords
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
+from .files import FileKeywords
 from .listener import LibraryListener
 from .proxies import ProxyKeywords
 from .python import PythonKeywords
 from .terminals import HostKeyPolicy, SshDefaults, TerminalKeywords
 
 
-class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
+class RemoteProxyLibrary(
+    TerminalKeywords, PythonKeywords, ProxyKeywords, CommandKeywords, FileKeywords
+):
     """Runs Python on targets through interactive terminals and holds remote
     objects as local proxies.
 
