@@ -337,7 +337,7 @@ class RemoteCommand:
         parts = []
         for name, stream in zip(("stdout", "stderr"), self._streams):
             if stream is not None and (stream.size or stream.path):
-                parts.append(f"\n{name}: {stream.tail()}")
+                parts.append(f"\n{name}: {stream.tail().rstrip()}")
         return "\nOutput so far:" + "".join(parts) if parts else " No output."
 
     # ---- signals ----------------------------------------------------------------------

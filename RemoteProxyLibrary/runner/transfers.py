@@ -314,6 +314,8 @@ def _get_file_once(
     tid, kind, size, mode, mtime, atime, link = _call(
         runner, clock, "get_open", source, options.follow_symlinks
     )
+    if not progress.total:  # a single file: its size is known now
+        progress.total = size
     try:
         final = rules.file_destination(destination, name, options.create_dirs, LOCAL)
         if kind == "link":
