@@ -196,7 +196,7 @@ class CommandTimeout(RunnerException, TimeoutError):
     """A command on the target ran past its timeout.
 
     ``stdout`` and ``stderr`` hold its output so far (text or bytes, as asked;
-    output sent to a local file is in that file). ``result`` is the
+    output sent to a local file is in that file, not here). ``result`` is the
     ``CommandResult`` when the command was killed (its ``rc`` is then
     ``-9``), None when it was left running.
     """

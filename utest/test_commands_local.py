@@ -83,6 +83,8 @@ def test_cwd_env_and_stdin(runner, tmp_path):
         stdin="line one\nline two\n",
     )
     assert result.stdout == f"{tmp_path}\nx y-nohome\nline one\nline two\n"
+    home = runner.commands.run("pwd", cwd="~")
+    assert home.stdout == os.path.expanduser("~") + "\n"  # the target's user is root here too
     clean = runner.commands.run(["/usr/bin/env"], env={"ONLY": "1"}, inherit_env=False)
     assert clean.stdout == "ONLY=1\n"
 

@@ -67,7 +67,7 @@ class Command(object):
             stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if spec.get("merge") else subprocess.PIPE,
-            cwd=spec.get("cwd") or None,
+            cwd=os.path.expanduser(spec["cwd"]) if spec.get("cwd") else None,
             env=_environment(spec.get("env"), spec.get("inherit_env", True)),
             start_new_session=True,
             bufsize=0,

@@ -27,15 +27,22 @@ class ExecutionResult:
     """
 
     def __init__(self, result: CommandResult) -> None:
+        self._result = result
         self.rc = result.rc
-        self.stdout = _strip(result.stdout)
-        self.stderr = _strip(result.stderr)
         self.stdout_path = result.stdout_path
         self.stderr_path = result.stderr_path
         self.command = result.command
         self.pid = result.pid
         self.timed_out = result.timed_out
         self.seconds = result.seconds
+
+    @property
+    def stdout(self) -> Any:
+        return _strip(self._result.stdout)  # read from its file only when asked for
+
+    @property
+    def stderr(self) -> Any:
+        return _strip(self._result.stderr)
 
     def __str__(self) -> str:
         return f"<result of {self.command!r}: rc {self.rc}>"

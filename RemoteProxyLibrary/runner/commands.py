@@ -322,14 +322,15 @@ class RemoteCommand:
         return CommandTimeout(
             f"Command {self.command!r} ran past its timeout of {limit:g} s and was {how} "
             f"with its process group on the target.{self._output_so_far()}",
-            result.stdout,
-            result.stderr,
+            self._so_far(0),
+            self._so_far(1),
             result,
         )
 
     def _so_far(self, index: int) -> Output:
+        """What came of a stream, if kept in memory (a file may be huge)."""
         stream = self._streams[index]
-        if stream is None:
+        if stream is None or stream.path is not None:
             return self._streams[0].empty()
         return stream.value()
 

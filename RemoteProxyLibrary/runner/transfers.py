@@ -564,6 +564,8 @@ class Files:
                           _patterns(include), _patterns(exclude), options.follow_symlinks)
         )
         name = posixpath.basename(remote_root.rstrip("/")) or "root"
+        if name in (".", "..") or not isinstance(top, tuple) or not isinstance(entries, list):
+            raise OSError(errno.EIO, f"the target listed {remote_root!r} oddly", str(source))
         local_root = rules.tree_destination(os.fspath(destination), name, options.create_dirs,
                                             LOCAL)  # fmt: skip
         by_name = {entry[0]: entry for entry in entries}
@@ -586,7 +588,7 @@ class Files:
             def received(files: Any, index: int) -> None:
                 wanted = {entry[0] for entry in batches.batches[index]}
                 for relative, data, digest in files:
-                    if relative not in wanted:
+                    if relative not in wanted or not isinstance(data, bytes):
                         raise OSError(errno.EIO, f"the target sent {relative!r}, not asked for")
                     entry = by_name[relative]
                     path = rules.join(local_root, relative)
