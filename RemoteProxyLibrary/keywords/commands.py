@@ -237,7 +237,11 @@ class CommandKeywords(LibraryCore):
     ) -> ExecutionResult:
         """Waits for a command started with `Start Command` (default: the
         last one started in the terminal) to end and returns its result:
-        ``rc``, ``stdout``, ``stderr`` and more (see `ExecutionResult`).
+        ``rc`` (negative when a signal ended it: ``-9`` for SIGKILL),
+        ``stdout`` and ``stderr`` (without trailing newlines; read from the
+        local file if the stream went to one), ``stdout_path``,
+        ``stderr_path``, ``command``, ``pid`` (on the target), ``timed_out``
+        and ``seconds``.
 
         ``timeout`` defaults to the terminal's ``timeout``. Past it,
         ``on_timeout`` decides: ``kill`` (the command and its whole process
