@@ -176,9 +176,9 @@ def test_read_gives_output_as_it_comes(runner):
     assert command.read() == ("", "")  # nothing new yet
     assert command.poll() is None
     later = command.read(timeout=5)
-    while not later.stderr:
+    while command.returncode is None:  # the two pipes come in any order
         more = command.read(timeout=5)
-        later = type(later)(later.stdout + more.stdout, more.stderr)
+        later = type(later)(later.stdout + more.stdout, later.stderr + more.stderr)
     assert later == ("two\n", "err\n")
     result = command.wait(5)
     assert (result.rc, result.stdout, result.stderr) == (0, "one\ntwo\n", "err\n")
