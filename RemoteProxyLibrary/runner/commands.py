@@ -461,7 +461,7 @@ class Commands:
         def attempt() -> RemoteCommand:
             handle = self._start(command, limit, **options)  # type: ignore[arg-type]
             if not handle._wait_until(time.monotonic() + limit + KILL_MARGIN):
-                handle.kill()
+                handle.kill().timed_out = True  # the target did not (a stopped agent?)
             return handle
 
         handle = self.runner.with_recovery(attempt)
