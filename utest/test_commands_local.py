@@ -116,6 +116,8 @@ def test_bad_input_is_refused_before_anything_runs(runner):
     with pytest.raises(FileNotFoundError):
         runner.commands.run("true", cwd="/no/such/dir")
     assert runner.commands.run("no-such-program").rc == 127  # the shell says so
+    # a command has no controlling terminal: it cannot write into the frame stream
+    assert runner.commands.run("echo into the frames > /dev/tty").rc != 0
     assert runner.run_python("1+1") == 2  # the session goes on
 
 
