@@ -21,7 +21,7 @@ from RemoteProxyLibrary import (
     InteractiveSession,
     RunnerTerminalSessionBroken,
 )
-from RemoteProxyLibrary.agent import ops_files
+from RemoteProxyLibrary.agent import filerules
 from RemoteProxyLibrary.errors import TransferTimeout
 from RemoteProxyLibrary.runner import transfers
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
@@ -168,7 +168,7 @@ def test_bad_input_is_a_clear_error_and_nothing_is_written(runner, tmp_path):
 
 def test_a_corrupted_transfer_leaves_the_destination_unchanged(tmp_path):
     write(tmp_path / "f", b"before")
-    target = ops_files.AtomicFile(str(tmp_path / "f"), ops_files.LOCAL)
+    target = filerules.AtomicFile(str(tmp_path / "f"), filerules.LOCAL)
     target.write(b"after")
     wrong = hashlib.sha256(b"afteR").hexdigest()
     with pytest.raises(OSError, match="transfer corrupted: received 5 bytes") as info:

@@ -27,6 +27,7 @@ _MODULES = (
     ("wire", "framing"),
     ("wire", "messages"),
     ("agent", "ops_commands"),
+    ("agent", "filerules"),
     ("agent", "ops_files"),
     ("agent", "agent"),
 )

@@ -15,7 +15,7 @@ time, several batches in flight. Memory stays bounded by those sizes,
 whatever the file's size.
 
 Where files go, temporary names, modes, links and glob filters follow the
-rules of ``agent/ops_files.py``, which both ends share: every file is written
+rules of ``agent/filerules.py``, which both ends share: every file is written
 under a temporary name, checked against the SHA-256 of what was sent and only
 then renamed over the destination, so a failed or interrupted transfer leaves
 no partial file under the destination's name.
@@ -43,8 +43,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ..agent import ops_files as rules
-from ..agent.ops_files import LOCAL, AtomicFile
+from ..agent import filerules as rules
+from ..agent.filerules import LOCAL, AtomicFile
 from ..errors import TransferTimeout
 from ..timeouts import TimeLike, seconds
 from ..wire.messages import MODE_VALUE
