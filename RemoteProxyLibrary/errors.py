@@ -24,6 +24,9 @@
      |    +-- RemoteTimeout            (also TimeoutError) carries response_id
      |    +-- InvalidProxySession      proxy of a closed/recovered session or moved away
      |    +-- RemoteError              remote exception of a non-builtin type
+     |    +-- CommandTimeout           (also TimeoutError) a command ran past its timeout;
+     |    |                            carries the output so far (and the result once killed)
+     |    +-- TransferTimeout          (also TimeoutError) a file transfer did not finish in time
      +-- SessionInitializationFailed   recovery gave up; args[0] is the last error
  +-- NoSuchTerminal                (also LookupError) no open terminal has that index or alias
  +-- NoSuchProxy                   (also LookupError) no proxy is registered under that name
@@ -187,6 +190,29 @@ class RemoteError(RunnerException):
             return attributes[name]
         remote = self.__dict__.get("remote_type", "?")
         raise AttributeError(f"{type(self).__name__} (remote {remote}) has no attribute {name!r}")
+
+
+class CommandTimeout(RunnerException, TimeoutError):
+    """A command on the target ran past its timeout.
+
+    ``stdout`` and ``stderr`` hold its output so far (text or bytes, as asked;
+    output sent to a local file is in that file, not here). ``result`` is the
+    ``CommandResult`` when the command was killed (its ``rc`` is then
+    ``-9``), None when it was left running.
+    """
+
+    def __init__(
+        self, message: str, stdout: Any = "", stderr: Any = "", result: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.stdout = stdout
+        self.stderr = stderr
+        self.result = result
+
+
+class TransferTimeout(RunnerException, TimeoutError):
+    """A file transfer did not finish within its timeout; nothing was left
+    under the destination's name."""
 
 
 class SessionInitializationFailed(RunnerException):

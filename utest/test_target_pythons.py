@@ -20,7 +20,7 @@ PYTHONS = sorted(
 @pytest.mark.skipif(not PYTHONS, reason="no other Python 3 versions on this machine")
 @pytest.mark.parametrize("python", PYTHONS, ids=lambda p: p.split("/")[-3])
 @pytest.mark.parametrize("via", ["shell", "python-shell"])
-def test_agent_on_target_python(python, via):
+def test_agent_on_target_python(python, via, tmp_path):
     session = InteractiveSession()
     session.spawn(BashShell(timeout=10))
     if via == "python-shell":
@@ -33,6 +33,12 @@ def test_agent_on_target_python(python, via):
     assert runner.get_recursive_proxy("os").path.join("a", "b") == "a/b"
     with pytest.raises(KeyError):
         runner.run_python("{}['missing']")
+    # the agent's command and file operations run there too
+    assert runner.commands.run("echo out; echo err >&2; exit 3", timeout=10).rc == 3
+    (tmp_path / "a").write_bytes(b"data" * 100000)
+    runner.files.put(str(tmp_path / "a"), str(tmp_path / "b"))
+    assert runner.files.get(str(tmp_path / "b"), str(tmp_path / "c")).size == 400000
+    assert (tmp_path / "c").read_bytes() == (tmp_path / "a").read_bytes()
     runner.close()
     assert (
         session.current_shell().exec_command("print(1+1)" if via != "shell" else "echo 2").strip()

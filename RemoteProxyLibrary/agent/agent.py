@@ -41,6 +41,7 @@ from ..wire.messages import (
     STATUS_EXCEPTION,
     STATUS_OK,
 )
+from . import ops_commands, ops_files
 
 
 class CannotTravel(Exception):
@@ -205,6 +206,8 @@ class Agent(object):
         self.busy_flag = None  # shared with the heartbeat process: 1 while busy
         self.heartbeat_pipe = None  # closing it stops the heartbeat process
         self.heartbeat_pid = 0
+        self.commands = ops_commands.Commands()  # commands and file transfers running
+        self.transfers = ops_files.Transfers()
 
     # ---- values ------------------------------------------------------------------
     def deref(self, ref):
@@ -355,6 +358,7 @@ class Agent(object):
         thread = threading.Thread(target=self.forward_output, name="rpl-output")
         thread.daemon = True
         thread.start()
+        self.commands.watch_signals()
 
     def leave_controlling_terminal(self):
         """Give up the tty as controlling terminal (we keep our fds to it), so
@@ -385,6 +389,8 @@ class Agent(object):
 
     def restore(self):
         self.stop_heartbeat()
+        self.commands.close()
+        self.transfers.close()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -619,6 +625,8 @@ _OPERATORS = """getitem setitem delitem contains eq ne lt le gt ge add sub mul t
 mod pow neg pos abs invert and_ or_ xor lshift rshift matmul iadd isub imul index"""
 for _name in _OPERATORS.split():
     OPS[_name] = _operator(_name)
+OPS.update(ops_commands.OPS)  # type: ignore[arg-type]
+OPS.update(ops_files.OPS)  # type: ignore[arg-type]
 
 
 def main(tty_attrs, handled_types=None):

@@ -15,6 +15,7 @@ from robot.utils import ConnectionCache
 from ..errors import NoSuchTerminal
 from ..managed import ManagedTerminal, TerminalSettings
 from ..runner import RunnerTerminal
+from ..runner.commands import RemoteCommand
 from ..shells import Shell
 
 #: How keywords name a terminal: its index (1, 2, ...) or its alias.
@@ -32,6 +33,8 @@ class LibraryCore:
     def __init__(self, settings: TerminalSettings) -> None:
         self._settings = settings
         self._terminals: ConnectionCache[ManagedTerminal] = ConnectionCache(NO_TERMINAL)
+        #: Commands of `Start Command` per terminal, not yet waited for (last is latest).
+        self._started_commands: dict[ManagedTerminal, list[RemoteCommand]] = {}
 
     # ---- registry ----------------------------------------------------------------
     def _entry(self, terminal: TerminalId = None, usable: bool = True) -> ManagedTerminal:
@@ -116,6 +119,7 @@ class LibraryCore:
 
     def _close_entry(self, entry: ManagedTerminal) -> None:
         was_current = self._terminals.current is entry
+        self._started_commands.pop(entry, None)
         for problem in entry.close():
             logger.warn(f"Closing {entry.name}: {problem}")
         if was_current:

@@ -7,14 +7,18 @@ from typing import Optional, Union
 from .. import __version__
 from ..managed import TerminalSettings
 from ..terminal.hostkeys import check_policy
+from .commands import CommandKeywords
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
+from .files import FileKeywords
 from .listener import LibraryListener
 from .proxies import ProxyKeywords
 from .python import PythonKeywords
 from .terminals import HostKeyPolicy, SshDefaults, TerminalKeywords
 
 
-class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
+class RemoteProxyLibrary(
+    TerminalKeywords, PythonKeywords, ProxyKeywords, CommandKeywords, FileKeywords
+):
     """Runs Python on targets through interactive terminals and holds remote
     objects as local proxies.
 
@@ -166,6 +170,36 @@ class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
 
     Pushing or popping a shell stops Python and empties the registry: the
     proxies made before are no longer valid. `Release Proxy` releases one.
+
+    = Commands and files =
+
+    `Execute Command`, `Start Command` and the keywords using what it returns
+    (`Read Command Output`, `Wait For Command`, `Send Signal To Command`,
+    `Terminate Command`) run commands on the target; `Put File`, `Get File`,
+    `Put Directory` and `Get Directory` copy files. Both act as the user of
+    the terminal's top shell, whatever the hops: after ``sudo`` they run and
+    write as root.
+
+    They follow SSHLibrary where it has the same keyword: `Execute Command`
+    returns stdout (and stderr and the rc when asked) with trailing newlines
+    removed and does not fail on a non-zero rc; `Read Command Output` reads
+    the last started command. `Wait For Command` and `Terminate Command`
+    return a result object (``rc``, ``stdout``, ``stderr``) as the Process
+    library's keywords do. Differences: a command's ``timeout`` kills it
+    with its whole process group and fails the keyword with the output so
+    far; `Put File` keeps the source's mode unless given one and does not
+    create a missing destination directory unless ``create_dirs=True``;
+    directories are copied with their subdirectories unless
+    ``recursive=False``. The OperatingSystem library has a ``Get File`` too:
+    with both imported, write ``RemoteProxyLibrary.Get File``.
+
+    Every file is checked with SHA-256 and renamed into place only when
+    complete, so a failed transfer leaves nothing under the destination's
+    name. Each transfer logs one line with its size, time and rate.
+
+    | ${out} = | Execute Command | uname -r |
+    | Put File | ${CURDIR}/app.conf | /etc/app/ |
+    | Get Directory | /var/log/app | ${OUTPUT DIR}/logs | include=*.log |
 
     = Auto recovery =
 

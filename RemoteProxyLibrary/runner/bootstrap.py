@@ -26,6 +26,9 @@ _MODULES = (
     ("wire", "codec"),
     ("wire", "framing"),
     ("wire", "messages"),
+    ("agent", "ops_commands"),
+    ("agent", "filerules"),
+    ("agent", "ops_files"),
     ("agent", "agent"),
 )
 

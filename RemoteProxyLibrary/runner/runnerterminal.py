@@ -72,6 +72,7 @@ from ..wire.messages import (
     MODE_VALUE,
 )
 from . import bootstrap, replies
+from .commands import Commands
 from .connection import AgentConnection, Pending
 from .proxies import (
     _RecursiveProxy,
@@ -84,6 +85,7 @@ from .proxies import (
     release_proxy,
     start_call,
 )
+from .transfers import Files
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
@@ -351,6 +353,18 @@ class RunnerTerminal:
         if self._connection is None:
             raise RunnerTerminalSessionClosed("RunnerTerminal is closed or not initialized")
         return self._connection
+
+    @property
+    def commands(self) -> Commands:
+        """Commands on the target: ``commands.run(...)``, ``commands.start(...)``
+        (see :mod:`.commands`)."""
+        return Commands(self)
+
+    @property
+    def files(self) -> Files:
+        """File transfers: ``files.put``, ``files.get``, ``files.put_directory``,
+        ``files.get_directory`` (see :mod:`.transfers`)."""
+        return Files(self)
 
     @property
     def round_trips(self) -> int:

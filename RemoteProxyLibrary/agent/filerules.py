@@ -1,0 +1,334 @@
+"""The file rules both ends of a transfer follow: where a destination
+goes, temporary names, atomic writes, walking a tree, glob filters.
+
+Shipped in the agent bundle (stdlib only, Python 3.6+) for ``ops_files``; the
+controller's ``runner/transfers.py`` imports the same module for its own
+side, so both ends follow one set of rules. ``side`` (``TARGET`` or
+``LOCAL``) only names the place in error messages.
+
+- A file is written to a temporary name in its destination directory
+  (``.<name>.rpl-<pid>-<random>.part``) and renamed over the destination
+  only after its SHA-256 matched the sender's: a failed or interrupted
+  transfer never leaves a partial file under the destination's name.
+  Temporary files of processes that died (a session that broke) are removed
+  by the next transfer to the same destination.
+- A file destination that is an existing directory, or ends with ``/``,
+  receives the file under the source's name. A directory destination that
+  exists receives the source directory under its name (like ``cp -r``); one
+  that does not exist becomes the copy. A missing parent directory is an
+  error unless ``create_dirs`` is given; a destination that is (or would
+  have to be) a directory where a file goes is ``IsADirectoryError``.
+- Modes are the permission bits (``0o777``); times are kept when asked.
+- Symbolic links travel as links (their target text) unless asked to follow.
+- Glob filters (``fnmatch``): a pattern with a ``/`` matches the path
+  relative to the transferred directory, any other the name alone.
+  ``include`` selects files (and links); ``exclude`` leaves out files, links
+  and whole directories.
+- A relative path sent by the other end never leaves the root it is joined
+  to (:func:`join`).
+"""
+
+import binascii
+import errno
+import fnmatch
+import hashlib
+import os
+import stat
+from typing import Set
+
+#: Permission bits kept.
+PERMISSION_BITS = 0o777
+#: Suffix of temporary files.
+PART = ".part"
+#: Where an end is, for messages.
+TARGET = "on the target"
+LOCAL = "locally"
+
+
+def failure(error, action, path, side):
+    """An OSError of the same kind saying what was done where, e.g.
+    ``[Errno 28] cannot write on the target: No space left on device: 'f'``."""
+    reason = error.strerror or str(error)
+    return OSError(error.errno, "cannot {} {}: {}".format(action, side, reason), path)
+
+
+def os_error(number, message, path):
+    return OSError(number, message, path)
+
+
+def expand(path):
+    """``~`` expanded (the user of this end), other paths as given."""
+    return os.path.expanduser(path)
+
+
+def file_destination(destination, name, create_dirs, side):
+    """Where a file named ``name`` goes for ``destination`` (see module doc);
+    ``name`` None: ``destination`` is the file's path itself."""
+    dest = expand(destination)
+    if name is not None and (dest.endswith("/") or os.path.isdir(dest)):
+        directory, final = dest, os.path.join(dest, name)
+    else:
+        directory, final = os.path.dirname(dest) or ".", dest
+    _need_directory(directory, create_dirs, side)
+    if os.path.isdir(final) and not os.path.islink(final):
+        raise os_error(errno.EISDIR, "destination is a directory " + side, final)
+    return os.path.normpath(final)
+
+
+def tree_destination(destination, name, create_dirs, side):
+    """The root a directory named ``name`` is copied to (see module doc)."""
+    dest = expand(destination)
+    if os.path.isdir(dest):
+        root = os.path.join(dest, name)
+        if os.path.lexists(root) and not os.path.isdir(root):
+            raise os_error(errno.ENOTDIR, "destination exists and is not a directory " + side,
+                         root)  # fmt: skip
+        return os.path.normpath(root)
+    if os.path.lexists(dest):
+        raise os_error(errno.ENOTDIR, "destination exists and is not a directory " + side,
+                     dest)  # fmt: skip
+    _need_directory(os.path.dirname(dest.rstrip("/")) or ".", create_dirs, side)
+    return os.path.normpath(dest)
+
+
+def _need_directory(directory, create_dirs, side):
+    if os.path.isdir(directory):
+        return
+    if os.path.lexists(directory):
+        raise os_error(errno.ENOTDIR, "destination directory is not a directory " + side,
+                     directory)  # fmt: skip
+    if not create_dirs:
+        raise os_error(errno.ENOENT, "destination directory does not exist {} "
+                     "(create_dirs=True creates it)".format(side), directory)  # fmt: skip
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise failure(error, "create directory", directory, side) from None
+
+
+def temp_name(final):
+    """A new temporary name next to ``final`` (see module doc)."""
+    directory, name = os.path.split(final)
+    token = binascii.hexlify(os.urandom(6)).decode("ascii")
+    return os.path.join(directory, ".{}.rpl-{}-{}{}".format(name[:200], os.getpid(), token, PART))
+
+
+def sweep(final):
+    """Remove temporary files for ``final`` left by processes that died."""
+    directory, name = os.path.split(final)
+    prefix = ".{}.rpl-".format(name[:200])
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return
+    for entry in names:
+        if not (entry.startswith(prefix) and entry.endswith(PART)):
+            continue
+        pid = entry[len(prefix) : -len(PART)].partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
+
+
+class AtomicFile(object):
+    """A file written to a temporary name, hashed as it is written, renamed
+    over ``final`` by :meth:`commit` when the digest matches."""
+
+    def __init__(self, final, side):
+        self.final = final
+        self.side = side
+        self.temp = temp_name(final)
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.fd = -1  # -1: closed
+        try:
+            self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as error:
+            raise failure(error, "create a file", final, side) from None
+
+    def write(self, data):
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as error:
+            self.abort()
+            raise failure(error, "write", self.final, self.side) from None
+        self.sha.update(data)
+        self.size += len(data)
+
+    def commit(self, digest, size, mode=None, times=None):
+        """Check ``digest`` and ``size``, set ``mode`` and ``times``
+        ``(atime, mtime)``, rename over the destination; returns the path."""
+        if self.size != size or self.sha.hexdigest() != digest:
+            self.abort()
+            raise os_error(errno.EIO, "transfer corrupted: received {} bytes with SHA-256 {}, "
+                         "sent {} bytes with SHA-256 {}; the destination is unchanged {}"
+                         .format(self.size, self.sha.hexdigest(), size, digest, self.side),
+                         self.final)  # fmt: skip
+        try:
+            if mode is not None:
+                os.fchmod(self.fd, mode & PERMISSION_BITS)
+            os.close(self.fd)
+            self.fd = -1
+            if times is not None:
+                os.utime(self.temp, times)
+            os.replace(self.temp, self.final)
+        except OSError as error:
+            self.abort()
+            raise failure(error, "finish", self.final, self.side) from None
+        return self.final
+
+    def abort(self):
+        """Close and remove the temporary file; never raises."""
+        if self.fd >= 0:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = -1
+        try:
+            os.unlink(self.temp)
+        except OSError:
+            pass
+
+
+def write_link(final, target, side):
+    """Make ``final`` a symbolic link to ``target`` (temporary name, rename)."""
+    temp = temp_name(final)
+    try:
+        os.symlink(target, temp)
+        os.replace(temp, final)
+    except OSError as error:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise failure(error, "create a link", final, side) from None
+    return final
+
+
+def write_whole(final, data, digest, mode, times, side):
+    """A small file in one go (see :class:`AtomicFile`)."""
+    target = AtomicFile(final, side)
+    target.write(data)
+    return target.commit(digest, len(data), mode, times)
+
+
+def matches(relative, patterns):
+    """Whether ``relative`` (a path with ``/``) matches one of ``patterns``."""
+    name = relative.rpartition("/")[2]
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(relative if "/" in pattern else name, pattern):
+            return True
+    return False
+
+
+def describe(path, follow_symlinks):
+    """``(kind, size, mode, mtime, atime, link)`` of ``path``; kind is
+    ``file``, ``dir``, ``link`` or ``other``."""
+    info = os.stat(path) if follow_symlinks else os.lstat(path)
+    mode = info.st_mode
+    link = None
+    if stat.S_ISLNK(mode):
+        kind, link = "link", os.readlink(path)
+    elif stat.S_ISDIR(mode):
+        kind = "dir"
+    elif stat.S_ISREG(mode):
+        kind = "file"
+    else:
+        kind = "other"
+    return kind, info.st_size, mode & PERMISSION_BITS, info.st_mtime, info.st_atime, link
+
+
+def walk(root, recursive, include, exclude, follow_symlinks, side):
+    """Entries under the directory ``root``, parents before children:
+    ``(relative, kind, size, mode, mtime, atime, link)``; files that the
+    filters leave out, and sockets, devices and fifos, are not listed."""
+    root = expand(root)
+    try:
+        top = describe(root, True)
+    except OSError as error:
+        raise failure(error, "read directory", root, side) from None
+    if top[0] != "dir":
+        raise os_error(errno.ENOTDIR, "source is not a directory " + side, root)
+    entries = []
+    pending = [""]
+    while pending:
+        relative_dir = pending.pop(0)
+        directory = os.path.join(root, relative_dir) if relative_dir else root
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError as error:
+            raise failure(error, "read directory", directory, side) from None
+        for name in names:
+            relative = relative_dir + "/" + name if relative_dir else name
+            path = os.path.join(directory, name)
+            try:
+                kind, size, mode, mtime, atime, link = describe(path, follow_symlinks)
+            except OSError as error:
+                if follow_symlinks and os.path.islink(path):
+                    continue  # a dangling link cannot be followed
+                raise failure(error, "read", path, side) from None
+            if exclude and matches(relative, exclude):
+                continue
+            if kind == "dir":
+                if recursive:
+                    entries.append((relative, kind, 0, mode, mtime, atime, None))
+                    pending.append(relative)
+                continue
+            if kind == "other" or (include and not matches(relative, include)):
+                continue
+            entries.append((relative, kind, size, mode, mtime, atime, link))
+    if include:  # only the directories that lead to something included
+        needed: Set[str] = set()
+        for entry in entries:
+            if entry[1] != "dir":
+                parts = entry[0].split("/")[:-1]
+                needed.update("/".join(parts[: n + 1]) for n in range(len(parts)))
+        entries = [entry for entry in entries if entry[1] != "dir" or entry[0] in needed]
+    return entries
+
+
+def join(root, relative):
+    """``root`` joined with a relative path sent by the other end, refused if
+    it tries to leave ``root``."""
+    parts = relative.split("/")
+    if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ValueError("refusing relative path {!r}".format(relative))
+    return os.path.join(root, *parts)
+
+
+def make_tree(root, directories, side):
+    """Create ``root`` and ``directories`` (relative) under it; owner-writable
+    until :func:`finish_tree` gives them their modes."""
+    for relative in ["", *directories]:
+        path = join(root, relative) if relative else root
+        try:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        except OSError as error:
+            raise failure(error, "create directory", path, side) from None
+
+
+def finish_tree(root, directories, side):
+    """Set ``(relative, mode, mtime, atime)`` of directories, deepest first."""
+    for relative, mode, mtime, atime in sorted(directories, key=lambda d: -d[0].count("/")):
+        path = join(root, relative) if relative else root
+        try:
+            os.chmod(path, mode & PERMISSION_BITS)
+            if mtime is not None:
+                os.utime(path, (atime if atime is not None else mtime, mtime))
+        except OSError as error:
+            raise failure(error, "set the mode of", path, side) from None
