@@ -8,6 +8,7 @@
      |    +-- TerminalTimeout          (also TimeoutError) nothing matched in time
      +-- ShellError                    a hop of the shell stack failed; names the hop
      |    +-- ShellStartTimeout        (also TimeoutError) the hop's prompt never came
+ |    +-- ShellCommandTimeout      (also TimeoutError) exec_command did not finish in time
      |    +-- ShellConnectionFailed    unknown host, refused port, no route
      |    +-- ShellAuthenticationFailed  wrong password or key, wrong su password
      |    +-- HostKeyRejected          the host's key is not trusted under the host-key policy
@@ -78,6 +79,11 @@ class ShellError(RemoteProxyLibraryError):
 
 class ShellStartTimeout(ShellError, TimeoutError):
     """A hop's prompt (or a command's end) never came within the timeout."""
+
+
+class ShellCommandTimeout(ShellError, TimeoutError):
+    """A command run with ``exec_command`` did not finish in time; it was
+    interrupted and the shell made usable again."""
 
 
 class ShellConnectionFailed(ShellError):

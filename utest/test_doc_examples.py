@@ -121,8 +121,10 @@ def target_names(ssh_target, tmp_path_factory):
 
 
 def substitute(text: str, names: dict[str, str]) -> str:
+    """The documentation's user names, as whole words only (``app`` yes,
+    ``app.conf`` and ``/tmp/app/`` no)."""
     for word, real in names.items():
-        text = re.sub(rf"(?<![\w$@{{/.-]){re.escape(word)}(?![\w}}])", real, text)
+        text = re.sub(rf"(?<=[=|\s\"']){re.escape(word)}(?=[\s|\"',@:]|$)", real, text)
     return text
 
 
@@ -144,6 +146,18 @@ def run_robot(suite_dir: Path, env_home: Path | None, variables: dict[str, str],
     return run.stdout + run.stderr if run.returncode else ""
 
 
+def failed_tests(output: Path) -> str:
+    """The tests that failed, with their messages."""
+    from robot.api import ExecutionResult
+
+    if not output.exists():
+        return ""
+    result = ExecutionResult(str(output))
+    return "\n".join(
+        f"{test.full_name}: {test.message}" for test in result.suite.all_tests if not test.passed
+    )
+
+
 SETTINGS = """\
 *** Settings ***
 Library         RemoteProxyLibrary    timeout=1 min    prompt_timeout=15 s
@@ -158,8 +172,15 @@ Open Example Terminal
 
 
 def write_support_files(directory: Path, names: dict) -> None:
-    """What examples refer to by ``${CURDIR}``: an ssh_config, an encrypted key."""
+    """What examples refer to by ``${CURDIR}``: an ssh_config, an encrypted key,
+    files and directories to put on a target."""
     (directory / "lab_ssh_config").write_text(names["config"])
+    for name in ("config/app.conf", "config/extra/more.conf", "scripts/start.sh",
+                 "scripts/notes.txt", "data/a.dat", "data/a.bak", "data/cache/c",
+                 "app.conf", "start.sh", "logs/one.txt", "logs/two.txt"):  # fmt: skip
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"example file {name}\n")
     keys = directory / "keys"
     keys.mkdir(exist_ok=True)
     shutil.copy(names["client_key"], keys / "id_ed25519")
@@ -188,7 +209,7 @@ def test_every_keyword_example_runs(target_names, tmp_path):
     text = SETTINGS + "\n| *** Test Cases *** |\n" + "\n".join(tests) + "\n"
     (suite / "keyword_examples.robot").write_text(text)
     failures = run_robot(suite, target_names["home"], target_names["variables"])
-    assert not failures, failures[-6000:]
+    assert not failures, failed_tests(suite / "out" / "output.xml") or failures[-6000:]
 
 
 def test_every_suite_and_settings_example_runs(target_names, tmp_path):
@@ -226,13 +247,15 @@ def test_every_suite_and_settings_example_runs(target_names, tmp_path):
         (directory / f"{name}.robot").write_text(substitute(text, target_names["names"]))
     failures = run_robot(directory, target_names["home"], target_names["variables"],
                          target_names["host"])  # fmt: skip
-    assert not failures, failures[-6000:]
+    assert not failures, failed_tests(directory / "out" / "output.xml") or failures[-6000:]
 
 
-@pytest.mark.parametrize("number", range(3))
-def test_the_readme_python_examples_run(target_names, monkeypatch, number):
+@pytest.mark.parametrize("number", range(len(readme_blocks("python"))))
+def test_the_readme_python_examples_run(target_names, monkeypatch, tmp_path, number):
     code = readme_blocks("python")[number]
     monkeypatch.setenv("HOME", str(target_names["home"]))
+    write_support_files(tmp_path, target_names)
+    monkeypatch.chdir(tmp_path)  # the files the examples put are there
     code = substitute(code, target_names["names"])
     code = code.replace('"secret"', repr(target_names["variables"]["PASSWORD"]))
     namespace: dict = {}
@@ -244,7 +267,3 @@ def test_the_readme_python_examples_run(target_names, monkeypatch, number):
             runner.close()
     session = namespace.get("session")
     assert session is None or session.terminal is None  # it closed what it opened
-
-
-def test_the_readme_has_three_python_examples():
-    assert len(readme_blocks("python")) == 3

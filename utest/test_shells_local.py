@@ -19,6 +19,7 @@ from RemoteProxyLibrary import (
     Secret,
     Shell,
     ShellAuthenticationFailed,
+    ShellCommandTimeout,
     ShellError,
     ShellStack,
     ShellStackEmpty,
@@ -121,7 +122,7 @@ def test_printing_a_split_prompt_does_not_end_the_command(bash):
 
 def test_command_timeout_interrupts_and_keeps_the_shell(bash):
     start = time.monotonic()
-    with pytest.raises(ShellStartTimeout) as info:
+    with pytest.raises(ShellCommandTimeout) as info:
         bash.exec_command("echo started; sleep 30", timeout=0.5)
     assert time.monotonic() - start < 4
     assert isinstance(info.value, TimeoutError)
@@ -243,7 +244,7 @@ def test_prompt_that_never_comes_times_out_and_parent_works(session, bash):
         session.push(BashShell(timeout=1.5, shell="sleep 30"))
     assert time.monotonic() - start < 1.5 + 3
     assert "prompt did not come within 1.5 s" in str(info.value)
-    assert "BashShell via BashShell" in str(info.value)
+    assert "BashShell(sleep 30) via BashShell" in str(info.value)
     assert session.shells == [bash]
     assert bash.exec_command("echo ok") == "ok\n"
     assert "sleep 30" not in bash.exec_command("ps -o args= --ppid $$")

@@ -121,7 +121,7 @@ class CommandKeywords(LibraryCore):
         | ${out} = | Execute Command | echo hello |
         | ${out} | ${rc} = | Execute Command | ls /nothing | return_rc=True |
         | ${out} | ${err} | ${rc} = | Execute Command | make | return_stderr=True | return_rc=True |
-        | ${out} = | Execute Command | make | cwd=/src | timeout=10 min |
+        | ${out} = | Execute Command | ls | cwd=/tmp | timeout=10 min |
         | ${rc} = | Execute Command | test -d /tmp | return_stdout=False | return_rc=True |
         | ${out} = | Execute Command | ${{['ls', '-l', '/my dir']}} |
         | ${out} = | Execute Command | sort | stdin=b\\na\\n |
@@ -170,7 +170,7 @@ class CommandKeywords(LibraryCore):
 
         Examples:
         | ${tail} = | Start Command | tail -f /var/log/syslog |
-        | ${server} = | Start Command | ./server --port 8080 | cwd=/opt/app |
+        | ${server} = | Start Command | python3 -m http.server 8080 | cwd=/tmp |
         | ${build} = | Start Command | make | stdout=${OUTPUT DIR}/build.log | stderr=STDOUT |
         """
         entry = self._entry(terminal)
@@ -210,7 +210,7 @@ class CommandKeywords(LibraryCore):
         ``return_stderr`` and ``return_rc`` add the others.
 
         Examples:
-        | Start Command | ./build.sh |
+        | Start Command | echo built |
         | ${out} = | Read Command Output |
         | ${tail} = | Start Command | tail -f /var/log/messages |
         | ${new} = | Read Command Output | ${tail} | wait=False | timeout=2 s |
@@ -250,7 +250,7 @@ class CommandKeywords(LibraryCore):
         then fails with ``CommandTimeout`` showing the output so far.
 
         Examples:
-        | ${handle} = | Start Command | make -j4 | cwd=/src |
+        | ${handle} = | Start Command | sleep 1 && echo built | cwd=/tmp |
         | ${result} = | Wait For Command | ${handle} | timeout=10 min |
         | Should Be Equal As Integers | ${result.rc} | 0 |
         """
@@ -275,6 +275,7 @@ class CommandKeywords(LibraryCore):
         its own process with ``group=False``.
 
         Example:
+        | ${handle} = | Start Command | sleep 60 |
         | Send Signal To Command | SIGINT | ${handle} |
         """
         self._command(handle, terminal).send_signal(signal, group)
@@ -297,6 +298,7 @@ class CommandKeywords(LibraryCore):
         already ended just gives its result.
 
         Example:
+        | ${server} = | Start Command | python3 -m http.server 8080 |
         | ${result} = | Terminate Command | ${server} |
         """
         command = self._command(handle, terminal)

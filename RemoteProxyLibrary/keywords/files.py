@@ -102,8 +102,8 @@ class FileKeywords(LibraryCore):
         ``seconds``, ``rate`` and ``sha256`` (a list of them for a pattern).
 
         Examples:
-        | Put File | ${CURDIR}/app.conf | /etc/app/app.conf |
-        | Put File | ${CURDIR}/start.sh | /opt/app/ | mode=0755 |
+        | Put File | ${CURDIR}/app.conf | /tmp/app/app.conf | create_dirs=True |
+        | Put File | ${CURDIR}/start.sh | /tmp/app/ | mode=0755 | create_dirs=True |
         | Put File | ${CURDIR}/logs/*.txt | /tmp/logs/ | create_dirs=True |
         """
         options = dict(mode=mode, preserve_times=preserve_times, follow_symlinks=follow_symlinks,
@@ -145,7 +145,7 @@ class FileKeywords(LibraryCore):
         the current directory). The rest as with `Put File`, the other way.
 
         Examples:
-        | Get File | /var/log/app.log | ${OUTPUT DIR}/ |
+        | Get File | /etc/hostname | ${OUTPUT DIR}/ |
         | ${result} = | Get File | /etc/os-release | ${TEMPDIR}/os-release | timeout=1 min |
         """
         return self._transfer(
@@ -191,8 +191,8 @@ class FileKeywords(LibraryCore):
         (the copy's root), ``files``, ``size``, ``seconds`` and ``rate``.
 
         Examples:
-        | Put Directory | ${CURDIR}/config | /etc/app |
-        | Put Directory | ${CURDIR}/scripts | /opt/tools/ | include=*.sh |
+        | Put Directory | ${CURDIR}/config | /tmp/app | create_dirs=True |
+        | Put Directory | ${CURDIR}/scripts | /tmp/tools/ | include=*.sh | create_dirs=True |
         | Put Directory | ${CURDIR}/data | /tmp/data | exclude=${{['*.bak', 'cache']}} |
         """
         return self._transfer(
@@ -222,8 +222,8 @@ class FileKeywords(LibraryCore):
         ``destination``; the rules of `Put Directory`, the other way.
 
         Examples:
-        | Get Directory | /var/log/app | ${OUTPUT DIR}/logs | include=*.log |
-        | Get Directory | /etc/app | ${TEMPDIR} | recursive=False |
+        | Get Directory | /etc/ssh | ${OUTPUT DIR}/ssh | include=*.pub |
+        | Get Directory | /etc/ssh | ${TEMPDIR} | recursive=False |
         """
         return self._transfer(
             "Get Directory", source, terminal,

@@ -198,8 +198,8 @@ class RemoteProxyLibrary(
     name. Each transfer logs one line with its size, time and rate.
 
     | ${out} = | Execute Command | uname -r |
-    | Put File | ${CURDIR}/app.conf | /etc/app/ |
-    | Get Directory | /var/log/app | ${OUTPUT DIR}/logs | include=*.log |
+    | Put File | ${CURDIR}/app.conf | /tmp/app/ | create_dirs=True |
+    | Get Directory | /etc/ssh | ${OUTPUT DIR}/ssh | include=*.pub |
 
     = Auto recovery =
 

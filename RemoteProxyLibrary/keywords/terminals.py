@@ -116,6 +116,8 @@ class TerminalKeywords(LibraryCore):
         ssh_config: Optional[str] = None,
         passphrase: Password = None,
         jump: Union[dict[str, Any], str, None] = None,
+        second_factor: Union[list[Password], Password] = None,
+        connect_timeout: Optional[Seconds] = None,
         su_user: Optional[str] = None,
         su_password: Password = None,
         sudo: bool = False,
@@ -144,6 +146,12 @@ class TerminalKeywords(LibraryCore):
 
         ``host_key_policy`` (``accept``, ``accept-new`` or ``reject``) and
         ``known_hosts`` override the library's for this terminal (see `SSH`).
+
+        ``second_factor`` answers the prompts of a keyboard-interactive login
+        that come after the password one (a one-time code, a second password):
+        one answer, or a list of answers in order. ``connect_timeout`` bounds
+        the TCP connection (default: ``prompt_timeout``, or the ssh_config's
+        ``ConnectTimeout``).
 
         ``jump``: log in through this host first, like OpenSSH's ``ProxyJump``:
         ``user@host:port`` (logging in with keys), or a dictionary of its
@@ -187,6 +195,8 @@ class TerminalKeywords(LibraryCore):
                 ssh_config=ssh_config,
                 passphrase=passphrase,
                 jump=jump,
+                second_factor=second_factor,
+                connect_timeout=connect_timeout,
             )
         ]
         if su_user:

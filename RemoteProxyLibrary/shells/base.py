@@ -34,6 +34,7 @@ import pexpect
 
 from ..errors import (
     ShellAuthenticationFailed,
+    ShellCommandTimeout,
     ShellError,
     ShellStartTimeout,
     TerminalClosed,
@@ -375,14 +376,16 @@ class Shell:
         text = clean_output("".join(parts))[-_TAIL:]
         return scrub(text, *self._known_secrets())
 
-    def _expect_prompt(self, timeout: float, doing: str) -> str:
+    def _expect_prompt(
+        self, timeout: float, doing: str, late: type[ShellError] = ShellStartTimeout
+    ) -> str:
         if self.terminal is None:
             raise ShellError("shell is not started", self.hop())
         spawn = self.terminal.spawn
         try:
             spawn.expect_exact([self.prompt], timeout=timeout)
         except pexpect.TIMEOUT:
-            raise ShellStartTimeout(
+            raise late(
                 f"prompt did not come within {timeout:g} s ({doing})",
                 self.hop(),
                 self._last_output(),
@@ -394,12 +397,16 @@ class Shell:
         return str(spawn.before)
 
     # ---- use -----------------------------------------------------------------------
+    def get_prompt(self) -> str:
+        """The prompt this shell shows (the older library's name)."""
+        return self.prompt
+
     def exec_command(self, cmd: str, timeout: float = -1) -> str:
         """Run ``cmd`` (one line) and return its output, without echo or ANSI codes.
 
         ``timeout`` in seconds; negative means this shell's ``timeout``. When
         the command does not end in time it is interrupted, the shell is
-        resynchronised and :class:`ShellStartTimeout` is raised.
+        resynchronised and :class:`ShellCommandTimeout` is raised.
         """
         if self.terminal is None:
             raise ShellError("shell is not started", self.hop())
@@ -409,8 +416,8 @@ class Shell:
         timeout = self.timeout if timeout < 0 else timeout
         self._sendline(self._typed(cmd))
         try:
-            output = self._expect_prompt(timeout, f"running {cmd[:80]!r}")
-        except ShellStartTimeout:
+            output = self._expect_prompt(timeout, f"running {cmd[:80]!r}", ShellCommandTimeout)
+        except ShellCommandTimeout:
             self._interrupt()
             if not self.resync(min(self.timeout, RESYNC_TIMEOUT)):
                 LOGGER.warning("%s: no prompt after interrupting %r", self.hop(), cmd[:80])

@@ -100,6 +100,14 @@ class InteractiveSession:
             raise ShellStackEmpty("the session holds no shell (not spawned or closed)")
         return self.shells[-1]
 
+    def get_nbr_of_shells(self) -> int:
+        """How many shells the stack holds (the older library's name)."""
+        return len(self.shells)
+
+    def isalive(self) -> bool:
+        """True while the terminal is open and bytes can flow."""
+        return self.terminal is not None and self.terminal.is_alive()
+
     def get_parent_shell(self) -> Optional[Shell]:
         """The shell below the current one, if any."""
         return self.shells[-2] if len(self.shells) > 1 else None
