@@ -40,6 +40,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .remotetext import safe_block, safe_line
+
 
 class RemoteProxyLibraryError(Exception):
     """Root of every exception raised by RemoteProxyLibrary."""
@@ -166,6 +168,8 @@ class RemoteError(RunnerException):
     ``str()``, ``remote_traceback`` the traceback text, ``remote_attributes``
     its attributes that are plain data, also readable as attributes of this
     exception (``error.returncode`` of a remote ``CalledProcessError``).
+    Those hold the target's text as it came; the message (``str()``) shows it
+    made safe (see :mod:`.remotetext`).
     """
 
     def __init__(
@@ -179,7 +183,7 @@ class RemoteError(RunnerException):
         self.remote_message = remote_message
         self.remote_traceback = remote_traceback
         self.remote_attributes = dict(remote_attributes or {})
-        super().__init__(f"{remote_type}: {remote_message}")
+        super().__init__(f"{safe_line(remote_type)}: {safe_block(remote_message)}")
 
     def __getattr__(self, name: str) -> Any:
         attributes = self.__dict__.get("remote_attributes", {})

@@ -549,7 +549,7 @@ def test_raw_frames_carry_every_byte_value_in_chunks():
     sender = FrameProtocol(max_chunk=1000)
     payload = bytes(range(256)) * 20 + b"{RPL:1:R.:4:AAAA:00000000}\n"
     data = b"noise" + sender.frame(9, "R", payload, raw=True) + sender.frame(10, "O", b"x")
-    receiver = FrameProtocol()
+    receiver = FrameProtocol(accept_raw=True)
     events = []
     for i in range(0, len(data), 13):
         events += receiver.receive(data[i : i + 13])
@@ -571,6 +571,8 @@ def test_damaged_raw_frame_is_reported_and_the_next_one_arrives():
     sender = FrameProtocol()
     bad = bytearray(sender.frame(6, "R", b"hello world", raw=True))
     bad[25] ^= 0x01
-    events = FrameProtocol().receive(bytes(bad) + sender.frame(7, "R", b"ok", raw=True))
+    events = FrameProtocol(accept_raw=True).receive(
+        bytes(bad) + sender.frame(7, "R", b"ok", raw=True)
+    )
     assert any(isinstance(e, CorruptFrame) and e.request_id == 6 for e in events)
     assert [e.payload for e in events if isinstance(e, Message)] == [b"ok"]

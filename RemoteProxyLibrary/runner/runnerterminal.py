@@ -48,6 +48,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from typing import Any, Callable, Optional, TypeVar
 
 from ..errors import (
@@ -59,6 +60,7 @@ from ..errors import (
     RunnerTerminalUnableToDeserialize,
     UnableToSerialize,
 )
+from ..remotetext import safe_block
 from ..shells import InteractiveSession, PythonShell
 from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire import codec, messages
@@ -69,7 +71,7 @@ from ..wire.messages import (
     MODE_REF,
     MODE_VALUE,
 )
-from . import bootstrap, replies
+from . import bootstrap, decoding, replies
 from .connection import AgentConnection, Pending
 from .proxies import (
     _RecursiveProxy,
@@ -122,6 +124,11 @@ class RunnerTerminal:
     ) -> None:
         self._liveness_interval = 2.0
         self._liveness_timeout = 3.0
+        #: Largest reply (bytes) taken from the target; a larger one fails its call.
+        self.max_message = 1 << 31
+        #: Bytes held in total for replies not complete yet (None: room for one
+        #: reply of ``max_message``); a target going beyond breaks the session.
+        self.max_unfinished: Optional[int] = None
         #: Default seconds a remote call may run (times accept Robot time strings).
         self.timeout = seconds(timeout)
         #: Seconds each step of starting a shell or the agent may take.
@@ -220,10 +227,13 @@ class RunnerTerminal:
             sentinels=sentinels,
             liveness_interval=self._liveness_interval,
             liveness_timeout=self._liveness_timeout,
+            max_message=self.max_message,
+            max_unfinished=self.max_unfinished,
         )
+        hello = connection.hello  # before start: the hello may be in leftover
+        if hello is None:
+            raise RunnerTerminalSessionBroken(f"{shell.describe()}: no hello expected")
         connection.start(leftover)
-        hello = connection.hello
-        assert hello is not None
         if not hello.wait(self.prompt_timeout):
             connection.stop()
             raise RunnerTerminalSessionBroken(f"{shell.describe()}: the agent did not say hello")
@@ -254,6 +264,7 @@ class RunnerTerminal:
         so what we send stays inert text if it ever reaches a plain shell.
         """
         probe = bytes(range(256)) * 4 + b"\n~.\r\n~?\x11\x13\x03\x04\x1a\x1c\x7f"
+        connection.accept_raw(True)  # the echo is a raw frame
         pending = connection.request(messages.KIND_PROBE, probe)
         intact = False
         if pending.wait(min(self.prompt_timeout, 2.0)):
@@ -263,6 +274,7 @@ class RunnerTerminal:
                 intact = False
         else:
             connection.forget(pending)
+        connection.accept_raw(intact)
         if intact:
             connection.notify(messages.KIND_RAW_REPLIES, b"")
         connection.raw_replies = intact
@@ -399,15 +411,25 @@ class RunnerTerminal:
     ) -> Any:
         """Wait for ``pending`` at most ``timeout`` seconds (None: the runner's
         ``timeout``; negative: not at all), then raise :class:`RemoteTimeout`;
-        the response can be fetched later with :meth:`get_response`."""
+        the response can be fetched later with :meth:`get_response`. A reply
+        that came in time but takes longer to decode than the rest of the
+        timeout raises it too (see :mod:`.decoding`)."""
         if timeout is None:
             timeout = self.timeout
+        deadline = time.monotonic() + max(timeout, 0)
         if timeout < 0 or not pending.wait(timeout):
             self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
                                 f"remote call {pending.request_id} did not answer "
                                 f"within {max(timeout, 0):g} s")  # fmt: skip
-        return self._result(pending, ref_decoder)
+        try:
+            return self._result(pending, ref_decoder, deadline)
+        except decoding.DecodeOverrun as overrun:
+            self.keep_for_later(pending)
+            raise RemoteTimeout(pending.request_id, response_wrap,
+                                f"remote call {pending.request_id} answered, but "
+                                f"{overrun} did not end within {max(timeout, 0):g} s "
+                                "(the call's timeout)") from None  # fmt: skip
 
     def get_response(
         self,
@@ -422,21 +444,36 @@ class RunnerTerminal:
         if pending is None:
             raise KeyError(f"no pending response {response_id} in this session")
         wait = optional_seconds(timeout)
+        deadline = None if wait is None else time.monotonic() + max(wait, 0)
         if not pending.wait(wait):
             raise RemoteTimeout(response_id, None, f"remote call {response_id} still running")
-        with self._lock:
-            self._timed_out.pop(response_id, None)
-        return self._result(pending, ref_decoder)
+        fetched = True
+        try:
+            return self._result(pending, ref_decoder, deadline)
+        except decoding.DecodeOverrun as overrun:
+            fetched = False
+            raise RemoteTimeout(response_id, None,
+                                f"remote call {response_id}: {overrun} did not end "
+                                "in time") from None  # fmt: skip
+        finally:
+            if fetched:
+                with self._lock:
+                    self._timed_out.pop(response_id, None)
 
-    def _result(self, pending: Pending, ref_decoder: Optional[Callable[[codec.Ref], Any]]) -> Any:
-        reply = replies.decode_reply(pending.payload())
+    def _result(
+        self,
+        pending: Pending,
+        ref_decoder: Optional[Callable[[codec.Ref], Any]],
+        deadline: Optional[float] = None,
+    ) -> Any:
+        reply, value = decoding.decode(pending.payload(), ref_decoder, deadline)
         connection = self._connection
         if connection is not None:
             self._log_notices(connection)
         self._log_output(reply)
         for key, names in reply.described.items():
             self._methods[key] = frozenset(names)
-        return replies.outcome(reply, ref_decoder)
+        return replies.outcome(reply, value=value)
 
     def methods_of(self, type_key: str) -> Optional[frozenset[str]]:
         """Callable attribute names the agent reported for ``type_key``."""
@@ -444,9 +481,9 @@ class RunnerTerminal:
 
     def _log_output(self, reply: messages.Reply) -> None:
         if reply.stdout:
-            LOGGER.info("Remote stdout:\n%s", reply.stdout.rstrip("\n"))
+            LOGGER.info("Remote stdout:\n%s", safe_block(reply.stdout.rstrip("\n")))
         if reply.stderr:
-            LOGGER.info("Remote stderr:\n%s", reply.stderr.rstrip("\n"))
+            LOGGER.info("Remote stderr:\n%s", safe_block(reply.stderr.rstrip("\n")))
 
     def _log_notices(self, connection: AgentConnection) -> None:
         for stream, text in connection.drain_notices():
