@@ -267,7 +267,7 @@ class Agent(object):
         kernel drops the lock of a process that dies, so neither can block
         the other for good."""
         try:
-            self.tty_lock_file = tempfile.TemporaryFile()
+            self.tty_lock_file = tempfile.TemporaryFile()  # noqa: SIM115 (kept open)
             self.tty_lock = self.tty_lock_file.fileno()
         except OSError:
             self.tty_lock = self.tty_out
