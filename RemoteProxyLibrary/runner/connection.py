@@ -239,7 +239,7 @@ class AgentConnection:
         receiver = self._receiver
         while not self.closed and self.broken is None:
             try:
-                data = terminal.read(1 << 18, READ_TICK)
+                data = terminal.read(1 << 18, self._next_tick())
                 if data:
                     progress, beats = receiver.progress, self.heard_heartbeats
                     self._dispatch(data)
@@ -271,6 +271,18 @@ class AgentConnection:
         )
         failure.__cause__ = error
         return failure
+
+    def _next_tick(self) -> float:
+        """Seconds until liveness must be looked at again (at most READ_TICK),
+        so a silent target is found out on time, not a tick later."""
+        ping = self._ping
+        if ping is not None:
+            due = ping.sent_at + self.liveness_timeout
+        elif self._pending:
+            due = self.last_heard + self.liveness_interval
+        else:
+            return READ_TICK
+        return min(max(due - time.monotonic(), 0.01), READ_TICK)
 
     def _check_liveness(self) -> None:
         """Ping a silent target while requests wait; break the session when
