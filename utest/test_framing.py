@@ -638,10 +638,17 @@ def test_unfinished_messages_are_bounded_in_total():
     assert any(isinstance(e, CorruptFrame) and e.fatal for e in events)
 
 
-def test_by_default_one_message_of_max_message_fits():
-    receiver = FrameProtocol(max_message=10000)
-    wire = FrameProtocol(max_chunk=1000).frame(1, "R", bytes(10000))
+def test_the_message_arriving_is_bounded_by_max_message_only():
+    receiver = FrameProtocol(max_message=10000, max_unfinished=3000)
+    sender = FrameProtocol(max_chunk=1000)
+    wire = sender.frame(1, "R", bytes(10000))
     assert feed(receiver, wire, step=333) == [Message(1, "R", bytes(10000))]
+    # two messages taking turns: the one waiting counts
+    first, second = sender.frame_parts(2, "R", bytes(9000)), sender.frame_parts(3, "R", bytes(9000))
+    events = []
+    for _ in range(4):
+        events += receiver.receive(next(first)) + receiver.receive(next(second))
+    assert any(isinstance(e, CorruptFrame) and e.fatal for e in events)
 
 
 def test_progress_counts_checked_traffic_only():

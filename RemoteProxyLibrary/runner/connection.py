@@ -130,7 +130,7 @@ class AgentConnection:
         liveness_interval: float = 2.0,
         liveness_timeout: float = 3.0,
         max_message: int = 1 << 31,
-        max_unfinished: Optional[int] = None,
+        max_unfinished: int = 64 << 20,
     ) -> None:
         self.terminal = terminal
         #: Silence (seconds) while requests wait after which the agent is pinged.

@@ -126,9 +126,10 @@ class RunnerTerminal:
         self._liveness_timeout = 3.0
         #: Largest reply (bytes) taken from the target; a larger one fails its call.
         self.max_message = 1 << 31
-        #: Bytes held in total for replies not complete yet (None: room for one
-        #: reply of ``max_message``); a target going beyond breaks the session.
-        self.max_unfinished: Optional[int] = None
+        #: Bytes held in total for unfinished replies besides the one arriving
+        #: (an honest agent sends one at a time); a target going beyond breaks
+        #: the session.
+        self.max_unfinished = 64 << 20
         #: Default seconds a remote call may run (times accept Robot time strings).
         self.timeout = seconds(timeout)
         #: Seconds each step of starting a shell or the agent may take.

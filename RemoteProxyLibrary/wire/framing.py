@@ -244,8 +244,8 @@ class FrameProtocol:
     and bounds the length a received frame may declare (rule 2c);
     ``max_message`` the largest message accepted when receiving (larger ones
     are reported as :class:`CorruptFrame` and skipped); ``max_unfinished``
-    (default: room for one message of ``max_message`` bytes) the bytes held
-    in total for messages not complete yet (rule 7).  ``accept_raw`` says
+    the bytes held in total for messages not complete yet besides the one
+    arriving (rule 7).  ``accept_raw`` says
     whether raw frames (rule 2b) are taken; set it once the path is known to
     carry every byte value.
 
@@ -262,19 +262,17 @@ class FrameProtocol:
         self,
         max_chunk: int = 1 << 20,
         max_message: int = 1 << 31,
-        max_unfinished: Optional[int] = None,
+        max_unfinished: int = 64 << 20,
         accept_raw: bool = False,
     ) -> None:
         if max_chunk < 1:
             raise ValueError("max_chunk must be at least 1")
         if max_message < 0:
             raise ValueError("max_message must not be negative")
-        if max_unfinished is not None and max_unfinished < 0:
+        if max_unfinished < 0:
             raise ValueError("max_unfinished must not be negative")
         self.max_chunk = max_chunk
         self.max_message = max_message
-        if max_unfinished is None:  # room for one message of the largest size
-            max_unfinished = max_message + PARTIAL_OVERHEAD
         self.max_unfinished = max_unfinished
         self.accept_raw = accept_raw
         self.progress = 0
@@ -299,12 +297,16 @@ class FrameProtocol:
         self._partials: Dict[Tuple[int, str], _Partial] = {}
         self._discarding: Set[Tuple[int, str]] = set()
         self._unfinished = 0  # bytes of data in self._partials
+        self._arriving: Optional[Tuple[int, str]] = None  # the partial extended last
 
     @property
     def unfinished(self) -> int:
-        """Bytes counted against ``max_unfinished`` now (data and overhead)."""
+        """Bytes counted against ``max_unfinished`` now: data and overhead of
+        the unfinished messages but the one arriving."""
         held = len(self._partials) + len(self._discarding)
-        return self._unfinished + held * PARTIAL_OVERHEAD
+        arriving = self._partials.get(self._arriving) if self._arriving is not None else None
+        data = self._unfinished - (len(arriving.data) if arriving is not None else 0)
+        return data + held * PARTIAL_OVERHEAD
 
     @property
     def buffered(self) -> int:
@@ -539,6 +541,7 @@ class FrameProtocol:
         self._partials.clear()
         self._discarding.clear()
         self._unfinished = 0
+        self._arriving = None
         events.append(
             CorruptFrame(
                 self._id,
@@ -587,6 +590,7 @@ class FrameProtocol:
             if more:
                 self._partials[key] = _Partial(bytearray(data), crc)
                 self._unfinished += len(data)
+                self._arriving = key
                 self._check_unfinished(events)
             else:
                 events.append(Message(request_id, kind, data))
@@ -599,6 +603,7 @@ class FrameProtocol:
         partial.data += data
         partial.crc = crc
         self._unfinished += len(data)
+        self._arriving = key
         self._check_unfinished(events)
 
 
