@@ -189,7 +189,7 @@ class RemoteError(RunnerException):
         attributes = self.__dict__.get("remote_attributes", {})
         if name in attributes:
             return attributes[name]
-        remote = self.__dict__.get("remote_type", "?")
+        remote = safe_line(str(self.__dict__.get("remote_type", "?")))
         raise AttributeError(f"{type(self).__name__} (remote {remote}) has no attribute {name!r}")
 
 

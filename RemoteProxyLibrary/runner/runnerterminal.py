@@ -28,8 +28,13 @@ Timeouts: a call's ``timeout`` is how long it may run on the target; then
 fetched later). ``None`` means ``timeout`` of the runner (3600 s), a negative
 one raises at once. ``prompt_timeout`` bounds only starting shells and the
 agent (and closing). Whether the target is alive is watched separately (see
-:mod:`.connection`): a dead link or process breaks the session within
-``liveness_interval + liveness_timeout`` (5 s), whatever the call's timeout.
+:mod:`.connection`): a dead link or process, or a stream that can no longer be
+read, breaks the session within ``liveness_interval + liveness_timeout``
+(5 s), whatever the call's timeout. A reply that came in time but is still
+being decoded at the deadline raises :class:`RemoteTimeout` too (see
+:mod:`.decoding`): a call ends within its timeout and a fraction of a second,
+whatever the target sends. ``max_message`` and ``max_unfinished`` bound the
+memory a target's replies may take (see ``docs/PROTOCOL.md``, Security).
 
 Remote code runs in one namespace of its own on the target, where ``os`` and
 ``sys`` are imported from the start (as in the older library, so
