@@ -148,6 +148,8 @@ class RunnerTerminal:
         self._started_in_python_shell = False
         self._methods: dict[str, frozenset[str]] = {}
         self._timed_out: dict[int, Pending] = {}
+        #: replies still decoding when their caller gave up (see .decoding)
+        self._decodings: dict[int, decoding.Decoding] = {}
         self._lock = threading.Lock()
 
     # ---- settings ------------------------------------------------------------------
@@ -257,6 +259,7 @@ class RunnerTerminal:
             self._started_in_python_shell = in_python
             self._methods = {}
             self._timed_out = {}
+            self._decodings = {}
             self.session_id = new_session_id()
         self._configure_handled_types()
 
@@ -472,7 +475,14 @@ class RunnerTerminal:
         ref_decoder: Optional[Callable[[codec.Ref], Any]],
         deadline: Optional[float] = None,
     ) -> Any:
-        reply, value = decoding.decode(pending.payload(), ref_decoder, deadline)
+        with self._lock:
+            running = self._decodings.pop(pending.request_id, None)
+        try:
+            reply, value = decoding.decode(pending.payload(), ref_decoder, deadline, running)
+        except decoding.DecodeOverrun as overrun:
+            with self._lock:
+                self._decodings[pending.request_id] = overrun.decoding
+            raise
         connection = self._connection
         if connection is not None:
             self._log_notices(connection)
