@@ -40,7 +40,9 @@ LENGTH = struct.Struct(">I")
 #: What the agent does unless the test says otherwise.
 DEFAULTS = {
     "hello": "after",  # "after" the bundle, "with_ready" in one write with RPL-READY, "none"
-    "probe": "raw",  # "raw" (echo it, as the real agent), "refuse" (a damaged echo), "none"
+    # "raw" (echo it, as the real agent), "refuse" (a damaged echo), "translate"
+    # (echo it raw through a tty that turns LF into CRLF), "none"
+    "probe": "raw",
     "ping": True,  # answer pings
     "close": True,  # answer Z, give the tty back and exit
 }
@@ -176,6 +178,8 @@ def react(event, channel, config, sender, agent):
         write(sender.frame(request_id, kind, payload, raw=True))
     elif kind == messages.KIND_PROBE and config["probe"] == "refuse":
         write(sender.frame(request_id, kind, payload[:-1]))
+    elif kind == messages.KIND_PROBE and config["probe"] == "translate":
+        write(sender.frame(request_id, kind, payload, raw=True).replace(b"\n", b"\r\n"))
     elif kind == messages.KIND_RAW_REPLIES:
         agent.raw_replies = True
     elif kind == messages.KIND_CLOSE and config["close"]:

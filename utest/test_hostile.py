@@ -136,6 +136,16 @@ def test_a_raw_frame_before_raw_replies_were_agreed_costs_its_call_only():
         target.close()
 
 
+def test_a_path_that_is_not_binary_clean_only_turns_raw_replies_off():
+    target = HostileTarget(probe="translate")  # the raw echo grows: LF became CRLF
+    try:
+        runner = target.runner()
+        assert runner.running and not runner.connection.raw_replies
+        assert runner.run_python("'x' * 100000", timeout=5) == "x" * 100000
+    finally:
+        target.close()
+
+
 def test_a_raw_header_longer_than_a_chunk_costs_its_call_only(target):
     runner = target.runner()
     assert runner.connection.raw_replies

@@ -282,7 +282,7 @@ class AgentConnection:
             due = self.last_heard + self.liveness_interval
         else:
             return READ_TICK
-        return min(max(due - time.monotonic(), 0.01), READ_TICK)
+        return min(max(due - time.monotonic(), 0.05), READ_TICK)
 
     def _check_liveness(self) -> None:
         """Ping a silent target while requests wait; break the session when
@@ -362,7 +362,7 @@ class AgentConnection:
 
     def _corrupt(self, event: framing.CorruptFrame) -> None:
         reason = f"corrupted frame: {event.reason}"
-        if event.fatal:
+        if event.fatal and not self._probing(event.request_id):
             self._fail_all(
                 ProtocolViolation(
                     f"{self.name}: {reason}; the stream from the agent can no longer "
@@ -374,6 +374,14 @@ class AgentConnection:
         if pending is not None:
             pending.complete(error=ProtocolViolation(f"{self.name}: {reason}"))
         self.notices.append(("noise", reason))
+
+    def _probing(self, request_id: Optional[int]) -> bool:
+        """Is ``request_id`` the binary probe? Its raw echo may come back
+        damaged (the path is not binary-clean: that is what it finds out), and
+        nothing else waits while it is out, so its damage is not fatal."""
+        with self._lock:
+            pending = self._pending.get(request_id) if request_id is not None else None
+        return pending is not None and pending.kind == messages.KIND_PROBE
 
     def _noise_lines(self, text: str) -> None:
         """Queue noise for logging, whole lines, without the agent's heartbeats."""
