@@ -660,9 +660,7 @@ def _check_collisions(items: List[Any]) -> None:
         if shared > MAX_HASH_COLLISIONS:
             raise DecodeError(
                 "{} of {} set items or dict keys share hash values (more than {}): "
-                "refused as a hash-collision attack".format(
-                    shared, len(items), MAX_HASH_COLLISIONS
-                )
+                "refused as a hash-collision attack".format(shared, len(items), MAX_HASH_COLLISIONS)
             )
 
 
