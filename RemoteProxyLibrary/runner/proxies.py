@@ -473,11 +473,6 @@ class _RemoteMethod:
             self._rpl_resolved = owner._rpl_request("getattr", (_SELF, self._rpl_name), MODE_REF)
         return self._rpl_resolved
 
-    def _rpl_shown(self) -> str:
-        """``name of type``, safe to show: both come from the target and may
-        hold anything (see :mod:`...remotetext`)."""
-        return f"{safe_line(str(self._rpl_name))} of {safe_line(self._rpl_type or '?')}"
-
     def _rpl_ref_for_session(self, session_id: int) -> codec.Ref:
         return self._rpl_target()._rpl_ref_for_session(session_id)
 
