@@ -238,9 +238,8 @@ class RunnerTerminal:
             max_message=self.max_message,
             max_unfinished=self.max_unfinished,
         )
-        hello = connection.hello  # before start: the hello may be in leftover
-        if hello is None:
-            raise RunnerTerminalSessionBroken(f"{shell.describe()}: no hello expected")
+        hello = connection.hello  # taken before start: the hello may be in leftover
+        assert hello is not None  # a new connection's
         connection.start(leftover)
         if not hello.wait(self.prompt_timeout):
             connection.stop()
