@@ -187,7 +187,7 @@ class HostileTarget:
             except Exception:
                 pass
         for session in self._sessions:
-            session.close_terminal()
+            session.close_terminal(force=True)  # a hostile agent may ignore an exit
         self._server.close()
         for agent in self.agents:
             agent.sock.close()
