@@ -44,6 +44,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .remotetext import safe_block, safe_line
+
 
 class RemoteProxyLibraryError(Exception):
     """Root of every exception raised by RemoteProxyLibrary."""
@@ -175,6 +177,8 @@ class RemoteError(RunnerException):
     ``str()``, ``remote_traceback`` the traceback text, ``remote_attributes``
     its attributes that are plain data, also readable as attributes of this
     exception (``error.returncode`` of a remote ``CalledProcessError``).
+    Those hold the target's text as it came; the message (``str()``) shows it
+    made safe (see :mod:`.remotetext`).
     """
 
     def __init__(
@@ -188,13 +192,13 @@ class RemoteError(RunnerException):
         self.remote_message = remote_message
         self.remote_traceback = remote_traceback
         self.remote_attributes = dict(remote_attributes or {})
-        super().__init__(f"{remote_type}: {remote_message}")
+        super().__init__(f"{safe_line(remote_type)}: {safe_block(remote_message)}")
 
     def __getattr__(self, name: str) -> Any:
         attributes = self.__dict__.get("remote_attributes", {})
         if name in attributes:
             return attributes[name]
-        remote = self.__dict__.get("remote_type", "?")
+        remote = safe_line(str(self.__dict__.get("remote_type", "?")))
         raise AttributeError(f"{type(self).__name__} (remote {remote}) has no attribute {name!r}")
 
 

@@ -24,7 +24,7 @@ PACKAGE = "RemoteProxyLibrary"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 LAYERS = ["terminal", "shells", "wire", "agent", "runner", "recovery", "managed", "keywords"]
 SHIPPED = {"wire", "agent"}
-BASE = {"<top:errors>", "<top:timeouts>", "<top:robotnames>"}
+BASE = {"<top:errors>", "<top:timeouts>", "<top:robotnames>", "<top:remotetext>"}
 
 
 def modules() -> list[tuple[str, Path]]:

@@ -549,7 +549,7 @@ def test_raw_frames_carry_every_byte_value_in_chunks():
     sender = FrameProtocol(max_chunk=1000)
     payload = bytes(range(256)) * 20 + b"{RPL:1:R.:4:AAAA:00000000}\n"
     data = b"noise" + sender.frame(9, "R", payload, raw=True) + sender.frame(10, "O", b"x")
-    receiver = FrameProtocol()
+    receiver = FrameProtocol(accept_raw=True)
     events = []
     for i in range(0, len(data), 13):
         events += receiver.receive(data[i : i + 13])
@@ -571,6 +571,97 @@ def test_damaged_raw_frame_is_reported_and_the_next_one_arrives():
     sender = FrameProtocol()
     bad = bytearray(sender.frame(6, "R", b"hello world", raw=True))
     bad[25] ^= 0x01
-    events = FrameProtocol().receive(bytes(bad) + sender.frame(7, "R", b"ok", raw=True))
+    events = FrameProtocol(accept_raw=True).receive(
+        bytes(bad) + sender.frame(7, "R", b"ok", raw=True)
+    )
     assert any(isinstance(e, CorruptFrame) and e.request_id == 6 for e in events)
     assert [e.payload for e in events if isinstance(e, Message)] == [b"ok"]
+
+
+def test_raw_frames_are_refused_until_accepted():
+    raw = FrameProtocol().frame(6, "R", b"\x00{RPL:swallow me", raw=True)
+    after = SENDER.frame(7, "R", b"ok")
+    for step in (0, 1, 5):
+        events = norm(feed(FrameProtocol(), raw + after, step=step))
+        assert events[0] == CorruptFrame(6, "raw frame, but raw frames were not agreed")
+        assert events[-1] == Message(7, "R", b"ok")  # the header alone was refused
+        accepted = norm(feed(FrameProtocol(accept_raw=True), raw + after, step=step))
+        assert accepted == [Message(6, "R", b"\x00{RPL:swallow me"), Message(7, "R", b"ok")]
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_a_frame_longer_than_max_chunk_allows_is_refused_at_its_header(raw):
+    receiver = FrameProtocol(max_chunk=30, accept_raw=True)
+    longest = 30 if raw else 40  # base64 of 30 bytes
+    ok = FrameProtocol(max_chunk=30).frame(1, "R", bytes(30), raw=raw)
+    assert receiver.receive(ok) == [Message(1, "R", bytes(30))]
+    lying = b"{RPL:2:R.:%x%s" % (longest + 1, b";" if raw else b":")
+    events = receiver.receive(lying + SENDER.frame(3, "R", b"next"))
+    assert events[0].request_id == 2 and "longest frame" in events[0].reason
+    assert not events[0].fatal
+    assert events[-1] == Message(3, "R", b"next")
+
+
+def test_a_raw_frame_failing_its_check_is_fatal():
+    frame = bytearray(FrameProtocol().frame(4, "R", b"payload", raw=True))
+    crc, trailer = bytearray(frame), bytearray(frame)
+    crc[-4] ^= 1
+    trailer[-2:-1] = b"x"  # the } of the trailer
+    for damaged in (crc, trailer):
+        events = FrameProtocol(accept_raw=True).receive(bytes(damaged))
+        corrupt = [e for e in events if isinstance(e, CorruptFrame)]
+        assert len(corrupt) == 1 and corrupt[0].fatal and corrupt[0].request_id == 4
+    # a base64 frame's damage is not: its bytes were each checked
+    frame = bytearray(SENDER.frame(4, "R", b"payload"))
+    frame[-4] ^= 1
+    assert FrameProtocol().receive(bytes(frame)) == [CorruptFrame(4, "checksum mismatch")]
+
+
+def test_unfinished_messages_are_bounded_in_total():
+    sender = FrameProtocol(max_chunk=1000)
+    receiver = FrameProtocol(max_unfinished=10000)
+    events = []
+    for request_id in range(1, 20):
+        first = next(sender.frame_parts(request_id, "R", bytes(5000)))
+        events += receiver.receive(first)
+        assert receiver.unfinished <= 10000
+    fatal = [e for e in events if isinstance(e, CorruptFrame)]
+    assert fatal and fatal[0].fatal and "max_unfinished" in fatal[0].reason
+    # dropped together: nothing is held any more, and what follows still arrives
+    assert receiver.receive(SENDER.frame(30, "R", b"x")) == [Message(30, "R", b"x")]
+    assert receiver.unfinished < 10000
+    # messages whose rest is dropped count too (each key is memory)
+    receiver = FrameProtocol(max_unfinished=5000)
+    events = []
+    for request_id in range(1, 20):
+        events += receiver.receive(b"{RPL:%x:R+:5:*" % request_id)  # corrupt, more follow
+    assert any(isinstance(e, CorruptFrame) and e.fatal for e in events)
+
+
+def test_the_message_arriving_is_bounded_by_max_message_only():
+    receiver = FrameProtocol(max_message=10000, max_unfinished=3000)
+    sender = FrameProtocol(max_chunk=1000)
+    wire = sender.frame(1, "R", bytes(10000))
+    assert feed(receiver, wire, step=333) == [Message(1, "R", bytes(10000))]
+    # two messages taking turns: the one waiting counts
+    first, second = sender.frame_parts(2, "R", bytes(9000)), sender.frame_parts(3, "R", bytes(9000))
+    events = []
+    for _ in range(4):
+        events += receiver.receive(next(first)) + receiver.receive(next(second))
+    assert any(isinstance(e, CorruptFrame) and e.fatal for e in events)
+
+
+def test_progress_counts_checked_traffic_only():
+    receiver = FrameProtocol(accept_raw=True)
+    receiver.receive(b"noise noise noise")
+    assert receiver.progress == 0
+    wire = SENDER.frame(1, "R", bytes(300))
+    receiver.receive(wire[:100])
+    assert receiver.progress > 0  # base64 payload bytes are checked as they come
+    receiver.receive(wire[100:])
+    before = receiver.progress
+    raw = FrameProtocol().frame(2, "R", bytes(300), raw=True)
+    receiver.receive(raw[:200])
+    assert receiver.progress == before and receiver.raw_received > 0
+    receiver.receive(raw[200:])
+    assert receiver.progress > before  # the raw frame checked

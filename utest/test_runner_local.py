@@ -389,3 +389,40 @@ def test_a_hello_the_reader_takes_at_once_is_not_missed(monkeypatch):
     finally:
         runner.close()
         session.close_terminal()
+
+
+SIGNAL_THE_WRITERS = """
+import faulthandler, os, signal, threading, time
+_rpl_sink = open(os.devnull, 'w')
+faulthandler.register(signal.SIGUSR1, file=_rpl_sink, all_threads=False)
+_rpl_stop = []
+def _rpl_pester():
+    while not _rpl_stop:
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and thread.ident:
+                try:
+                    signal.pthread_kill(thread.ident, signal.SIGUSR1)
+                except Exception:
+                    pass
+        time.sleep(0.0005)
+threading.Thread(target=_rpl_pester, daemon=True).start()
+"""
+
+
+def test_the_heartbeat_never_lands_inside_a_frame(bash_runner):
+    """A signal cuts the agent's write() of a frame short, so a frame takes
+    several writes; the heartbeat helper (beating while a call runs) must
+    write its line between frames only. Here every agent thread is signalled
+    all the time while large raw replies go out during a busy call."""
+    assert bash_runner.connection.raw_replies
+    bash_runner.run_python(SIGNAL_THE_WRITERS)
+    busy = bash_runner.send_request("eval", ("__import__('time').sleep(5)",))
+    start = time.monotonic()
+    beats = bash_runner.connection.heard_heartbeats
+    try:
+        while time.monotonic() - start < 4.5:
+            assert len(bash_runner.run_python("'x' * 3000000", timeout=10)) == 3000000
+    finally:
+        bash_runner.run_python("_rpl_stop.append(1)")
+    assert bash_runner.connection.heard_heartbeats - beats >= 3
+    assert bash_runner.wait_reply(busy, 10) is None

@@ -26,6 +26,7 @@ import operator
 import os
 import select
 import sys
+import tempfile
 import termios
 import threading
 import traceback
@@ -208,6 +209,8 @@ class Agent(object):
         self.heartbeat_pid = 0
         self.commands = ops_commands.Commands()  # commands and file transfers running
         self.transfers = ops_files.Transfers()
+        self.tty_lock = None  # fd whose record lock guards writes to the tty
+        self.tty_lock_file = None
 
     # ---- values ------------------------------------------------------------------
     def deref(self, ref):
@@ -258,17 +261,32 @@ class Agent(object):
 
     # ---- heartbeat -----------------------------------------------------------------
     def start_heartbeat(self):
-        """Fork the heartbeat process (before any thread exists: a safe fork)."""
+        """Fork the heartbeat process (before any thread exists: a safe fork).
+
+        A frame is written in several ``write()`` calls when a signal cuts
+        one short, and the helper's line must not land inside it: both
+        processes write to the tty only holding a record lock (``lockf``) on
+        a private temporary file (or, without one, on the tty itself). The
+        kernel drops the lock of a process that dies, so neither can block
+        the other for good."""
         try:
+            self.tty_lock_file = tempfile.TemporaryFile()  # noqa: SIM115 (kept open)
+            self.tty_lock = self.tty_lock_file.fileno()
+        except OSError:
+            self.tty_lock = self.tty_out
+        try:
+            fcntl.lockf(self.tty_lock, fcntl.LOCK_EX)
+            fcntl.lockf(self.tty_lock, fcntl.LOCK_UN)
             flag = mmap.mmap(-1, 1)
             wake_read, wake_write = os.pipe()
             pid = os.fork()
         except (OSError, ValueError):
-            return  # no heartbeat: a busy call may then be taken for a hang
+            self.tty_lock = None  # no heartbeat: a busy call may then be taken for a hang
+            return
         if pid == 0:
             try:
                 os.close(wake_write)
-                _heartbeat(flag, os.getppid(), wake_read, self.tty_out)
+                _heartbeat(flag, os.getppid(), wake_read, self.tty_out, self.tty_lock)
             finally:
                 os._exit(0)
         os.close(wake_read)
@@ -284,6 +302,10 @@ class Agent(object):
                 os.waitpid(self.heartbeat_pid, 0)
             except OSError:
                 pass
+        self.tty_lock = None
+        if self.tty_lock_file is not None:
+            self.tty_lock_file.close()
+            self.tty_lock_file = None
 
     def busy_changed(self, delta):
         """Count running requests; the helper beats while there are any."""
@@ -300,10 +322,17 @@ class Agent(object):
         if raw is None:
             raw = self.raw_replies and len(payload) > RAW_THRESHOLD
         with self.write_lock:
-            for part in self.protocol.frame_parts(request_id, kind, payload, raw):
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(self.tty_out, view) :]
+            lock = self.tty_lock
+            if lock is not None:
+                _lock(lock, fcntl.LOCK_EX)
+            try:
+                for part in self.protocol.frame_parts(request_id, kind, payload, raw):
+                    view = memoryview(part)
+                    while view:
+                        view = view[os.write(self.tty_out, view) :]
+            finally:
+                if lock is not None:
+                    _lock(lock, fcntl.LOCK_UN)
 
     def serve(self):
         while self.running:
@@ -407,15 +436,28 @@ class Agent(object):
         self.ns.clear()
 
 
-def _heartbeat(busy_flag, agent_pid, wake_fd, tty_fd):
+def _heartbeat(busy_flag, agent_pid, wake_fd, tty_fd, lock_fd):
     """The helper's loop: beat while the agent is busy and not stopped; end
-    when the agent closes (or loses, by dying) its end of the wake pipe."""
+    when the agent closes (or loses, by dying) its end of the wake pipe. A
+    beat is written only between the agent's frames (``lock_fd``'s lock)."""
     while True:
         ready, _, _ = select.select([wake_fd], [], [], messages.HEARTBEAT_INTERVAL)
         if ready:
             return
-        if busy_flag[0] and _runs(agent_pid):
-            os.write(tty_fd, messages.HEARTBEAT)
+        if busy_flag[0] and _runs(agent_pid) and _lock(lock_fd, fcntl.LOCK_EX):
+            try:
+                os.write(tty_fd, messages.HEARTBEAT)
+            finally:
+                _lock(lock_fd, fcntl.LOCK_UN)
+
+
+def _lock(fd, operation):
+    """``lockf`` that reports failure (False) instead of raising."""
+    try:
+        fcntl.lockf(fd, operation)
+    except OSError:
+        return False
+    return True
 
 
 def _runs(pid):

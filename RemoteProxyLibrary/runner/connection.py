@@ -8,11 +8,25 @@ thread logs them): the reader thread itself never logs.
 
 The reader thread also watches that the target is alive, whatever the callers'
 timeouts: while requests wait and nothing has been heard for
-``liveness_interval`` seconds it sends a ping, and when neither its answer nor
-any other byte comes within ``liveness_timeout`` the session is broken: every
-waiting request fails at once. (The agent's heartbeat line counts as heard: a
-call holding the target's GIL is busy, not dead.) Callers just wait for their
-reply, at most their own timeout.
+``liveness_interval`` seconds it sends a ping, and when the agent is not heard
+within ``liveness_timeout`` after it the session is broken: every waiting
+request fails at once. Callers just wait for their reply, at most their own
+timeout.
+
+What counts as hearing the agent is what a reader that still follows the
+stream can vouch for: a frame whose checksum checks, base64 payload bytes (each
+is checked as it arrives), the agent's heartbeat line (a call holding the
+target's GIL is busy, not dead), and raw payload bytes arriving as a stream
+(``RAW_HEARD`` bytes since the agent was last heard). Noise is not, and
+neither is a trickle into a raw frame: a lying raw header that swallows the
+replies and ping answers that follow it leaves the session deaf, and a deaf
+session must break (and be recovered) within the liveness budget, not keep
+every call waiting for its timeout.
+
+Anything in the stream that shows it can no longer be trusted (a raw frame
+that fails its check: other frames' bytes may have been taken for it;
+unfinished messages above ``max_unfinished``) breaks the session at once, and
+so does any failure of the reader itself, with that failure as the cause.
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ from ..errors import (
     TerminalError,
     TerminalTimeout,
 )
+from ..remotetext import safe_block, safe_line
 from ..terminal import Terminal
 from ..wire import codec, framing, messages
 
@@ -45,6 +60,11 @@ INERT = b"#"
 
 #: Seconds the reader waits for bytes before it looks at liveness again.
 READ_TICK = 0.5
+
+#: Raw payload bytes that count as hearing the agent although no check has
+#: passed yet: a big raw reply on a slow link is heard, the few bytes of ping
+#: answers swallowed by a lying raw header are not.
+RAW_HEARD = 16 << 10
 
 
 _COMPLETING = threading.Lock()
@@ -113,6 +133,8 @@ class AgentConnection:
         sentinels: tuple[str, ...] = (),
         liveness_interval: float = 2.0,
         liveness_timeout: float = 3.0,
+        max_message: int = 1 << 31,
+        max_unfinished: int = 64 << 20,
     ) -> None:
         self.terminal = terminal
         #: Silence (seconds) while requests wait after which the agent is pinged.
@@ -127,9 +149,13 @@ class AgentConnection:
         self._noise_partial = ""
         #: heartbeats seen: the agent was busy in a call holding the GIL
         self.heard_heartbeats = 0
+        #: When the agent was last heard (see the module doc).
         self.last_heard = time.monotonic()
         self.name = name or terminal.description
-        self._receiver = framing.FrameProtocol()
+        self._receiver = framing.FrameProtocol(
+            max_message=max_message, max_unfinished=max_unfinished
+        )
+        self._raw_mark = 0
         self._sender = framing.FrameProtocol()
         self._ids = itertools.count(1)
         self._pending: dict[int, Pending] = {}
@@ -152,6 +178,11 @@ class AgentConnection:
         if initial:
             self._dispatch(initial)
         self._reader.start()
+
+    def accept_raw(self, accept: bool) -> None:
+        """Take raw frames from now on (or no longer): only while the path is
+        being probed, and once it is known to carry every byte value."""
+        self._receiver.accept_raw = accept
 
     # ---- sending -------------------------------------------------------------------
     def request(self, kind: str, payload: bytes) -> Pending:
@@ -213,25 +244,53 @@ class AgentConnection:
     # ---- receiving -----------------------------------------------------------------
     def _read_loop(self) -> None:
         terminal = self.terminal
+        receiver = self._receiver
         while not self.closed and self.broken is None:
             try:
-                data = terminal.read(1 << 18, READ_TICK)
+                data = terminal.read(1 << 18, self._next_tick())
                 if data:
-                    self.last_heard = time.monotonic()
+                    progress, beats = receiver.progress, self.heard_heartbeats
                     self._dispatch(data)
+                    if (
+                        receiver.progress != progress
+                        or self.heard_heartbeats != beats
+                        or receiver.raw_received - self._raw_mark >= RAW_HEARD
+                    ):
+                        self.last_heard = time.monotonic()
+                        self._raw_mark = receiver.raw_received
                 self._check_liveness()
             except TerminalError as error:
                 if not self.closed:
                     self._fail_all(error)
                 return
             except Exception as error:  # the reader never dies silently
-                self._fail_all(
-                    ProtocolViolation(
-                        f"{self.name}: reading the agent's replies failed: "
-                        f"{type(error).__name__}: {error}"
-                    )
-                )
+                self._fail_all(self._reader_failed(error))
                 return
+
+    def _reader_failed(self, error: Exception) -> ProtocolViolation:
+        """The session's cause of death when the reader itself failed."""
+        try:
+            text = f"{type(error).__name__}: {error}"
+        except Exception:  # even its message fails: the type must do
+            text = type(error).__name__
+        failure = ProtocolViolation(
+            f"{self.name}: reading the agent's replies failed ({safe_line(text)}); "
+            "the session is broken"
+        )
+        failure.__cause__ = error
+        return failure
+
+    def _next_tick(self) -> float:
+        """Seconds until liveness must be looked at again (at most READ_TICK),
+        so a silent target is found out on time, not a tick later."""
+        ping = self._ping
+        if ping is not None:
+            due = ping.sent_at + self.liveness_timeout
+        elif self._pending:
+            due = self.last_heard + self.liveness_interval
+        else:
+            return READ_TICK
+        return min(max(due - time.monotonic(), 0.05), READ_TICK)
 
     def _check_liveness(self) -> None:
         """Ping a silent target while requests wait; break the session when
@@ -246,7 +305,9 @@ class AgentConnection:
                 self._fail_all(
                     TerminalTimeout(
                         f"{self.name}: no answer to a liveness check within "
-                        f"{self.liveness_timeout:g} s (link or target hung)"
+                        f"{self.liveness_timeout:g} s and nothing else heard from the "
+                        "agent (the link or the target hung, or the stream from it "
+                        "can no longer be read)"
                     )
                 )
             return
@@ -265,32 +326,70 @@ class AgentConnection:
     def _dispatch(self, data: bytes) -> None:
         for event in self._receiver.receive(data):
             if isinstance(event, framing.Message):
-                if event.kind == messages.KIND_OUTPUT:
-                    self._notice_output(event.payload)
-                    continue
-                pending = self._pop(event.request_id)
-                if pending is not None and event.kind == messages.KIND_CORRUPT:
-                    reason = bytes(event.payload).decode("utf-8", "replace")
-                    pending.complete(
-                        error=ProtocolViolation(
-                            f"{self.name}: request {event.request_id} arrived corrupted "
-                            f"at the agent ({reason}) and was dropped there"
-                        )
-                    )
-                elif pending is not None:
-                    pending.complete(event.payload)
-                else:
-                    self.notices.append(("noise", f"reply to unknown request {event.request_id}"))
+                self._message(event)
             elif isinstance(event, framing.Noise):
                 text = bytes(event.data).decode("utf-8", "replace")
                 self._check_sentinels(text)
                 self._noise_lines(text)
             elif isinstance(event, framing.CorruptFrame):
-                pending = self._pop(event.request_id) if event.request_id is not None else None
-                reason = f"corrupted frame: {event.reason}"
-                if pending is not None:
-                    pending.complete(error=ProtocolViolation(f"{self.name}: {reason}"))
-                self.notices.append(("noise", reason))
+                self._corrupt(event)
+
+    def _message(self, event: framing.Message) -> None:
+        """Hand a message to the request it answers (checked: id and kind)."""
+        kind = event.kind
+        if kind == messages.KIND_OUTPUT:
+            self._notice_output(event.payload)
+            return
+        if kind == messages.KIND_HELLO:
+            hello, self.hello = self.hello, None
+            if hello is not None:
+                hello.complete(event.payload)
+            else:
+                self.notices.append(("noise", "a second hello from the agent"))
+            return
+        pending = self._pop(event.request_id)
+        if pending is None:
+            self.notices.append(("noise", f"reply to unknown request {event.request_id}"))
+        elif kind == messages.KIND_CORRUPT:
+            reason = safe_line(bytes(event.payload[:200]).decode("utf-8", "replace"))
+            pending.complete(
+                error=ProtocolViolation(
+                    f"{self.name}: request {event.request_id} arrived corrupted "
+                    f"at the agent ({reason}) and was dropped there"
+                )
+            )
+        elif kind != pending.kind:
+            pending.complete(
+                error=ProtocolViolation(
+                    f"{self.name}: the answer to request {event.request_id} "
+                    f"({pending.kind}) came as a message of kind {kind}"
+                )
+            )
+        else:
+            pending.complete(event.payload)
+
+    def _corrupt(self, event: framing.CorruptFrame) -> None:
+        reason = f"corrupted frame: {event.reason}"
+        if event.fatal and not self._probing(event.request_id):
+            self._fail_all(
+                ProtocolViolation(
+                    f"{self.name}: {reason}; the stream from the agent can no longer "
+                    "be trusted (replies may have been lost in it)"
+                )
+            )
+            return
+        pending = self._pop(event.request_id) if event.request_id is not None else None
+        if pending is not None:
+            pending.complete(error=ProtocolViolation(f"{self.name}: {reason}"))
+        self.notices.append(("noise", reason))
+
+    def _probing(self, request_id: Optional[int]) -> bool:
+        """Is ``request_id`` the binary probe? Its raw echo may come back
+        damaged (the path is not binary-clean: that is what it finds out), and
+        nothing else waits while it is out, so its damage is not fatal."""
+        with self._lock:
+            pending = self._pending.get(request_id) if request_id is not None else None
+        return pending is not None and pending.kind == messages.KIND_PROBE
 
     def _noise_lines(self, text: str) -> None:
         """Queue noise for logging, whole lines, without the agent's heartbeats."""
@@ -328,17 +427,15 @@ class AgentConnection:
         self._fail_all(error)
 
     def _notice_output(self, payload: Any) -> None:
+        """Output of the target's background writers, made safe to log."""
         try:
             stream, text = messages.decode_output(payload)
         except codec.DecodeError:
             self.notices.append(("noise", "undecodable output frame"))
             return
-        self.notices.append((stream, text))
+        self.notices.append((safe_line(stream[:40]), safe_block(text)))
 
     def _pop(self, request_id: int) -> Optional[Pending]:
-        if request_id == messages.NO_REQUEST and self.hello is not None:
-            hello, self.hello = self.hello, None
-            return hello
         with self._lock:
             return self._pending.pop(request_id, None)
 

@@ -35,6 +35,7 @@ import inspect
 from typing import Any, Callable, Optional, Union
 
 from ..errors import InvalidProxySession, RemoteTimeout
+from ..remotetext import safe_line
 from ..timeouts import TimeLike, optional_seconds
 from ..wire import codec
 from ..wire.messages import MODE_AUTO, MODE_NONE, MODE_PLAIN, MODE_REF, MODE_VALUE
@@ -113,23 +114,27 @@ class _RemoteProxyBase:
         gone = self._rpl_gone
         if gone is not None:
             raise InvalidProxySession(
-                f"proxy {self._rpl_name} of {self._rpl_type or '?'} {_GONE[gone]} "
-                "and cannot be used any more"
+                f"proxy {self._rpl_shown()} {_GONE[gone]} and cannot be used any more"
             )
         if self._rpl_name is None:
             raise InvalidProxySession("empty proxy: fill it with set_from_remote_proxy first")
         if self._rpl_session_id != self._rpl_runner.session_id:
             raise InvalidProxySession(
-                f"proxy {self._rpl_name} of {self._rpl_type or '?'} belongs to a session "
+                f"proxy {self._rpl_shown()} belongs to a session "
                 f"of {self._rpl_runner.label} that ended (closed, recovered, or a shell "
                 "pushed or popped): get it again"
             )
+
+    def _rpl_shown(self) -> str:
+        """``name of type``, safe to show: both come from the target and may
+        hold anything (see :mod:`...remotetext`)."""
+        return f"{safe_line(str(self._rpl_name))} of {safe_line(self._rpl_type or '?')}"
 
     def _rpl_ref_for_session(self, session_id: int) -> codec.Ref:
         """How this proxy travels as an argument: a Ref the agent resolves."""
         self._rpl_check()
         if self._rpl_session_id != session_id:
-            raise InvalidProxySession(f"proxy {self._rpl_name} belongs to another session")
+            raise InvalidProxySession(f"proxy {self._rpl_shown()} belongs to another session")
         return codec.Ref(self._rpl_name, self._rpl_type or "", bool(self._rpl_callable))
 
     def _rpl_ref(self) -> codec.Ref:
@@ -301,8 +306,7 @@ class _RemoteProxyBase:
             state = f" ({self._rpl_gone})"
         elif self._rpl_name is None:
             state = " (empty)"
-        kind = self._rpl_type or "?"
-        return f"<{type(self).__name__} {self._rpl_name} of {kind}{state}>"
+        return f"<{type(self).__name__} {self._rpl_shown()}{state}>"
 
     __str__ = __repr__
 
@@ -506,7 +510,7 @@ class _RemoteMethod:
         return getattr(self._rpl_target(), name)
 
     def __repr__(self) -> str:
-        return f"<remote method {self._rpl_name} of {self._rpl_owner!r}>"
+        return f"<remote method {safe_line(self._rpl_name)} of {self._rpl_owner!r}>"
 
 
 AnyProxy = Union[_RemoteProxyBase, _RemoteMethod]

@@ -2,7 +2,10 @@
 
 Sans-IO: a reply payload in, a value or an exception out. Every field comes
 from the target and is checked (``wire.messages`` lays them out); nothing here
-runs code the target sent.
+runs code the target sent. The target's text reaches messages and logs only
+made safe (:mod:`..remotetext`): a remote ``ValueError('*HTML*<img ...>')``
+is raised as a ``ValueError`` whose ``args`` are as sent and whose ``str()``
+shows the marker as text.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 from typing import Any, Callable, Optional
 
 from ..errors import RemoteError, RunnerTerminalUnableToDeserialize, UnableToSerialize
+from ..remotetext import safe_block
 from ..wire import codec, messages
 from ..wire.messages import STATUS_CANNOT_TRAVEL, STATUS_OK
 
@@ -29,17 +33,33 @@ def decode_reply(payload: Any) -> messages.Reply:
         raise RunnerTerminalUnableToDeserialize(f"malformed reply: {error}") from None
 
 
-def outcome(reply: messages.Reply, ref_decoder: Optional[Callable[[codec.Ref], Any]] = None) -> Any:
-    """The value of ``reply`` (Refs turned into what ``ref_decoder`` makes of
-    them), or raise what the reply says went wrong."""
+def value_of(
+    reply: messages.Reply, ref_decoder: Optional[Callable[[codec.Ref], Any]] = None
+) -> Any:
+    """The decoded value of ``reply`` (an exception description or a reason
+    when it is not ok): the CPU work of reading a reply, logging nothing."""
     try:
-        value = reply.value(ref_decoder if reply.status == STATUS_OK else None)
+        return reply.value(ref_decoder if reply.status == STATUS_OK else None)
     except codec.DecodeError as error:
         raise RunnerTerminalUnableToDeserialize(f"cannot decode the reply: {error}") from None
+
+
+def outcome(
+    reply: messages.Reply,
+    ref_decoder: Optional[Callable[[codec.Ref], Any]] = None,
+    value: Any = _MISSING,
+) -> Any:
+    """The value of ``reply`` (Refs turned into what ``ref_decoder`` makes of
+    them), or raise what the reply says went wrong. ``value``: the reply's
+    value already decoded by :func:`value_of`."""
+    if value is _MISSING:
+        value = value_of(reply, ref_decoder)
     if reply.status == STATUS_OK:
         return value
     if reply.status == STATUS_CANNOT_TRAVEL:
-        raise UnableToSerialize(f"return value cannot travel by value: {value}")
+        if not isinstance(value, str):  # the agent sends a text; anything else is a lie
+            value = f"(the target gave a {type(value).__name__} as the reason)"
+        raise UnableToSerialize(f"return value cannot travel by value: {safe_block(value)}")
     raise remote_exception(value)
 
 
@@ -63,6 +83,7 @@ def remote_exception(description: Any) -> BaseException:
     if isinstance(cls, type) and issubclass(cls, Exception):
         error = _builtin_exception(cls, args, message)
         if error is not None:
+            error = _shown_safely(error, message)
             for name, value in attributes.items():
                 if name.startswith("_") or name == "args":
                     continue
@@ -76,8 +97,38 @@ def remote_exception(description: Any) -> BaseException:
         error = RemoteError(name, message, remote_traceback, attributes)
     error.remote_traceback = remote_traceback  # type: ignore[attr-defined]
     if hasattr(error, "add_note"):
-        error.add_note("Remote traceback:\n" + remote_traceback.rstrip())
+        error.add_note("Remote traceback:\n" + safe_block(remote_traceback).rstrip())
     return error
+
+
+def _shown_safely(error: Exception, message: str) -> Exception:
+    """``error`` itself when its ``str()`` is safe to show; else the same
+    exception (same type name, a subclass of its type, same ``args``) whose
+    ``str()`` is the safe form (see :mod:`..remotetext`). A ``str()`` that
+    fails (an int above Python's digit limit) shows the target's message."""
+    try:
+        text = str(error)
+    except Exception:
+        text = None
+    shown = safe_block(message if text is None else text)
+    if shown == text:
+        return error
+    cls = type(error)
+    lookalike = type(
+        cls.__name__,
+        (cls,),
+        {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__str__": _shown},
+    )
+    try:
+        safe = lookalike(*error.args)
+    except Exception:  # cannot happen with args cls took; stay on the safe side
+        safe = lookalike()
+    safe._rpl_shown = shown
+    return safe
+
+
+def _shown(error: BaseException) -> str:
+    return str(error.__dict__.get("_rpl_shown", ""))
 
 
 def _builtin_exception(

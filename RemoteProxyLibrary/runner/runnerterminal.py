@@ -28,8 +28,13 @@ Timeouts: a call's ``timeout`` is how long it may run on the target; then
 fetched later). ``None`` means ``timeout`` of the runner (3600 s), a negative
 one raises at once. ``prompt_timeout`` bounds only starting shells and the
 agent (and closing). Whether the target is alive is watched separately (see
-:mod:`.connection`): a dead link or process breaks the session within
-``liveness_interval + liveness_timeout`` (5 s), whatever the call's timeout.
+:mod:`.connection`): a dead link or process, or a stream that can no longer be
+read, breaks the session within ``liveness_interval + liveness_timeout``
+(5 s), whatever the call's timeout. A reply that came in time but is still
+being decoded at the deadline raises :class:`RemoteTimeout` too (see
+:mod:`.decoding`): a call ends within its timeout and a fraction of a second,
+whatever the target sends. ``max_message`` and ``max_unfinished`` bound the
+memory a target's replies may take (see ``docs/PROTOCOL.md``, Security).
 
 Remote code runs in one namespace of its own on the target, where ``os`` and
 ``sys`` are imported from the start (as in the older library, so
@@ -48,6 +53,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from typing import Any, Callable, Optional, TypeVar
 
 from ..errors import (
@@ -59,6 +65,7 @@ from ..errors import (
     RunnerTerminalUnableToDeserialize,
     UnableToSerialize,
 )
+from ..remotetext import safe_block, safe_line
 from ..robotnames import not_keyword
 from ..shells import InteractiveSession, PythonShell
 from ..shells.base import clean_output
@@ -71,7 +78,7 @@ from ..wire.messages import (
     MODE_REF,
     MODE_VALUE,
 )
-from . import bootstrap, replies
+from . import bootstrap, decoding, replies
 from .commands import Commands
 from .connection import AgentConnection, Pending
 from .proxies import (
@@ -128,6 +135,12 @@ class RunnerTerminal:
     ) -> None:
         self._liveness_interval = 2.0
         self._liveness_timeout = 3.0
+        #: Largest reply (bytes) taken from the target; a larger one fails its call.
+        self.max_message = 1 << 31
+        #: Bytes held in total for unfinished replies besides the one arriving
+        #: (an honest agent sends one at a time); a target going beyond breaks
+        #: the session.
+        self.max_unfinished = 64 << 20
         #: Default seconds a remote call may run (times accept Robot time strings).
         self.timeout = seconds(timeout)
         #: Seconds each step of starting a shell or the agent may take.
@@ -143,6 +156,8 @@ class RunnerTerminal:
         self._started_in_python_shell = False
         self._methods: dict[str, frozenset[str]] = {}
         self._timed_out: dict[int, Pending] = {}
+        #: replies still decoding when their caller gave up (see .decoding)
+        self._decodings: dict[int, decoding.Decoding] = {}
         self._lock = threading.Lock()
 
     # ---- settings ------------------------------------------------------------------
@@ -241,6 +256,8 @@ class RunnerTerminal:
             sentinels=sentinels,
             liveness_interval=self._liveness_interval,
             liveness_timeout=self._liveness_timeout,
+            max_message=self.max_message,
+            max_unfinished=self.max_unfinished,
         )
         hello = connection.hello  # taken before the reader starts: it hands it over once
         assert hello is not None
@@ -262,6 +279,7 @@ class RunnerTerminal:
             self._started_in_python_shell = in_python
             self._methods = {}
             self._timed_out = {}
+            self._decodings = {}
             self.session_id = new_session_id()
         self._configure_handled_types()
 
@@ -275,6 +293,7 @@ class RunnerTerminal:
         so what we send stays inert text if it ever reaches a plain shell.
         """
         probe = bytes(range(256)) * 4 + b"\n~.\r\n~?\x11\x13\x03\x04\x1a\x1c\x7f"
+        connection.accept_raw(True)  # the echo is a raw frame
         pending = connection.request(messages.KIND_PROBE, probe)
         intact = False
         if pending.wait(min(self.prompt_timeout, 2.0)):
@@ -284,6 +303,7 @@ class RunnerTerminal:
                 intact = False
         else:
             connection.forget(pending)
+        connection.accept_raw(intact)
         if intact:
             connection.notify(messages.KIND_RAW_REPLIES, b"")
         connection.raw_replies = intact
@@ -441,16 +461,26 @@ class RunnerTerminal:
     ) -> Any:
         """Wait for ``pending`` at most ``timeout`` seconds (None: the runner's
         ``timeout``; negative: not at all), then raise :class:`RemoteTimeout`;
-        the response can be fetched later with :meth:`get_response`."""
+        the response can be fetched later with :meth:`get_response`. A reply
+        that came in time but takes longer to decode than the rest of the
+        timeout raises it too (see :mod:`.decoding`)."""
         if timeout is None:
             timeout = self.timeout
+        deadline = time.monotonic() + max(timeout, 0)
         if timeout < 0 or not pending.wait(timeout):
             self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
                                 f"{pending.what or 'the remote call'} did not finish within "
                                 f"{max(timeout, 0):g} s; it goes on on the target (response "
                                 f"id {pending.request_id})")  # fmt: skip
-        return self._result(pending, ref_decoder)
+        try:
+            return self._result(pending, ref_decoder, deadline)
+        except decoding.DecodeOverrun as overrun:
+            self.keep_for_later(pending)
+            raise RemoteTimeout(pending.request_id, response_wrap,
+                                f"{pending.what or 'the remote call'} answered, but "
+                                f"{overrun} did not end within {max(timeout, 0):g} s "
+                                "(the call's timeout)") from None  # fmt: skip
 
     def get_response(
         self,
@@ -465,16 +495,38 @@ class RunnerTerminal:
         if pending is None:
             raise KeyError(f"no pending response {response_id} in this session")
         wait = optional_seconds(timeout)
+        deadline = None if wait is None else time.monotonic() + max(wait, 0)
         if not pending.wait(wait):
             raise RemoteTimeout(response_id, None,
                                 f"{pending.what or 'the remote call'} is still running after "
                                 f"another {wait:g} s (response id {response_id})")  # fmt: skip
-        with self._lock:
-            self._timed_out.pop(response_id, None)
-        return self._result(pending, ref_decoder)
+        fetched = True
+        try:
+            return self._result(pending, ref_decoder, deadline)
+        except decoding.DecodeOverrun as overrun:
+            fetched = False
+            raise RemoteTimeout(response_id, None,
+                                f"{pending.what or 'the remote call'}: {overrun} did not end "
+                                "in time") from None  # fmt: skip
+        finally:
+            if fetched:
+                with self._lock:
+                    self._timed_out.pop(response_id, None)
 
-    def _result(self, pending: Pending, ref_decoder: Optional[Callable[[codec.Ref], Any]]) -> Any:
-        reply = replies.decode_reply(pending.payload())
+    def _result(
+        self,
+        pending: Pending,
+        ref_decoder: Optional[Callable[[codec.Ref], Any]],
+        deadline: Optional[float] = None,
+    ) -> Any:
+        with self._lock:
+            running = self._decodings.pop(pending.request_id, None)
+        try:
+            reply, value = decoding.decode(pending.payload(), ref_decoder, deadline, running)
+        except decoding.DecodeOverrun as overrun:
+            with self._lock:
+                self._decodings[pending.request_id] = overrun.decoding
+            raise
         connection = self._connection
         if connection is not None:
             self._log_notices(connection)
@@ -482,11 +534,11 @@ class RunnerTerminal:
         for key, names in reply.described.items():
             self._methods[key] = frozenset(names)
         try:
-            return replies.outcome(reply, ref_decoder)
+            return replies.outcome(reply, value=value)
         except Exception as error:
             remote_traceback = getattr(error, "remote_traceback", "")
             if remote_traceback:
-                LOGGER.info("Remote traceback (%s):\n%s", self.label, remote_traceback)
+                LOGGER.info("Remote traceback (%s):\n%s", self.label, safe_block(remote_traceback))
             raise
 
     @not_keyword
@@ -496,17 +548,19 @@ class RunnerTerminal:
 
     def _log_output(self, reply: messages.Reply) -> None:
         if reply.stdout:
-            LOGGER.info("Remote stdout (%s):\n%s", self.label, reply.stdout.rstrip("\n"))
+            LOGGER.info("Remote stdout (%s):\n%s", self.label,
+                        safe_block(reply.stdout.rstrip("\n")))  # fmt: skip
         if reply.stderr:
-            LOGGER.info("Remote stderr (%s):\n%s", self.label, reply.stderr.rstrip("\n"))
+            LOGGER.info("Remote stderr (%s):\n%s", self.label,
+                        safe_block(reply.stderr.rstrip("\n")))  # fmt: skip
 
     def _log_notices(self, connection: AgentConnection) -> None:
         for stream, text in connection.drain_notices():
             if stream == "noise":
                 LOGGER.debug("Terminal noise (skipped): %r", text)
-            else:
-                LOGGER.info("Remote %s (%s, background): %s", stream, self.label,
-                            text.rstrip("\n"))  # fmt: skip
+            elif text.strip():
+                LOGGER.info("Remote %s (%s, background): %s", safe_line(stream), self.label,
+                            safe_block(text.rstrip("\n")))  # fmt: skip
 
     @not_keyword
     def with_recovery(self, attempt: Callable[[], T]) -> T:

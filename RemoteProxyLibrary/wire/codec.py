@@ -21,7 +21,9 @@ type, e.g. an ``OrderedDict`` as ``dict``, an ``IntEnum`` as ``int``;
 ``complex``, ``str`` (any, lone surrogates included), ``bytes``,
 ``bytearray``, ``list``, ``tuple``, ``dict`` (keys of any handled type),
 ``set``, ``frozenset`` and :class:`Ref`, nested up to :data:`MAX_DEPTH`
-containers deep, and these value types:
+containers deep (a set or dict whose items collide in hash more than
+:data:`MAX_HASH_COLLISIONS` times is refused when decoding: it would take
+quadratic time to build), and these value types:
 
 ``datetime.datetime``, ``datetime.date``, ``datetime.time``
     exact to the microsecond, ``fold`` kept.  A ``datetime.timezone`` travels
@@ -141,6 +143,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 __all__ = [
     "MAX_DEPTH",
     "MAX_FIELDS",
+    "MAX_HASH_COLLISIONS",
     "DecodeError",
     "EncodeError",
     "Ref",
@@ -154,6 +157,15 @@ MAX_DEPTH = 100
 #: Most fields (in and outside the tuple) a named tuple may travel with:
 #: Python 3.6 cannot make a namedtuple of more than 254 fields.
 MAX_FIELDS = 254
+
+#: How many items of one decoded set or dict (or keys of a dict) may share a
+#: hash value with another, in all. Python's hash of numbers is not
+#: randomised: items chosen to collide cost a time that grows with the square
+#: of their number to insert (20,000 such ints, 240 KB, take seconds), so more
+#: collisions than this are refused. Honest data is not affected: distinct
+#: values sharing a hash are rare (``-1`` and ``-2``, a float and an int
+#: chosen so) and an encoder never repeats a set item or a dict key.
+MAX_HASH_COLLISIONS = 64
 
 
 class EncodeError(ValueError):
@@ -948,17 +960,20 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
             raise DecodeError("nesting deeper than {} levels".format(MAX_DEPTH))
         n, pos = _length(data, pos)
         depth += 1
-        result = {}
+        keys = []
+        values = []
         for _ in range(n):
             key, pos = _dec(data, pos, ref_decoder, depth)
+            keys.append(key)
             value, pos = _dec(data, pos, ref_decoder, depth)
-            try:
-                result[key] = value
-            except TypeError:
-                raise DecodeError(
-                    "unhashable dict key of type {}".format(_type_name(key))
-                ) from None
-        return result, pos
+            values.append(value)
+        try:
+            _check_collisions(keys)
+            return dict(zip(keys, values)), pos
+        except TypeError:
+            raise DecodeError(
+                "unhashable dict key of type {}".format(_type_name(_unhashable(keys)))
+            ) from None
     if tag == _T:
         return True, pos
     if tag == _F:
@@ -972,6 +987,28 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
             return bytes(data[pos:end]), end
         return bytearray(memoryview(data)[pos:end]), end
     return _dec_other(tag, data, pos, ref_decoder, depth)
+
+
+def _check_collisions(items: List[Any]) -> None:
+    """Refuse more than MAX_HASH_COLLISIONS shared hashes among ``items``
+    (in linear time: hash values of distinct hashes do not collide again)."""
+    if len(items) > MAX_HASH_COLLISIONS:
+        shared = len(items) - len(set(map(hash, items)))
+        if shared > MAX_HASH_COLLISIONS:
+            raise DecodeError(
+                "{} of {} set items or dict keys share hash values (more than {}): "
+                "refused as a hash-collision attack".format(shared, len(items), MAX_HASH_COLLISIONS)
+            )
+
+
+def _unhashable(items: List[Any]) -> Any:
+    """The first item of ``items`` that cannot be hashed."""
+    for item in items:
+        try:
+            hash(item)
+        except TypeError:
+            return item
+    return None
 
 
 def _dec_other(
@@ -998,6 +1035,7 @@ def _dec_other(
             item, pos = _dec(data, pos, ref_decoder, depth)
             items.append(item)
         try:
+            _check_collisions(items)
             return (set(items) if tag == _SET else frozenset(items)), pos
         except TypeError:
             raise DecodeError("unhashable set item") from None

@@ -26,8 +26,18 @@ The protocol rules
    2b. A *raw* frame has ``;`` instead of ``:`` after ``<len>`` and carries
    ``<len>`` bytes of the chunk as they are (any byte values). It is used
    only where both ends have checked that the path carries every byte value
-   unchanged; a raw payload is not checked byte by byte (rule 7), so a damaged
-   length shows only through the crc once enough bytes have arrived.
+   unchanged, and a receiver accepts raw frames only once it was told so
+   (``accept_raw``); before that a raw header is a corrupt frame and scanning
+   goes on right after it.  A raw payload is not checked byte by byte
+   (rule 7), so a damaged length shows only through the crc once enough bytes
+   have arrived: a raw frame that fails its check is reported as *fatal*
+   (the bytes of other frames may have been taken for its payload).
+
+   2c. ``<len>`` is at most what ``max_chunk`` bytes take in the frame (the
+   base64 length of ``max_chunk`` bytes, or ``max_chunk`` for a raw frame):
+   a sender never writes longer frames, so a longer header is a corrupt
+   frame and scanning goes on right after it.  A lying header thus costs at
+   most ``max_chunk`` bytes of the stream.
 
 3. A message whose payload is larger than ``max_chunk`` bytes is cut into
    chunks of ``max_chunk`` bytes (the last one shorter), each sent as a frame
@@ -155,19 +165,25 @@ class CorruptFrame:
     """A frame (and the message it belonged to) was damaged and dropped.
 
     ``request_id`` is the id from the frame header, or None when unknown.
-    ``reason`` says what was wrong, e.g. ``"checksum mismatch"``.
+    ``reason`` says what was wrong, e.g. ``"checksum mismatch"``.  ``fatal``
+    is True when the stream itself can no longer be trusted (rule 8).
     """
 
-    __slots__ = ("reason", "request_id")
+    __slots__ = ("fatal", "reason", "request_id")
 
-    def __init__(self, request_id: Optional[int], reason: str) -> None:
+    def __init__(self, request_id: Optional[int], reason: str, fatal: bool = False) -> None:
         self.request_id = request_id
         self.reason = reason
+        self.fatal = fatal
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CorruptFrame):
             return NotImplemented
-        return (self.request_id, self.reason) == (other.request_id, other.reason)
+        return (self.request_id, self.reason, self.fatal) == (
+            other.request_id,
+            other.reason,
+            other.fatal,
+        )
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -176,7 +192,9 @@ class CorruptFrame:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return "CorruptFrame(request_id={!r}, reason={!r})".format(self.request_id, self.reason)
+        return "CorruptFrame(request_id={!r}, reason={!r}{})".format(
+            self.request_id, self.reason, ", fatal=True" if self.fatal else ""
+        )
 
 
 Event = Union[Message, Noise, CorruptFrame]
@@ -215,23 +233,50 @@ class _Partial:
         self.crc = crc
 
 
+#: What one unfinished message counts for ``max_unfinished`` besides its data.
+PARTIAL_OVERHEAD = 1024
+
+
 class FrameProtocol:
     """Frames outgoing messages and parses incoming bytes (both directions).
 
-    ``max_chunk`` is the largest raw payload put in one frame when sending;
+    ``max_chunk`` is the largest raw payload put in one frame when sending,
+    and bounds the length a received frame may declare (rule 2c);
     ``max_message`` the largest message accepted when receiving (larger ones
-    are reported as :class:`CorruptFrame` and skipped).
+    are reported as :class:`CorruptFrame` and skipped); ``max_unfinished``
+    the bytes held in total for messages not complete yet besides the one
+    arriving (rule 7).  ``accept_raw`` says
+    whether raw frames (rule 2b) are taken; set it once the path is known to
+    carry every byte value.
+
+    ``progress`` grows whenever the other end is seen speaking the protocol:
+    base64 payload bytes as they arrive, and every frame whose crc checks (a
+    raw payload counts only then). Bytes that are noise, or that a lying raw
+    header swallows, never count. ``raw_received`` counts raw payload bytes
+    as they arrive, before any check.
 
     One object can serve both directions: sending keeps no state.
     """
 
-    def __init__(self, max_chunk: int = 1 << 20, max_message: int = 1 << 31) -> None:
+    def __init__(
+        self,
+        max_chunk: int = 1 << 20,
+        max_message: int = 1 << 31,
+        max_unfinished: int = 64 << 20,
+        accept_raw: bool = False,
+    ) -> None:
         if max_chunk < 1:
             raise ValueError("max_chunk must be at least 1")
         if max_message < 0:
             raise ValueError("max_message must not be negative")
+        if max_unfinished < 0:
+            raise ValueError("max_unfinished must not be negative")
         self.max_chunk = max_chunk
         self.max_message = max_message
+        self.max_unfinished = max_unfinished
+        self.accept_raw = accept_raw
+        self.progress = 0
+        self.raw_received = 0
         self.reset()
 
     def reset(self) -> None:
@@ -251,6 +296,17 @@ class FrameProtocol:
         self._skip = False
         self._partials: Dict[Tuple[int, str], _Partial] = {}
         self._discarding: Set[Tuple[int, str]] = set()
+        self._unfinished = 0  # bytes of data in self._partials
+        self._arriving: Optional[Tuple[int, str]] = None  # the partial extended last
+
+    @property
+    def unfinished(self) -> int:
+        """Bytes counted against ``max_unfinished`` now: data and overhead of
+        the unfinished messages but the one arriving."""
+        held = len(self._partials) + len(self._discarding)
+        arriving = self._partials.get(self._arriving) if self._arriving is not None else None
+        data = self._unfinished - (len(arriving.data) if arriving is not None else 0)
+        return data + held * PARTIAL_OVERHEAD
 
     @property
     def buffered(self) -> int:
@@ -362,11 +418,15 @@ class FrameProtocol:
                 if start > noise_start:
                     events.append(Noise(_copy(buf, noise_start, start)))
                 pos = self._start_frame(match, start, events)
+                if pos < 0:  # refused header: go on right after it
+                    pos = noise_start = match.end()
+                    continue
                 state = _PAYLOAD
             elif state == _PAYLOAD:
                 payload_end = self._payload_end
                 end = payload_end if payload_end < size else size
                 if end > pos and self._raw:
+                    self.raw_received += end - pos
                     pos = end
                 elif end > pos:
                     if buf[pos:end].translate(None, _BASE64_ALPHABET):
@@ -376,6 +436,7 @@ class FrameProtocol:
                         state = _SCAN
                         noise_start = pos
                         continue
+                    self.progress += end - pos
                     pos = end
                 if pos < payload_end:
                     break
@@ -387,7 +448,7 @@ class FrameProtocol:
                     fits = prefix.end() if prefix is not None else pos
                     if fits == size:
                         break  # trailer not complete yet
-                    self._fail("bad trailer", events)
+                    self._fail("bad trailer", events, self._raw)
                     pos = noise_start = fits
                     state = _SCAN
                     continue
@@ -416,7 +477,8 @@ class FrameProtocol:
         return events
 
     def _start_frame(self, match: Any, start: int, events: List[Event]) -> int:
-        """Set up the frame whose header matched; return the payload start."""
+        """Set up the frame whose header matched; return the payload start,
+        or -1 when the header is refused (rules 2b and 2c)."""
         request_id = int(match.group(1), 16)
         length = int(match.group(4), 16)
         payload_start = match.end()
@@ -428,6 +490,16 @@ class FrameProtocol:
         self._payload_start = payload_start
         self._payload_end = payload_start + length
         self._skip = False
+        if self._raw and not self.accept_raw:
+            self._fail("raw frame, but raw frames were not agreed", events)
+            return -1
+        longest = self.max_chunk if self._raw else (self.max_chunk + 2) // 3 * 4
+        if length > longest:
+            self._fail(
+                "frame length {} above the longest frame of max_chunk ({})".format(length, longest),
+                events,
+            )
+            return -1
         partial = self._partials.get((request_id, self._kind))
         have = len(partial.data) if partial is not None else 0
         least = length if self._raw else length // 4 * 3 - 2
@@ -440,17 +512,44 @@ class FrameProtocol:
     def _too_large(self) -> str:
         return "message larger than max_message ({} bytes)".format(self.max_message)
 
-    def _fail(self, reason: str, events: List[Event]) -> None:
-        """The current frame is corrupt: report it (unless already known)."""
-        if self._skip:
+    def _fail(self, reason: str, events: List[Event], fatal: bool = False) -> None:
+        """The current frame is corrupt: report it (unless already known and
+        not fatal)."""
+        if self._skip and not fatal:
             return
         key = (self._id, self._kind)
-        self._partials.pop(key, None)
-        events.append(CorruptFrame(self._id, reason))
+        self._drop(key)
+        events.append(CorruptFrame(self._id, reason, fatal))
         if self._more:
             self._discarding.add(key)
+            self._check_unfinished(events)
         else:
             self._discarding.discard(key)
+
+    def _drop(self, key: Tuple[int, str]) -> Optional[_Partial]:
+        """Forget the unfinished message of ``key`` (returned, if any)."""
+        partial = self._partials.pop(key, None)
+        if partial is not None:
+            self._unfinished -= len(partial.data)
+        return partial
+
+    def _check_unfinished(self, events: List[Event]) -> bool:
+        """Within ``max_unfinished``? Else drop every unfinished message and
+        report a fatal corrupt frame (rule 7); False then."""
+        if self.unfinished <= self.max_unfinished:
+            return True
+        self._partials.clear()
+        self._discarding.clear()
+        self._unfinished = 0
+        self._arriving = None
+        events.append(
+            CorruptFrame(
+                self._id,
+                "unfinished messages above max_unfinished ({} bytes)".format(self.max_unfinished),
+                True,
+            )
+        )
+        return False
 
     def _finish(self, crc: int, events: List[Event]) -> None:
         """Check and deliver the frame whose trailer carries ``crc``."""
@@ -464,17 +563,17 @@ class FrameProtocol:
             actual = zlib.crc32(frame, partial.crc if partial is not None else 0)
             if actual != crc and partial is not None and zlib.crc32(frame) == crc:
                 # A new message begins: the previous one lost its last chunks.
-                del self._partials[key]
+                self._drop(key)
                 events.append(CorruptFrame(request_id, "incomplete message (chunks lost)"))
                 partial = None
                 actual = crc
             if actual != crc:
-                if partial is None and key in self._discarding:
+                if partial is None and key in self._discarding and not self._raw:
                     # Rest of a message already reported as corrupt.
                     if not more:
                         self._discarding.discard(key)
                     return
-                self._fail("checksum mismatch", events)
+                self._fail("checksum mismatch", events, self._raw)
                 return
             try:
                 body = frame[self._payload_start - start :]
@@ -482,6 +581,7 @@ class FrameProtocol:
             except (binascii.Error, ValueError):
                 self._fail("bad base64 payload", events)
                 return
+            self.progress += len(frame)
         self._discarding.discard(key)
         if (len(partial.data) if partial is not None else 0) + len(data) > self.max_message:
             self._fail(self._too_large, events)
@@ -489,14 +589,22 @@ class FrameProtocol:
         if partial is None:
             if more:
                 self._partials[key] = _Partial(bytearray(data), crc)
+                self._unfinished += len(data)
+                self._arriving = key
+                self._check_unfinished(events)
             else:
                 events.append(Message(request_id, kind, data))
             return
+        if not more:
+            self._drop(key)
+            partial.data += data
+            events.append(Message(request_id, kind, partial.data))
+            return
         partial.data += data
         partial.crc = crc
-        if not more:
-            del self._partials[key]
-            events.append(Message(request_id, kind, partial.data))
+        self._unfinished += len(data)
+        self._arriving = key
+        self._check_unfinished(events)
 
 
 def _prefix(request_id: int, kind: str) -> bytes:

@@ -1,0 +1,54 @@
+"""Text from the target, made safe to show: no markup, no raw control characters.
+
+Anything the target sends (an exception's message, a type or module name, a
+handle name, a traceback, what remote code printed) is input, and may end up
+in a Robot Framework log, a console or a log file. Two things in it must never
+take effect there:
+
+- Robot Framework reads a failure message that starts with ``*HTML*`` as HTML
+  (``log.html`` and ``report.html`` would run its script): such text gets a
+  backslash in front of the marker, so it shows as the text it is.
+- Control and format characters (ESC sequences that drive a terminal, newlines
+  or bidi overrides that forge log lines, lone surrogates) are written as
+  Python escapes (``\\x1b``, ``\\n``, ``\\u202e``).
+
+:func:`safe_line` is for names, which are one line; :func:`safe_block` keeps the newlines
+and tabs of multi-line text (messages, tracebacks, output). Both return the
+text itself, unchanged, when there is nothing to neutralise. The raw text stays
+available where a program reads it (``remote_message``, ``remote_traceback``,
+the ``args`` of an exception); only what is shown goes through here.
+"""
+
+from __future__ import annotations
+
+_MARKER = "*HTML*"
+_LINE_BREAKS = str.maketrans("", "", "\n\t")
+
+
+def safe_line(text: str) -> str:
+    """``text`` as one safe line: every non-printable character escaped."""
+    if not text.isprintable():
+        text = "".join(_escape(char) for char in text)
+    return _unmarked(text)
+
+
+def safe_block(text: str) -> str:
+    """``text`` safe to show, keeping its newlines and tabs."""
+    if not text.translate(_LINE_BREAKS).isprintable():
+        text = "".join(char if char in "\n\t" else _escape(char) for char in text)
+    return _unmarked(text)
+
+
+def _escape(char: str) -> str:
+    if char.isprintable():
+        return char
+    return char.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def _unmarked(text: str) -> str:
+    """Robot's ``*HTML*`` marker at the start, shown as text."""
+    stripped = text.lstrip()
+    if stripped.startswith(_MARKER):
+        start = len(text) - len(stripped)
+        return text[:start] + "\\" + text[start:]
+    return text
