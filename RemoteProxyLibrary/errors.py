@@ -24,6 +24,7 @@
      |    +-- RemoteTimeout            (also TimeoutError) carries response_id
      |    +-- InvalidProxySession      proxy of a closed/recovered session or moved away
      |    +-- RemoteError              remote exception of a non-builtin type
+     |    +-- NoUsablePython           no Python the agent runs on; names what was found
      +-- SessionInitializationFailed   recovery gave up; args[0] is the last error
  +-- NoSuchTerminal                (also LookupError) no open terminal has that index or alias
  +-- NoSuchProxy                   (also LookupError) no proxy is registered under that name
@@ -187,6 +188,12 @@ class RemoteError(RunnerException):
             return attributes[name]
         remote = self.__dict__.get("remote_type", "?")
         raise AttributeError(f"{type(self).__name__} (remote {remote}) has no attribute {name!r}")
+
+
+class NoUsablePython(RunnerException):
+    """The target has no Python the agent can run on: none of the candidates
+    of ``python=`` was found, or each was older than 3.6. The message names
+    what was found. Not a broken session: recovery does not try again."""
 
 
 class SessionInitializationFailed(RunnerException):

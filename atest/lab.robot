@@ -43,9 +43,12 @@ Auto Recovery After Dut1's Session Is Killed
     Host And User Should Be    dut1    root
 
 The BusyBox Board Without Bash With Sudo
+    [Documentation]    No python3 there: python=auto finds its python3.X.
     ${shells} =    Get Lab Shells    board    sudo=${True}
-    Open Terminal    @{shells}    python=${DUT2_PYTHON}
+    Open Terminal    @{shells}    alias=board
     Host And User Should Be    dut2    root
+    ${info} =    Get Terminal    board
+    Should Be Equal    ${info.python}    ${DUT2_PYTHON}
     ${shell} =    Run Python    __import__('os').readlink('/proc/%d/exe' % __import__('os').getppid())
     Should Be Equal    ${shell}    /usr/bin/busybox
 

@@ -19,6 +19,8 @@ from ..shells import Shell
 
 #: How keywords name a terminal: its index (1, 2, ...) or its alias.
 TerminalId = Union[int, str, None]
+#: The ``python`` argument: ``auto``, a command, or a list of commands.
+PythonCommand = Union[list[str], str, None]
 
 NO_TERMINAL = (
     "No open terminal: open one with 'Open Local Terminal', 'Open SSH Terminal' or "
@@ -77,7 +79,7 @@ class LibraryCore:
         self,
         timeout: Optional[float],
         prompt_timeout: Optional[float],
-        python: Optional[str],
+        python: PythonCommand,
         auto_recovery: Optional[bool],
     ) -> TerminalSettings:
         changes: dict[str, Any] = {}

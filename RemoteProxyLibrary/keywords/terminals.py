@@ -15,7 +15,7 @@ from ..managed import TerminalInfo, TerminalSettings
 from ..shells import BashShell, Shell, ShellStack, SshShell, SudoShell, SuShell
 from ..shells.bash import DEFAULT_SHELL
 from .converters import DEFAULT_SLEEP_BETWEEN_TRIES, Seconds
-from .core import LibraryCore, TerminalId
+from .core import LibraryCore, PythonCommand, TerminalId
 
 Password = Union[Secret, str, None]
 #: The host-key policies of SSH hops (see `SSH`).
@@ -88,7 +88,7 @@ class TerminalKeywords(LibraryCore):
         *,
         timeout: Optional[Seconds] = None,
         prompt_timeout: Optional[Seconds] = None,
-        python: Optional[str] = None,
+        python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
     ) -> int:
         """Opens a terminal on this machine (a local pty) and returns its index.
@@ -99,7 +99,8 @@ class TerminalKeywords(LibraryCore):
         files where there is bash, else ``sh``.
 
         ``timeout``, ``prompt_timeout``, ``python`` and ``auto_recovery`` override
-        the library's settings for this terminal (see `Importing`).
+        the library's settings for this terminal (see `Importing`); ``python``
+        is ``auto``, a command or a list of commands (see `Python on the target`).
 
         The new terminal becomes the current one.
 
@@ -107,6 +108,7 @@ class TerminalKeywords(LibraryCore):
         | Open Local Terminal |
         | ${index} = | Open Local Terminal | alias=local | timeout=10 min |
         | Open Local Terminal | alias=sh | shell=sh -i | auto_recovery=True |
+        | Open Local Terminal | alias=py | python=['python3.99', 'python3'] |
         """
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
         shells: list[Shell] = [BashShell(timeout=settings.prompt_timeout, shell=shell)]
@@ -135,7 +137,7 @@ class TerminalKeywords(LibraryCore):
         hops: Optional[list[dict[str, Any]]] = None,
         timeout: Optional[Seconds] = None,
         prompt_timeout: Optional[Seconds] = None,
-        python: Optional[str] = None,
+        python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
     ) -> int:
         """Opens a terminal on ``host`` over SSH and returns its index.
@@ -217,7 +219,7 @@ class TerminalKeywords(LibraryCore):
         alias: Optional[str] = None,
         timeout: Optional[Seconds] = None,
         prompt_timeout: Optional[Seconds] = None,
-        python: Optional[str] = None,
+        python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
     ) -> int:
         """Opens a terminal from a stack of shell dictionaries and returns its index.
@@ -332,12 +334,15 @@ class TerminalKeywords(LibraryCore):
         ``shells`` (the hops, bottom first), ``auto_recovery``,
         ``python_running``, ``proxies`` (the names in its proxy registry),
         ``round_trips`` (requests sent to Python on the target so far, each one
-        round trip) and ``closed``. A closed terminal can be asked for by its
-        index or alias.
+        round trip), ``closed`` and ``python`` (the command that started
+        Python on the target, e.g. the one ``auto`` chose; empty before Python
+        first ran). A closed terminal can be asked for by its index or alias.
 
         Example:
         | ${info} = | Get Terminal | dut |
         | Should Be Equal | ${info.alias} | dut |
+        | Run Python | 1 | terminal=dut |
+        | Log | ${info.python} |
         """
         return self._entry(terminal, usable=False).info()
 

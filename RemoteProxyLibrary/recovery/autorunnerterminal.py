@@ -29,6 +29,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
 from ..robotnames import not_keyword
+from ..runner.pythons import AUTO, PythonSpec
 from ..runner.runnerterminal import RunnerTerminal
 from ..shells import Shell, ShellStack
 from ..timeouts import TimeLike
@@ -56,7 +57,10 @@ class AutoRunnerTerminal(RunnerTerminal):
     """RunnerTerminal with automatic recovery (see module doc)."""
 
     def __init__(
-        self, timeout: TimeLike = 3600, prompt_timeout: TimeLike = 30, python: str = "python3"
+        self,
+        timeout: TimeLike = 3600,
+        prompt_timeout: TimeLike = 30,
+        python: PythonSpec = AUTO,
     ) -> None:
         super().__init__(timeout=timeout, prompt_timeout=prompt_timeout, python=python)
         self._auto: Optional[AutoRecoveringTerminal] = None
