@@ -81,7 +81,9 @@ class LibraryCore:
         prompt_timeout: Optional[float],
         python: PythonCommand,
         auto_recovery: Optional[bool],
+        base: Optional[TerminalSettings] = None,
     ) -> TerminalSettings:
+        """``base`` (default: the library's settings) with the values given."""
         changes: dict[str, Any] = {}
         if timeout is not None:
             changes["timeout"] = float(timeout)
@@ -91,16 +93,20 @@ class LibraryCore:
             changes["python"] = python
         if auto_recovery is not None:
             changes["auto_recovery"] = bool(auto_recovery)
-        return replace(self._settings, **changes)
+        return replace(base or self._settings, **changes)
 
     def _open(self, shells: list[Shell], alias: Optional[str], settings: TerminalSettings) -> int:
         if alias:
             self._check_alias_free(alias)
         entry = ManagedTerminal(shells, settings, alias)
         entry.open()
-        index = self._terminals.register(entry, alias)
-        entry.index = index
         how = "opened" if not settings.auto_recovery else "ready (opened at first use)"
+        return self._register(entry, how)
+
+    def _register(self, entry: ManagedTerminal, how: str) -> int:
+        """Register an opened terminal; it becomes the current one."""
+        index = self._terminals.register(entry, entry.alias)
+        entry.index = index
         logger.info(f"{entry.name.capitalize()} {how}: {entry.describe_shells()}")
         return index
 

@@ -9,12 +9,13 @@ from ..managed import TerminalSettings
 from ..terminal.hostkeys import check_policy
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
 from .listener import LibraryListener
+from .many import ManyTerminalKeywords
 from .proxies import ProxyKeywords
 from .python import PythonKeywords
 from .terminals import HostKeyPolicy, SshDefaults, TerminalKeywords
 
 
-class RemoteProxyLibrary(TerminalKeywords, PythonKeywords, ProxyKeywords):
+class RemoteProxyLibrary(TerminalKeywords, ManyTerminalKeywords, PythonKeywords, ProxyKeywords):
     """Runs Python on targets through interactive terminals and holds remote
     objects as local proxies.
 

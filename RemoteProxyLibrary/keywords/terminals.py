@@ -57,7 +57,7 @@ def _password_of_current_user(shells: Sequence[Shell]) -> Optional[Any]:
     return None
 
 
-def _shells_from_dicts(
+def shells_from_dicts(
     shelldicts: Sequence[Mapping[str, Any]], settings: TerminalSettings
 ) -> list[Shell]:
     """Shells from shell dicts; ``timeout`` defaults to the prompt timeout."""
@@ -72,6 +72,55 @@ def _shells_from_dicts(
         hop.setdefault("timeout", settings.prompt_timeout)
         dicts.append(hop)
     return ShellStack().initialize(dicts)
+
+
+def ssh_stack(
+    settings: TerminalSettings,
+    defaults: SshDefaults,
+    host: str,
+    username: Optional[str] = None,
+    password: Password = None,
+    port: Optional[int] = None,
+    key_file: Optional[str] = None,
+    *,
+    host_key_policy: Optional[str] = None,
+    known_hosts: Optional[str] = None,
+    ssh_config: Optional[str] = None,
+    passphrase: Password = None,
+    jump: Union[dict[str, Any], str, None] = None,
+    su_user: Optional[str] = None,
+    su_password: Password = None,
+    sudo: bool = False,
+    sudo_user: str = "root",
+    sudo_password: Password = None,
+    hops: Optional[Sequence[Mapping[str, Any]]] = None,
+) -> list[Shell]:
+    """The shells of `Open SSH Terminal` (and of each target of `Open Terminals`)."""
+    wait = settings.prompt_timeout
+    shells: list[Shell] = [
+        SshShell(
+            host,
+            username,
+            password,
+            port=port,
+            key_file=key_file or None,
+            timeout=wait,
+            host_key_policy=host_key_policy,
+            known_hosts=known_hosts,
+            ssh_config=ssh_config,
+            passphrase=passphrase,
+            jump=jump,
+        )
+    ]
+    if su_user:
+        shells.append(SuShell(su_user, su_password, timeout=wait))
+    if sudo:
+        if sudo_password is None:
+            sudo_password = su_password if su_user else password
+        shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
+    shells += shells_from_dicts(hops or [], settings)
+    defaults.apply(shells, first=True)
+    return shells
 
 
 class TerminalKeywords(LibraryCore):
@@ -186,30 +235,26 @@ class TerminalKeywords(LibraryCore):
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
         """
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
-        wait = settings.prompt_timeout
-        shells: list[Shell] = [
-            SshShell(
-                host,
-                username,
-                password,
-                port=port,
-                key_file=key_file or None,
-                timeout=wait,
-                host_key_policy=host_key_policy,
-                known_hosts=known_hosts,
-                ssh_config=ssh_config,
-                passphrase=passphrase,
-                jump=jump,
-            )
-        ]
-        if su_user:
-            shells.append(SuShell(su_user, su_password, timeout=wait))
-        if sudo:
-            if sudo_password is None:
-                sudo_password = su_password if su_user else password
-            shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
-        shells += _shells_from_dicts(hops or [], settings)
-        self._ssh_defaults.apply(shells, first=True)
+        shells = ssh_stack(
+            settings,
+            self._ssh_defaults,
+            host,
+            username,
+            password,
+            port,
+            key_file,
+            host_key_policy=host_key_policy,
+            known_hosts=known_hosts,
+            ssh_config=ssh_config,
+            passphrase=passphrase,
+            jump=jump,
+            su_user=su_user,
+            su_password=su_password,
+            sudo=sudo,
+            sudo_user=sudo_user,
+            sudo_password=sudo_password,
+            hops=hops,
+        )
         return self._open(shells, alias, settings)
 
     @keyword("Open Terminal", tags=["terminal"])
@@ -249,7 +294,7 @@ class TerminalKeywords(LibraryCore):
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
         if not shells:
             raise ValueError("Open Terminal needs at least one shell dictionary.")
-        stack = _shells_from_dicts(shells, settings)
+        stack = shells_from_dicts(shells, settings)
         self._ssh_defaults.apply(stack, first=True)
         return self._open(stack, alias, settings)
 
@@ -287,7 +332,7 @@ class TerminalKeywords(LibraryCore):
             shelldict = {**hop, **options}
         else:
             shelldict = {"shellname": hop, **options}
-        (new_shell,) = _shells_from_dicts([shelldict], entry.settings)
+        (new_shell,) = shells_from_dicts([shelldict], entry.settings)
         self._ssh_defaults.apply([new_shell], first=False)
         if isinstance(new_shell, SudoShell) and new_shell.password is None:
             new_shell.password = _password_of_current_user(entry.shells)

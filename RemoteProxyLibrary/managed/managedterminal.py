@@ -40,30 +40,16 @@ from ..errors import (
     InvalidProxySession,
     NoSuchProxy,
     NoSuchTerminal,
-    RunnerTerminalSessionBroken,
-    ShellConnectionFailed,
     ShellStackEmpty,
-    ShellStartTimeout,
-    TerminalError,
     TerminalInterrupted,
 )
 from ..recovery import AutoRecoveringTerminal, AutoRunnerTerminal
-from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS
+from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS, TRANSIENT_OPEN_FAILURES
 from ..runner import RunnerTerminal
 from ..runner.pythons import AUTO, PythonSpec, normalize
 from ..shells import Shell
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.managed")
-
-#: Failures worth another try while opening: not refused credentials or rights.
-TRANSIENT_OPEN_FAILURES: tuple[type[BaseException], ...] = (
-    RunnerTerminalSessionBroken,
-    TerminalError,
-    ShellConnectionFailed,
-    ShellStartTimeout,
-    OSError,
-    EOFError,
-)
 
 
 @dataclass(frozen=True)
@@ -186,6 +172,11 @@ class ManagedTerminal:
         """Open the stack now (without auto recovery); with it, at first use."""
         if not self.auto_recovery:
             self._stack.open_stack()
+
+    def start(self) -> None:
+        """Open the stack and start Python now, whatever the recovery policy."""
+        self.open()
+        self.runner()
 
     def close(self) -> list[str]:
         """Stop Python and close the stack; returns the problems met (no raise)."""

@@ -27,7 +27,13 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ..errors import RunnerTerminalSessionBroken, ShellError, TerminalError
+from ..errors import (
+    RunnerTerminalSessionBroken,
+    ShellConnectionFailed,
+    ShellError,
+    ShellStartTimeout,
+    TerminalError,
+)
 from ..robotnames import not_keyword
 from ..runner.pythons import AUTO, PythonSpec
 from ..runner.runnerterminal import RunnerTerminal
@@ -44,6 +50,16 @@ BROKEN_EXCEPTIONS: tuple[type[BaseException], ...] = (
     RunnerTerminalSessionBroken,
     TerminalError,
     ShellError,
+    OSError,
+    EOFError,
+)
+
+#: Failures worth another try while opening: not refused credentials or rights.
+TRANSIENT_OPEN_FAILURES: tuple[type[BaseException], ...] = (
+    RunnerTerminalSessionBroken,
+    TerminalError,
+    ShellConnectionFailed,
+    ShellStartTimeout,
     OSError,
     EOFError,
 )

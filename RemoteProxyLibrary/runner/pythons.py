@@ -147,9 +147,7 @@ def launch_line(python: PythonSpec, stage0: str) -> str:
                     f'$_rpl_n -c "$_rpl_0";{check}}};'
                 )
             else:
-                blocks.append(
-                    f'echo RPL-TRY {shlex.quote(command)};{command} -c "$_rpl_0";{check}'
-                )
+                blocks.append(f'echo RPL-TRY {shlex.quote(command)};{command} -c "$_rpl_0";{check}')
         line = (
             f"_rpl_0={quoted};for _rpl_c in 1;do "
             + "".join(blocks)
