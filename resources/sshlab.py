@@ -188,6 +188,22 @@ USERS: tuple[UserSpec, ...] = (
 )
 
 
+def fleet(count: int) -> tuple[tuple[HostSpec, ...], tuple[UserSpec, ...]]:
+    """Specs of a lab of ``count`` alike DUTs behind the bastion, for many
+    targets at once: hosts ``dut01``, ``dut02``, ... each with one user
+    (roles ``u01``, ``u02``, ...; login shell ``sh``) and the system's
+    Python; the bastion's user is ``jump``. ``SshLab(*fleet(20))``."""
+    if not 1 <= count <= 60:
+        raise ValueError(f"a fleet has 1 to 60 DUTs (the /24 of a lab), not {count}")
+    hosts = [HostSpec("bastion", via=None)]
+    users = [UserSpec("jump", "j", "bastion", "bash")]
+    for number in range(1, count + 1):
+        name = f"{number:02d}"
+        hosts.append(HostSpec(f"dut{name}", via="bastion"))
+        users.append(UserSpec(f"u{name}", f"u{name}", f"dut{name}", "sh"))
+    return tuple(hosts), tuple(users)
+
+
 # --------------------------------------------------------------------------- #
 # What the lab gives tests
 # --------------------------------------------------------------------------- #
@@ -860,4 +876,5 @@ __all__ = [
     "ensure_lab_packages",
     "find_python2",
     "find_pythons",
+    "fleet",
 ]
