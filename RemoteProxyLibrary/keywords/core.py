@@ -6,6 +6,7 @@ method as a keyword.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Optional, Union
 
@@ -14,6 +15,7 @@ from robot.utils import ConnectionCache
 
 from ..errors import NoSuchTerminal
 from ..managed import ManagedTerminal, TerminalSettings
+from ..recovery.parallel import MAX_PARALLEL
 from ..runner import RunnerTerminal
 from ..shells import Shell
 
@@ -34,6 +36,13 @@ class LibraryCore:
     def __init__(self, settings: TerminalSettings) -> None:
         self._settings = settings
         self._terminals: ConnectionCache[ManagedTerminal] = ConnectionCache(NO_TERMINAL)
+        #: Threads of the keywords working on many terminals, kept between them.
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(MAX_PARALLEL, "rpl-keywords")
+        return self._pool
 
     # ---- registry ----------------------------------------------------------------
     def _entry(self, terminal: TerminalId = None, usable: bool = True) -> ManagedTerminal:
@@ -133,3 +142,6 @@ class LibraryCore:
         for entry in list(self._terminals):
             self._close_entry(entry)
         self._terminals.empty_cache()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)

@@ -295,7 +295,7 @@ class ManyTerminalKeywords(LibraryCore):
             keyed[entry.alias or entry.index] = entry
         for entry in keyed.values():
             entry.check_usable()
-        results = call_on_terminals(keyed, call, doing, max_parallel)
+        results = call_on_terminals(keyed, call, doing, max_parallel, self._workers())
         logger.info(f"{doing}: {len(results)} terminals: {', '.join(map(str, results))}")
         return results
 

@@ -9,7 +9,7 @@ together in one :class:`~RemoteProxyLibrary.errors.ParallelError` (its
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from typing import Callable, Optional, TypeVar
 
 from ..recovery import AutoRunnerTerminal
@@ -41,16 +41,18 @@ def call_on_terminals(
     call: Callable[[AutoRunnerTerminal], R],
     doing: str,
     max_parallel: Optional[int] = None,
+    pool: Optional[Executor] = None,
 ) -> dict[K, R]:
     """``call(runner)`` with the runner of every terminal (Python started
     first where it is not running), in parallel; the results by key.
-    :class:`ParallelError` (``doing`` in its message) names each that failed."""
+    :class:`ParallelError` (``doing`` in its message) names each that failed.
+    ``pool``: threads to reuse (see :func:`~..recovery.parallel.in_parallel`)."""
 
     def task(terminal: ManagedTerminal) -> Callable[[], R]:
         return lambda: call(terminal.runner())
 
     tasks = {key: task(terminal) for key, terminal in terminals.items()}
-    return in_parallel(tasks, max_parallel, doing)
+    return in_parallel(tasks, max_parallel, doing, pool=pool)
 
 
 __all__ = ["call_on_terminals", "start_terminals"]
