@@ -213,6 +213,9 @@ class ParallelError(RemoteProxyLibraryError):
     each: ``calling os.uname(): 2 of 20 failed: dut3: ShellAuthenticationFailed: ...``.
     """
 
+    #: Robot Framework shows the message without the class name (it names each error).
+    ROBOT_SUPPRESS_NAME = True
+
     def __init__(
         self,
         doing: str,
