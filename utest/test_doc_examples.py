@@ -229,7 +229,7 @@ def test_every_suite_and_settings_example_runs(target_names, tmp_path):
     assert not failures, failures[-6000:]
 
 
-@pytest.mark.parametrize("number", range(3))
+@pytest.mark.parametrize("number", range(4))
 def test_the_readme_python_examples_run(target_names, monkeypatch, number):
     code = readme_blocks("python")[number]
     monkeypatch.setenv("HOME", str(target_names["home"]))
@@ -246,5 +246,5 @@ def test_the_readme_python_examples_run(target_names, monkeypatch, number):
     assert session is None or session.terminal is None  # it closed what it opened
 
 
-def test_the_readme_has_three_python_examples():
-    assert len(readme_blocks("python")) == 3
+def test_the_readme_has_four_python_examples():
+    assert len(readme_blocks("python")) == 4

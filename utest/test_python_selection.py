@@ -227,3 +227,18 @@ def test_settings_keep_a_list_as_a_tuple_and_check_it():
     assert TerminalSettings().python == "auto"
     with pytest.raises(ValueError, match="python"):
         TerminalSettings(python=[])
+
+
+def test_the_keywords_take_a_list_given_as_text():
+    from RemoteProxyLibrary.keywords import RemoteProxyLibrary
+
+    library = RemoteProxyLibrary(python="['python3.99', 'python3']")
+    assert library._settings.python == ("python3.99", "python3")
+    try:
+        library.open_local_terminal(python="['no-such-python3', 'python3']")
+        assert library.run_python("1 + 1") == 2
+        assert library.get_terminal().python == "python3"
+    finally:
+        library.close_all_terminals()
+    with pytest.raises(ValueError, match="not a list of commands"):
+        RemoteProxyLibrary(python="[python3")

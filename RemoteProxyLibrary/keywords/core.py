@@ -6,6 +6,7 @@ method as a keyword.
 
 from __future__ import annotations
 
+import ast
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Optional, Union
@@ -28,6 +29,19 @@ NO_TERMINAL = (
     "No open terminal: open one with 'Open Local Terminal', 'Open SSH Terminal' or "
     "'Open Terminal', or switch to an open one with 'Switch Terminal'."
 )
+
+
+def python_argument(value: Union[list[str], str]) -> Union[list[str], str]:
+    """The ``python`` argument: a list given as text (``['python3.12', 'python3']``:
+    Robot keeps a string given for ``list | str``) as that list."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"python: {value!r} is not a list of commands") from None
+        if isinstance(parsed, list):
+            return [str(item) for item in parsed]
+    return value
 
 
 class LibraryCore:
@@ -99,7 +113,7 @@ class LibraryCore:
         if prompt_timeout is not None:
             changes["prompt_timeout"] = float(prompt_timeout)
         if python:
-            changes["python"] = python
+            changes["python"] = python_argument(python)
         if auto_recovery is not None:
             changes["auto_recovery"] = bool(auto_recovery)
         return replace(base or self._settings, **changes)

@@ -8,6 +8,7 @@ from .. import __version__
 from ..managed import TerminalSettings
 from ..terminal.hostkeys import check_policy
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
+from .core import python_argument
 from .listener import LibraryListener
 from .many import ManyTerminalKeywords
 from .proxies import ProxyKeywords
@@ -316,7 +317,7 @@ class RemoteProxyLibrary(TerminalKeywords, ManyTerminalKeywords, PythonKeywords,
             TerminalSettings(
                 timeout=Seconds.from_value(timeout),
                 prompt_timeout=Seconds.from_value(prompt_timeout),
-                python=python,
+                python=python_argument(python),
                 auto_recovery=bool(auto_recovery),
             )
         )

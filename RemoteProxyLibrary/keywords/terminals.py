@@ -158,6 +158,7 @@ class TerminalKeywords(LibraryCore):
         | ${index} = | Open Local Terminal | alias=local | timeout=10 min |
         | Open Local Terminal | alias=sh | shell=sh -i | auto_recovery=True |
         | Open Local Terminal | alias=py | python=['python3.99', 'python3'] |
+        | Run Python | 1 | terminal=py |
         """
         settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
         shells: list[Shell] = [BashShell(timeout=settings.prompt_timeout, shell=shell)]
