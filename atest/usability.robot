@@ -27,7 +27,7 @@ Get Proxy Of A File Opened For Writing Keeps The File
     Get Proxy    open(r'${path}', 'w')    name=out
     Call Proxy Method    out    write    text
     Call Proxy Method    out    close
-    ${content} =    Get File    ${path}
+    ${content} =    OperatingSystem.Get File    ${path}
     Should Be Equal    ${content}    text
 
 A Struct Sequence Comes Back With Its Fields
