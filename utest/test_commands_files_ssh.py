@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 import pytest
@@ -146,3 +148,58 @@ def test_a_typed_ssh_hop_carries_commands_and_files(ssh_target, tmp_path):
     finally:
         runner.close()
         session.close_terminal()
+
+
+def test_relative_paths_are_the_agents_working_directory_and_errors_name_it(ssh_target, tmp_path):
+    """After ssh as one user and ``su`` (without ``-``) to another, ``.`` is
+    still the first user's home (where Python started) and ``~`` the second's."""
+    key_user, pw_user = ssh_target.users["key"], ssh_target.users["password"]
+    runner, session = open_runner([
+        key_login(ssh_target), SuShell(pw_user.name, pw_user.password, timeout=TIMEOUT),
+    ])  # fmt: skip
+    source = tmp_path / "a.txt"
+    source.write_bytes(b"data")
+    try:
+        assert runner.commands.run("pwd; echo ~").stdout == f"{key_user.home}\n{pw_user.home}\n"
+        with pytest.raises(PermissionError) as info:
+            runner.files.put(str(source), "sub/a.txt", create_dirs=True)
+        assert str(info.value) == (
+            "[Errno 13] cannot create directory on the target: Permission denied: "
+            f"'{key_user.home}/sub'"
+        )
+        with pytest.raises(PermissionError, match=f"cannot create a file on the target: "
+                           f"Permission denied: '{key_user.home}/a.txt'"):  # fmt: skip
+            runner.files.put(str(source), "a.txt")
+        with pytest.raises(FileNotFoundError, match=f"'{key_user.home}/nope.txt'"):
+            runner.files.get("nope.txt", str(tmp_path / "x"))
+        with pytest.raises(PermissionError, match=f"'{key_user.home}/tree'"):
+            runner.files.put_directory(str(tmp_path), "tree")
+        put = runner.files.put(str(source), "~/")
+        assert put.destination == os.path.join(pw_user.home, "a.txt")
+        os.unlink(put.destination)
+    finally:
+        runner.close()
+        session.close_terminal()
+
+
+def test_put_over_another_users_file_in_a_sticky_directory_says_why(one_hop, tmp_path):
+    sticky = tempfile.mkdtemp(prefix="rpl-sticky-")  # like /tmp: anyone writes, owners replace
+    try:
+        os.chmod(sticky, 0o1777)
+        theirs = os.path.join(sticky, "theirs.txt")
+        with open(theirs, "wb") as file:
+            file.write(b"root's")
+        (tmp_path / "mine.txt").write_bytes(b"mine")
+        with pytest.raises(PermissionError) as info:
+            one_hop.files.put(str(tmp_path / "mine.txt"), theirs)
+        message = str(info.value)
+        assert message.startswith("[Errno 1] cannot replace the existing file on the target: "
+                                  "the rename over it was refused (Operation not permitted); "
+                                  "its directory is sticky (like /tmp) and the file belongs to "
+                                  "another user (uid 0)")  # fmt: skip
+        assert message.endswith(f": '{theirs}'")
+        with open(theirs, "rb") as file:
+            assert file.read() == b"root's"
+        assert os.listdir(sticky) == ["theirs.txt"]  # no temporary file left
+    finally:
+        shutil.rmtree(sticky)

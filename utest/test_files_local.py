@@ -125,18 +125,57 @@ def test_times_kept_when_asked(runner, tmp_path):
     assert os.stat(tmp_path / "got.txt").st_mtime == 1_000_000_000
 
 
-def test_links_travel_as_links_unless_followed(runner, tmp_path):
-    write(tmp_path / "target.txt", b"pointed at")
-    os.symlink("target.txt", tmp_path / "link")
-    runner.files.put(str(tmp_path / "link"), str(tmp_path / "put-link"))
-    assert os.readlink(tmp_path / "put-link") == "target.txt"
-    runner.files.get(str(tmp_path / "link"), str(tmp_path / "got-link"))
-    assert os.readlink(tmp_path / "got-link") == "target.txt"
-    runner.files.put(str(tmp_path / "link"), str(tmp_path / "put-copy"), follow_symlinks=True)
-    runner.files.get(str(tmp_path / "link"), str(tmp_path / "got-copy"), follow_symlinks=True)
-    for name in ("put-copy", "got-copy"):
-        assert not os.path.islink(tmp_path / name)
+def test_a_named_source_link_is_followed_as_cp_h_does(runner, tmp_path):
+    """Put File and Get File of a link copy its content (as SSHLibrary and
+    ``cp -H``); ``follow_symlinks=False`` copies the link itself."""
+    write(tmp_path / "real" / "target.txt", b"pointed at", 0o640)
+    os.symlink("real/target.txt", tmp_path / "link")
+    for name, result in (
+        ("put-copy", runner.files.put(str(tmp_path / "link"), str(tmp_path / "put-copy"))),
+        ("got-copy", runner.files.get(str(tmp_path / "link"), str(tmp_path / "got-copy"))),
+    ):
+        assert not os.path.islink(tmp_path / name), f"{name} is a link, not the content"
         assert (tmp_path / name).read_bytes() == b"pointed at"
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o640  # the mode of what it points to
+        assert (result.size, result.sha256) == (10, hashlib.sha256(b"pointed at").hexdigest())
+    os.mkdir(tmp_path / "into")
+    assert runner.files.get(str(tmp_path / "link"), str(tmp_path / "into")).destination == str(
+        tmp_path / "into" / "link"
+    )  # under the link's name, as cp does
+    assert (tmp_path / "into" / "link").read_bytes() == b"pointed at"
+    runner.files.put(str(tmp_path / "link"), str(tmp_path / "put-link"), follow_symlinks=False)
+    runner.files.get(str(tmp_path / "link"), str(tmp_path / "got-link"), follow_symlinks=False)
+    for name in ("put-link", "got-link"):
+        assert os.readlink(tmp_path / name) == "real/target.txt"
+
+
+def test_a_source_link_that_cannot_be_followed_says_so(runner, tmp_path):
+    os.symlink("nowhere", tmp_path / "dangling")
+    with pytest.raises(FileNotFoundError, match=r"source is a symbolic link to 'nowhere', which "
+                       r"cannot be followed locally.*dangling'"):  # fmt: skip
+        runner.files.put(str(tmp_path / "dangling"), str(tmp_path / "x"))
+    with pytest.raises(FileNotFoundError, match=r"source is a symbolic link to 'nowhere', which "
+                       r"cannot be followed on the target.*dangling'"):  # fmt: skip
+        runner.files.get(str(tmp_path / "dangling"), str(tmp_path / "x"))
+    assert not os.path.lexists(tmp_path / "x")
+
+
+def test_links_inside_a_directory_travel_as_links_unless_followed(runner, tmp_path):
+    write(tmp_path / "src" / "target.txt", b"pointed at")
+    os.symlink("target.txt", tmp_path / "src" / "link")
+    os.symlink("src", tmp_path / "dirlink")
+    for copy in (
+        runner.files.put_directory(str(tmp_path / "dirlink"), str(tmp_path / "up")),
+        runner.files.get_directory(str(tmp_path / "dirlink"), str(tmp_path / "down")),
+    ):  # a directory named as a link is followed; the link inside stays a link
+        assert not os.path.islink(copy.destination)
+        assert os.readlink(os.path.join(copy.destination, "link")) == "target.txt"
+    runner.files.put_directory(str(tmp_path / "src"), str(tmp_path / "up2"), follow_symlinks=True)
+    runner.files.get_directory(str(tmp_path / "src"), str(tmp_path / "down2"),
+                               follow_symlinks=True)  # fmt: skip
+    for name in ("up2", "down2"):
+        assert not os.path.islink(tmp_path / name / "link")
+        assert (tmp_path / name / "link").read_bytes() == b"pointed at"
 
 
 def test_bad_input_is_a_clear_error_and_nothing_is_written(runner, tmp_path):

@@ -103,3 +103,20 @@ def test_put_file_with_a_pattern_and_directories(lib, tmp_path):
     result = lib.get_directory(str(tmp_path / "src"), str(tmp_path / "down"), False,
                                exclude=["z.*"])  # fmt: skip
     assert sorted(os.listdir(tmp_path / "down")) == ["x.txt", "y.txt"]
+
+
+def test_get_file_of_a_link_copies_its_content_as_the_docs_example(lib, tmp_path):
+    source = "/etc/os-release"  # a link on most systems, the example of the docs
+    result = lib.get_file(source, f"{tmp_path}/")
+    assert result.destination == str(tmp_path / "os-release")
+    assert not os.path.islink(result.destination)
+    with open(source, "rb") as file:
+        assert (tmp_path / "os-release").read_bytes() == file.read()
+    assert result.size == os.path.getsize(source) > 0
+    (tmp_path / "real.txt").write_text("content")
+    os.symlink("real.txt", tmp_path / "link.txt")
+    lib.put_file(str(tmp_path / "link.txt"), str(tmp_path / "put.txt"))
+    assert not os.path.islink(tmp_path / "put.txt")
+    assert (tmp_path / "put.txt").read_text() == "content"
+    lib.put_file(str(tmp_path / "link.txt"), str(tmp_path / "kept.txt"), follow_symlinks=False)
+    assert os.readlink(tmp_path / "kept.txt") == "real.txt"

@@ -19,7 +19,12 @@ side, so both ends follow one set of rules. ``side`` (``TARGET`` or
   error unless ``create_dirs`` is given; a destination that is (or would
   have to be) a directory where a file goes is ``IsADirectoryError``.
 - Modes are the permission bits (``0o777``); times are kept when asked.
-- Symbolic links travel as links (their target text) unless asked to follow.
+- Symbolic links (as ``cp -H``): a source named by the user is followed (its
+  content travels; the root of a directory transfer too); links met inside a
+  directory travel as links (their target text) unless asked to follow.
+- A relative path on an end is relative to that end's working directory (on
+  the target: the agent's, the directory the top shell was in when Python
+  started); errors name it made absolute (:func:`absolute`).
 - Glob filters (``fnmatch``): a pattern with a ``/`` matches the path
   relative to the transferred directory, any other the name alone.
   ``include`` selects files (and links); ``exclude`` leaves out files, links
@@ -61,10 +66,23 @@ def expand(path):
     return os.path.expanduser(path)
 
 
+def absolute(path):
+    """``path`` with ``~`` expanded, made absolute against the working
+    directory (not normalized: ``..`` after a link means what the system
+    says; a trailing ``/`` stays)."""
+    path = expand(path)
+    if os.path.isabs(path):
+        return path
+    try:
+        return os.path.join(os.getcwd(), path)
+    except OSError:  # the working directory was removed
+        return path
+
+
 def file_destination(destination, name, create_dirs, side):
     """Where a file named ``name`` goes for ``destination`` (see module doc);
     ``name`` None: ``destination`` is the file's path itself."""
-    dest = expand(destination)
+    dest = absolute(destination)
     if name is not None and (dest.endswith("/") or os.path.isdir(dest)):
         directory, final = dest, os.path.join(dest, name)
     else:
@@ -77,7 +95,7 @@ def file_destination(destination, name, create_dirs, side):
 
 def tree_destination(destination, name, create_dirs, side):
     """The root a directory named ``name`` is copied to (see module doc)."""
-    dest = expand(destination)
+    dest = absolute(destination)
     if os.path.isdir(dest):
         root = os.path.join(dest, name)
         if os.path.lexists(root) and not os.path.isdir(root):
@@ -185,10 +203,14 @@ class AtomicFile(object):
             self.fd = -1
             if times is not None:
                 os.utime(self.temp, times)
-            os.replace(self.temp, self.final)
         except OSError as error:
             self.abort()
             raise failure(error, "finish", self.final, self.side) from None
+        try:
+            os.replace(self.temp, self.final)
+        except OSError as error:
+            self.abort()
+            raise replace_failure(error, self.final, self.side) from None
         return self.final
 
     def abort(self):
@@ -210,14 +232,58 @@ def write_link(final, target, side):
     temp = temp_name(final)
     try:
         os.symlink(target, temp)
+    except OSError as error:
+        raise failure(error, "create a link", final, side) from None
+    try:
         os.replace(temp, final)
     except OSError as error:
         try:
             os.unlink(temp)
         except OSError:
             pass
-        raise failure(error, "create a link", final, side) from None
+        raise replace_failure(error, final, side) from None
     return final
+
+
+def replace_failure(error, final, side):
+    """The error of renaming the finished temporary file over ``final``: a
+    refusal (EPERM, EACCES) says so and why it may be, e.g. ``[Errno 1]
+    cannot replace the existing file on the target: the rename over it was
+    refused (Operation not permitted); its directory is sticky ...: '/tmp/f'``."""
+    if error.errno not in (errno.EPERM, errno.EACCES):
+        return failure(error, "finish", final, side)
+    why = "the file or its directory may be immutable or append-only (chattr)"
+    try:
+        directory = os.stat(os.path.dirname(final) or ".")
+        owner = os.lstat(final).st_uid
+        me = os.geteuid()
+        if directory.st_mode & stat.S_ISVTX and me not in (owner, directory.st_uid):
+            why = ("its directory is sticky (like /tmp) and the file belongs to another user "
+                   "(uid {}): only that user or root may replace it; remove it as that user "
+                   "or choose another destination".format(owner))  # fmt: skip
+    except OSError:
+        pass
+    reason = error.strerror or str(error)
+    return OSError(error.errno, "cannot replace the existing file {}: the rename over it was "
+                   "refused ({}); {}".format(side, reason, why), final)  # fmt: skip
+
+
+def describe_source(path, follow_symlinks, side):
+    """:func:`describe` of a transfer's source, with errors that say what
+    was wrong (a link that cannot be followed names its target)."""
+    try:
+        return describe(path, follow_symlinks)
+    except OSError as error:
+        if follow_symlinks and error.errno in (errno.ENOENT, errno.ELOOP):
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = None
+            if target is not None:
+                raise os_error(error.errno, "source is a symbolic link to {!r}, which cannot be "
+                               "followed {} ({})".format(target, side, error.strerror),
+                               path) from None  # fmt: skip
+        raise failure(error, "read", path, side) from None
 
 
 def write_whole(final, data, digest, mode, times, side):
@@ -257,7 +323,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
     """Entries under the directory ``root``, parents before children:
     ``(relative, kind, size, mode, mtime, atime, link)``; files that the
     filters leave out, and sockets, devices and fifos, are not listed."""
-    root = expand(root)
+    root = absolute(root)
     try:
         top = describe(root, True)
     except OSError as error:

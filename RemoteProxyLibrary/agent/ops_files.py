@@ -21,7 +21,9 @@ import threading
 from .filerules import (
     TARGET,
     AtomicFile,
+    absolute,
     describe,
+    describe_source,
     expand,
     failure,
     file_destination,
@@ -223,12 +225,10 @@ def _tree_finish(agent, root, directories):
 
 
 def _get_open(agent, source, follow_symlinks):
-    """``(tid, kind, size, mode, mtime, atime, link)``; tid is 0 for a link."""
-    path = expand(source)
-    try:
-        kind, size, mode, mtime, atime, link = describe(path, follow_symlinks)
-    except OSError as error:
-        raise failure(error, "read", path, TARGET) from None
+    """``(tid, kind, size, mode, mtime, atime, link)``; tid is 0 for a link
+    (``follow_symlinks`` false: the controller asked for the link itself)."""
+    path = absolute(source)
+    kind, size, mode, mtime, atime, link = describe_source(path, follow_symlinks, TARGET)
     if kind == "link":
         return 0, kind, size, mode, mtime, atime, link
     if kind == "dir":

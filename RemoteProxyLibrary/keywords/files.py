@@ -66,7 +66,7 @@ class FileKeywords(LibraryCore):
         mode: Mode = None,
         *,
         preserve_times: bool = False,
-        follow_symlinks: bool = False,
+        follow_symlinks: Optional[bool] = None,
         create_dirs: bool = False,
         timeout: Optional[Seconds] = None,
         terminal: TerminalId = None,
@@ -84,12 +84,19 @@ class FileKeywords(LibraryCore):
           directory.
         - ``destination``: the path on the target, or a directory to copy
           into under the source's name (an existing one, or a path ending
-          with ``/``). The default ``.`` is where the terminal's shell is.
+          with ``/``). A relative path (the default ``.`` too) is relative
+          to the agent's working directory on the target: the directory the
+          terminal's top shell was in when Python started there (after an
+          SSH login, the login user's home; ``su`` without ``-`` and
+          ``sudo`` keep the directory they were started in, ``su -`` goes to
+          the new user's home). ``~`` is the top shell's ``$HOME``. Errors
+          name the path made absolute.
         - ``mode``: permission bits as an octal string such as ``0644``
           (default: the source's).
         - ``preserve_times``: keep the modification time.
-        - ``follow_symlinks``: copy what a symbolic link points to; by
-          default a link is copied as a link.
+        - ``follow_symlinks``: a ``source`` that is a symbolic link is
+          followed: what it points to is copied (as ``cp -H`` and SSHLibrary
+          do). ``follow_symlinks=False`` copies the link itself.
         - ``create_dirs``: create a missing destination directory; without
           it that fails.
         - ``timeout``: for the whole transfer (default: the terminal's
@@ -135,14 +142,18 @@ class FileKeywords(LibraryCore):
         mode: Mode = None,
         *,
         preserve_times: bool = False,
-        follow_symlinks: bool = False,
+        follow_symlinks: Optional[bool] = None,
         create_dirs: bool = False,
         timeout: Optional[Seconds] = None,
         terminal: TerminalId = None,
     ) -> TransferResult:
         """Copies the file ``source`` on the target to the local
         ``destination`` (a file path, or a directory to copy into; default:
-        the current directory). The rest as with `Put File`, the other way.
+        the current directory). The rest as with `Put File`, the other way:
+        a ``source`` that is a symbolic link (such as ``/etc/os-release``)
+        is followed and its content copied, unless ``follow_symlinks=False``;
+        a relative ``source`` is relative to the agent's working directory
+        on the target (see `Put File`).
 
         Examples:
         | Get File | /etc/hostname | ${OUTPUT DIR}/ |
@@ -184,8 +195,11 @@ class FileKeywords(LibraryCore):
           A pattern containing ``/`` matches the path relative to
           ``source`` (``sub/*.log``), any other the name alone (``*.log``).
 
-        Modes are kept, symbolic links are copied as links, small files
-        travel many in one round trip. Other arguments as with `Put File`;
+        Modes are kept, small files travel many in one round trip. Symbolic
+        links inside ``source`` are copied as links unless
+        ``follow_symlinks=True`` copies what they point to; a ``source``
+        that is itself a link to a directory is followed (as ``cp -H``).
+        Relative paths on the target as with `Put File`. Other arguments as with `Put File`;
         a directory whose transfer broke under auto recovery goes on with
         what was not copied yet. Returns a result with ``destination``
         (the copy's root), ``files``, ``size``, ``seconds`` and ``rate``.

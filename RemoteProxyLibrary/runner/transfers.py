@@ -14,6 +14,15 @@ waited for per chunk); small files of a directory go ``BATCH_BYTES`` at a
 time, several batches in flight. Memory stays bounded by those sizes,
 whatever the file's size.
 
+A source named in the call is followed when it is a symbolic link (as ``cp
+-H`` does): ``put`` and ``get`` copy what it points to, and a directory given
+as a link is copied as the directory; links met inside a directory transfer
+travel as links unless ``follow_symlinks=True``. Relative paths on the target
+are relative to the agent's working directory: the directory the top shell
+was in when Python started (after an ssh login, the login user's home; ``su``
+without ``-`` and ``sudo`` keep the directory they were started in); ``~`` is
+the top shell's ``$HOME``. Errors name such paths made absolute.
+
 Where files go, temporary names, modes, links and glob filters follow the
 rules of ``agent/filerules.py``, which both ends share: every file is written
 under a temporary name, checked against the SHA-256 of what was sent and only
@@ -208,10 +217,12 @@ def _abort(runner: RunnerTerminal, op: str, tid: int) -> None:
 
 # ---- local side -----------------------------------------------------------------------------
 def _local_info(path: str, follow_symlinks: bool) -> tuple:
-    try:
-        return rules.describe(path, follow_symlinks)
-    except OSError as error:
-        raise rules.failure(error, "read", path, LOCAL) from None
+    return rules.describe_source(rules.absolute(path), follow_symlinks, LOCAL)
+
+
+def _follow(value: Optional[bool]) -> bool:
+    """A file named by the user is followed unless ``follow_symlinks=False``."""
+    return True if value is None else bool(value)
 
 
 def _read_local(path: str) -> bytes:
@@ -396,7 +407,7 @@ class Files:
         *,
         mode: Union[int, str, None] = None,
         preserve_times: bool = False,
-        follow_symlinks: bool = False,
+        follow_symlinks: Optional[bool] = None,
         create_dirs: bool = False,
         progress: Optional[Progress] = None,
         timeout: Optional[TimeLike] = None,
@@ -405,18 +416,19 @@ class Files:
 
         ``destination`` is the file's path there, or a directory (an existing
         one, or any path ending with ``/``) to put it in under its own name;
-        the default ``.`` is the directory the terminal's shell is in.
+        the default ``.`` is the agent's working directory (see module doc).
         ``mode`` sets the permission bits (default: the source's);
-        ``preserve_times`` keeps its modification time; a symbolic link is
-        sent as a link unless ``follow_symlinks``; a missing destination
-        directory is created only with ``create_dirs``.
+        ``preserve_times`` keeps its modification time; a ``source`` that is
+        a symbolic link is followed (its content is sent, as ``cp -H``
+        does) unless ``follow_symlinks=False``, which sends the link itself;
+        a missing destination directory is created only with ``create_dirs``.
         """
         path = os.path.expanduser(os.fspath(source))
-        options = _Options(parse_mode(mode), bool(preserve_times), bool(follow_symlinks),
+        options = _Options(parse_mode(mode), bool(preserve_times), _follow(follow_symlinks),
                            bool(create_dirs))  # fmt: skip
         clock = self._clock(timeout, f"Put File {path}")
         started = time.monotonic()
-        total = _local_info(path, follow_symlinks)[1]
+        total = _local_info(path, options.follow_symlinks)[1]
         tracker = _Progress(progress, total)
 
         def attempt() -> tuple[str, Optional[str], int]:
@@ -434,15 +446,16 @@ class Files:
         *,
         mode: Union[int, str, None] = None,
         preserve_times: bool = False,
-        follow_symlinks: bool = False,
+        follow_symlinks: Optional[bool] = None,
         create_dirs: bool = False,
         progress: Optional[Progress] = None,
         timeout: Optional[TimeLike] = None,
     ) -> TransferResult:
         """Download the file ``source`` from the target to the local
         ``destination`` (a file path, or a directory to put it in under its
-        own name; default: the current directory). Options as with :meth:`put`."""
-        options = _Options(parse_mode(mode), bool(preserve_times), bool(follow_symlinks),
+        own name; default: the current directory). Options as with :meth:`put`:
+        a ``source`` that is a link is followed unless ``follow_symlinks=False``."""
+        options = _Options(parse_mode(mode), bool(preserve_times), _follow(follow_symlinks),
                            bool(create_dirs))  # fmt: skip
         clock = self._clock(timeout, f"Get File {source}")
         started = time.monotonic()
@@ -478,8 +491,10 @@ class Files:
         (like ``cp -r``), else as it. Subdirectories too unless not
         ``recursive``; ``include`` and ``exclude`` are glob patterns (a
         pattern with ``/`` matches the relative path, any other the name;
-        ``exclude`` also leaves out directories). Modes are kept; other
-        options as with :meth:`put`."""
+        ``exclude`` also leaves out directories). Modes are kept. A
+        ``source`` that is a link to a directory is followed; links inside it
+        are copied as links unless ``follow_symlinks=True``. Other options as
+        with :meth:`put`."""
         runner = self.runner
         root = os.path.abspath(os.path.expanduser(os.fspath(source)))
         options = _Options(None, bool(preserve_times), bool(follow_symlinks), bool(create_dirs))
