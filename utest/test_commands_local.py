@@ -167,8 +167,44 @@ def test_start_timeout_is_enforced_on_the_target_without_anyone_waiting(runner):
     assert processes_with(f"sleep {marker}")
     time.sleep(1.5)
     assert not processes_with(f"sleep {marker}")
-    result = command.wait(5)
-    assert result.timed_out and result.rc == -signal.SIGKILL
+    with pytest.raises(CommandTimeout, match=r"ran past its timeout of 0.5 s and was killed"):
+        command.wait(5)  # as run() with a timeout: the timeout is an error
+    with pytest.raises(CommandTimeout) as info:
+        command.wait(5, on_timeout="continue")  # whatever on_timeout: it did not wait too long
+    assert info.value.result.timed_out and info.value.result.rc == -signal.SIGKILL
+    assert command.terminate() is info.value.result  # the result without raising
+    assert command.kill().rc == -signal.SIGKILL
+
+
+def test_a_background_child_holding_the_output_is_waited_for_and_named_at_timeout(runner):
+    marker = "3133.875"
+    started = time.monotonic()
+    with pytest.raises(CommandTimeout) as info:
+        runner.commands.run(f"sleep {marker} & echo hi; exit 5", timeout=1)
+    assert time.monotonic() - started < 5
+    message = str(info.value)
+    assert message.startswith(
+        f"Command 'sleep {marker} & echo hi; exit 5' exited with rc 5, but a process it started "
+        "still held its output open when its timeout of 1 s passed; its process group was "
+        "killed on the target. A background process keeps the command's output open until it "
+        "ends: redirect it ('daemon > /dev/null 2>&1 &') or use Start Command for it."
+    )
+    assert "stdout: hi" in message and "ran past" not in message
+    assert info.value.result.rc == 5 and info.value.result.held and info.value.result.timed_out
+    assert wait_until(lambda: not processes_with(f"sleep {marker}")), "the child was left"
+
+    command = runner.commands.start(f"sleep {marker} & exit 4")  # no limit: wait() times out
+    with pytest.raises(CommandTimeout, match=r"exited with rc 4, but a process it started still "
+                       r"held its output open when its timeout of 0\.5 s passed"):  # fmt: skip
+        command.wait(0.5)
+    assert wait_until(lambda: not processes_with(f"sleep {marker}")), "the child was left"
+
+    started = time.monotonic()  # redirected, as the docs say: not waited for
+    result = runner.commands.run(f"sleep {marker} > /dev/null 2>&1 & echo hi", timeout=10)
+    assert (result.rc, result.stdout, result.held) == (0, "hi\n", False)
+    assert time.monotonic() - started < 3
+    for pid in processes_with(f"sleep {marker}"):
+        os.kill(pid, signal.SIGKILL)
 
 
 # ---- background commands ----------------------------------------------------------------

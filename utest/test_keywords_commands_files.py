@@ -69,6 +69,32 @@ def test_background_commands_as_in_sshlibrary_and_process(lib):
         lib.wait_for_command("not a handle")
 
 
+def test_wait_for_command_fails_when_the_commands_own_timeout_ended_it(lib):
+    handle = lib.start_command("echo started; sleep 30", timeout=0.5)
+    with pytest.raises(CommandTimeout, match=r"ran past its timeout of 0.5 s and was killed "
+                       r"with its process group on the target.\nOutput so far:\nstdout: "
+                       r"started"):  # fmt: skip
+        lib.wait_for_command(timeout=10)
+    with pytest.raises(ValueError, match="No command started"):  # it ended: it is done
+        lib.wait_for_command()
+    result = lib.terminate_command(handle)  # its result without failing
+    assert (result.rc, result.timed_out, result.stdout) == (-9, True, "started")
+    lib.start_command("sleep 30", timeout=0.5)
+    with pytest.raises(CommandTimeout, match=r"timeout of 0\.5 s"):
+        lib.read_command_output()
+    with pytest.raises(ValueError, match="No command started"):
+        lib.read_command_output()
+
+
+def test_list_commands_are_logged_quoted_as_a_shell_would_need(lib, caplog):
+    caplog.set_level(logging.INFO)
+    assert lib.execute_command(["printf", "%s|", "/my dir", "it's"]) == "/my dir|it's|"
+    assert messages(caplog)[-2] == "Executing command 'printf '%s|' '/my dir' 'it'\"'\"'s''."
+    lib.start_command(["echo", "a b"])
+    assert "Starting command 'echo 'a b''." in messages(caplog)
+    assert lib.read_command_output() == "a b"
+
+
 def test_file_keywords_log_one_line_at_the_end_and_progress_when_long(lib, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     (tmp_path / "a.bin").write_bytes(os.urandom(3 * transfers.CHUNK))

@@ -19,7 +19,10 @@ Ops (registered in the agent's ``OPS``):
     wait up to ``wait`` seconds for output or the end; returns ``(stdout,
     stderr, end)``: the bytes read since the last poll (at most ``max_bytes``
     each) and, once the command ended and all its output was taken,
-    ``end = (returncode, timed_out)`` (the command is then forgotten).
+    ``end = (returncode, timed_out, held)`` (the command is then
+    forgotten); ``held``: its process had exited on its own (not signalled)
+    when it was signalled or timed out, so a process it started held its
+    output open.
 ``cmd_signal(cid, signum, group)``
     send a signal to the command's process group (or only to its process).
 ``cmd_forget(cid)``
@@ -56,6 +59,9 @@ class Command(object):
         self.limit = max(int(spec.get("buffer") or (8 << 20)), READ_SIZE)
         self.returncode = None
         self.timed_out = False
+        self.exited = False  # its own process exited
+        self.signalled = False  # it was signalled (or timed out) before it exited
+        self.held = False  # it exited unsignalled, and was signalled after: see module doc
         self.finished = False
         self.dropped = False
         self.streams = 0
@@ -145,6 +151,7 @@ class Command(object):
             self.proc.wait()
         give_up_at = None
         with self.cond:
+            self.exited = True
             self.returncode = self.proc.returncode
             while self.streams:
                 now = time.monotonic()
@@ -166,6 +173,11 @@ class Command(object):
 
     # ---- requests ------------------------------------------------------------
     def signal(self, signum, group=True):
+        with self.cond:
+            if not self.exited:
+                self.signalled = True
+            elif not (self.finished or self.signalled):
+                self.held = True
         try:
             if group:
                 os.killpg(self.pid, signum)
@@ -201,7 +213,7 @@ class Command(object):
                 self.cond.notify_all()  # a pump waiting for room goes on
             end = None
             if self.finished and not self.out and not self.err:
-                end = (self.returncode, self.timed_out)
+                end = (self.returncode, self.timed_out, self.held)
             return out, err, end
 
 

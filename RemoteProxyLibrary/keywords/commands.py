@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional, Union
 from robot.api import logger
 from robot.api.deco import keyword
 
-from ..runner.commands import CommandResult, RemoteCommand
+from ..runner.commands import CommandResult, RemoteCommand, describe_command
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
 
@@ -102,6 +102,14 @@ class CommandKeywords(LibraryCore):
         starts in a new process, not in the terminal's shell, so ``cd`` or
         variables set by one command do not reach the next.
 
+        The keyword returns when the command has exited *and* its output is
+        closed. A background process started by the command keeps its
+        output open, so ``sleep 60 & echo hi`` waits for the ``sleep`` (as
+        SSHLibrary and Python's ``subprocess`` with pipes do): redirect
+        such a process's output, ``daemon > /dev/null 2>&1 &``, or start it
+        with `Start Command`. If the timeout passes while only such a
+        process holds the output, the error says so.
+
         - ``command``: a string, run by ``/bin/sh -c``, or a list of
           arguments, run without a shell. ``shell`` overrides that: ``True``,
           ``False`` (a string is split like a shell would) or a shell's
@@ -111,6 +119,11 @@ class CommandKeywords(LibraryCore):
           group on the target, and the keyword fails with ``CommandTimeout``
           showing the output so far.
         - ``cwd``: its working directory on the target (``~`` is expanded).
+          By default, and for a relative ``cwd``, the agent's working
+          directory: the directory the terminal's top shell was in when
+          Python started there (after an SSH login, the login user's home;
+          ``su`` without ``-`` and ``sudo`` keep the directory they were
+          started in, ``su -`` goes to the new user's home).
         - ``env``: a dictionary of environment variables set on top of the
           shell's (a value of ``None`` removes one).
         - ``stdin``: text given to its standard input (default: none).
@@ -161,6 +174,9 @@ class CommandKeywords(LibraryCore):
         Arguments as with `Execute Command`, and:
         - ``timeout``: how long the command may run; past it the target
           kills its whole process group, whoever waits (default: no limit).
+          `Wait For Command` and `Read Command Output` then fail with
+          ``CommandTimeout``, as `Execute Command` does; `Terminate Command`
+          returns its result (``rc`` -9, ``timed_out`` true) without failing.
         - ``stdout``, ``stderr``: local files its output is written to
           instead of being kept in memory (any size, memory stays bounded).
 
@@ -202,7 +218,9 @@ class CommandKeywords(LibraryCore):
         SSHLibrary's keyword does (``timeout`` as with `Wait For Command`:
         past it the command is killed and the keyword fails); the command is
         then done, and the next call without a handle reads the command
-        started before it. With ``wait=False`` it returns at once with the
+        started before it. A command ended by its own ``timeout`` (given to
+        `Start Command`) fails it with ``CommandTimeout``, as with
+        `Wait For Command`. With ``wait=False`` it returns at once with the
         output that came since the last read, waiting at most ``timeout``
         (default 0) for some; the rc is then ``None`` while it runs.
 
@@ -217,8 +235,10 @@ class CommandKeywords(LibraryCore):
         """
         command = self._command(handle, terminal)
         if wait:
-            command.wait(timeout)
-            self._forget_command(command)
+            try:
+                command.wait(timeout)
+            finally:
+                self._forget_ended(command)
             output = command.read(0)
         else:
             output = command.read(0 if timeout is None else timeout)
@@ -249,14 +269,26 @@ class CommandKeywords(LibraryCore):
         or ``continue`` (it runs on and can be waited for again); the keyword
         then fails with ``CommandTimeout`` showing the output so far.
 
+        A command that its own ``timeout`` (given to `Start Command`) ended
+        fails the keyword with ``CommandTimeout`` too, whatever
+        ``on_timeout``: a timeout fails a keyword here as in
+        `Execute Command` and SSHLibrary, rather than returning ``rc`` -9
+        as the Process library's `Wait For Process` does. To take the result
+        of such a command without failing, use `Terminate Command` (it
+        returns the result of a command that already ended). A command that
+        ended, by a timeout or not, is done: the next call without a handle
+        takes the command started before it.
+
         Examples:
         | ${handle} = | Start Command | sleep 1 && echo built | cwd=/tmp |
         | ${result} = | Wait For Command | ${handle} | timeout=10 min |
         | Should Be Equal As Integers | ${result.rc} | 0 |
         """
         command = self._command(handle, terminal)
-        result = command.wait(timeout, on_timeout)
-        self._forget_command(command)
+        try:
+            result = command.wait(timeout, on_timeout)
+        finally:
+            self._forget_ended(command)
         logger.info(f"Command exited with return code {result.rc}.")
         return ExecutionResult(result)
 
@@ -322,6 +354,11 @@ class CommandKeywords(LibraryCore):
                              "to read or wait for.")  # fmt: skip
         return started[-1]
 
+    def _forget_ended(self, command: RemoteCommand) -> None:
+        """Forget ``command`` if it ended (a timeout may have ended it)."""
+        if command.result is not None:
+            self._forget_command(command)
+
     def _forget_command(self, command: RemoteCommand) -> None:
         for started in self._started_commands.values():
             if command in started:
@@ -329,4 +366,5 @@ class CommandKeywords(LibraryCore):
 
 
 def _text(command: Union[str, list[str]]) -> str:
-    return command if isinstance(command, str) else " ".join(str(arg) for arg in command)
+    """The command as one line, a list quoted as a shell would need it."""
+    return describe_command(command)

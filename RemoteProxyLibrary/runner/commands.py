@@ -25,8 +25,21 @@ runner's ``timeout``); past it the agent kills its whole process group
 none). ``wait(timeout=)`` is how long to wait; past it, ``on_timeout`` says
 what happens: ``kill`` (the default: the group is killed), ``terminate``
 (SIGTERM, then SIGKILL after ``grace``) or ``continue`` (it runs on); then
-:class:`CommandTimeout` is raised. Commands still running when the agent
-stops are killed with their groups.
+:class:`CommandTimeout` is raised. ``wait`` raises it too for a command that
+its own ``start(timeout=)`` ended, as ``run`` does (the error's ``result``
+holds its result; ``terminate()`` and ``kill()`` return it without raising).
+Commands still running when the agent stops are killed with their groups.
+
+A command ends when its process has exited and its output is closed: a
+background process it started that keeps stdout or stderr open (``daemon &``)
+is waited for too, as with SSHLibrary and ``subprocess`` pipes. Redirect such
+a process's output (``daemon > /dev/null 2>&1 &``) or start it with
+:meth:`Commands.start`. When a timeout passes in that state, the
+:class:`CommandTimeout` says so.
+
+Relative paths (``cwd``, and where a command runs without one) are relative
+to the agent's working directory: the directory the top shell was in when
+Python started (see ``runner.files``).
 
 Under auto recovery ``run`` and ``start`` are tried again when the session
 breaks under them, like every call (keep commands that must not run twice out
@@ -127,12 +140,16 @@ class CommandResult:
         streams: tuple[_Stream, Optional[_Stream]],
         timed_out: bool,
         seconds: float,
+        held: bool = False,
     ) -> None:
         self.command = command
         self.rc = rc
         self.pid = pid
         self.timed_out = timed_out
         self.seconds = seconds
+        #: Its own process had exited when it was signalled or timed out: a
+        #: process it started held its output open.
+        self.held = held
         self._streams = streams
         self.stdout_path = streams[0].path
         self.stderr_path = streams[1].path if streams[1] is not None else None
@@ -231,6 +248,7 @@ class RemoteCommand:
         command: str,
         streams: tuple[_Stream, Optional[_Stream]],
         started: float,
+        limit: Optional[float] = None,
     ) -> None:
         self.runner = runner
         self.pid = pid
@@ -241,6 +259,8 @@ class RemoteCommand:
         self._started = started
         self._result: Optional[CommandResult] = None
         self._killed_here = False
+        self._limit = limit  # how long it may run (start's timeout), None: no limit
+        self._ended_by_limit = False  # the target ended it at self._limit
 
     def __repr__(self) -> str:
         state = "running" if self._result is None else f"rc={self._result.rc}"
@@ -287,13 +307,20 @@ class RemoteCommand:
         the command is killed with its group (``on_timeout="kill"``),
         terminated (``"terminate"``: SIGTERM, SIGKILL after ``grace``
         seconds) or left running (``"continue"``), and
-        :class:`CommandTimeout` is raised with the output so far."""
+        :class:`CommandTimeout` is raised with the output so far.
+
+        A command that its own ``timeout`` (given to :meth:`Commands.start`)
+        ended raises :class:`CommandTimeout` too, as :meth:`Commands.run`
+        does; its ``result`` is the error's ``result`` (and what
+        :meth:`terminate` or :meth:`kill` return without raising)."""
         if on_timeout not in ON_TIMEOUT:
             choices = ", ".join(ON_TIMEOUT)
             raise ValueError(f"on_timeout must be one of {choices}, not {on_timeout!r}")
         limit = self.runner.timeout if timeout is None else seconds(timeout)
         if self._wait_until(time.monotonic() + limit):
             assert self._result is not None
+            if self._ended_by_limit and self._limit is not None:
+                raise self._timeout_error(self._limit, self._result)
             return self._result
         if on_timeout == "continue":
             raise CommandTimeout(
@@ -318,10 +345,20 @@ class RemoteCommand:
         return True
 
     def _timeout_error(self, limit: float, result: CommandResult) -> CommandTimeout:
-        how = "killed" if result.rc == -signals.SIGKILL else f"ended with rc {result.rc}"
+        if result.held:
+            what = (
+                f"Command {self.command!r} exited with rc {result.rc}, but a process it started "
+                f"still held its output open when its timeout of {limit:g} s passed; its process "
+                "group was killed on the target. A background process keeps the command's "
+                "output open until it ends: redirect it ('daemon > /dev/null 2>&1 &') or use "
+                "Start Command for it."
+            )
+        else:
+            how = "killed" if result.rc == -signals.SIGKILL else f"ended with rc {result.rc}"
+            what = (f"Command {self.command!r} ran past its timeout of {limit:g} s and was "
+                    f"{how} with its process group on the target.")  # fmt: skip
         return CommandTimeout(
-            f"Command {self.command!r} ran past its timeout of {limit:g} s and was {how} "
-            f"with its process group on the target.{self._output_so_far()}",
+            f"{what}{self._output_so_far()}",
             self._so_far(0),
             self._so_far(1),
             result,
@@ -395,7 +432,8 @@ class RemoteCommand:
         if self._streams[1] is not None:
             self._streams[1].add(err)
         if end is not None:
-            rc, timed_out = end
+            rc, timed_out, held = end
+            self._ended_by_limit = bool(timed_out)
             for stream in self._streams:
                 if stream is not None:
                     stream.close()
@@ -406,6 +444,7 @@ class RemoteCommand:
                 self._streams,
                 bool(timed_out),
                 time.monotonic() - self._started,
+                bool(held),
             )
 
 
@@ -438,8 +477,9 @@ class Commands:
         - ``command``: a string (run by ``/bin/sh -c``) or a list of
           arguments (run as such); ``shell`` overrides that: True, False (a
           string is then split like a shell does) or a shell's path.
-        - ``cwd``: the working directory on the target (default: where the
-          terminal's shell is); ``~`` is expanded.
+        - ``cwd``: the working directory on the target (default, and what a
+          relative one is relative to: the agent's working directory, see
+          module doc); ``~`` is expanded.
         - ``env``: variables set (a value of None removes one) on top of the
           shell's environment, or instead of it with ``inherit_env=False``.
         - ``stdin``: data given to the command (text is encoded with
@@ -491,7 +531,8 @@ class Commands:
         """Start ``command`` in the background and return a
         :class:`RemoteCommand` at once. Arguments as with :meth:`run`, except
         ``timeout``: how long the command may run before the target kills its
-        group (default: no limit)."""
+        group (default: no limit; :meth:`RemoteCommand.wait` then raises
+        :class:`CommandTimeout`)."""
         limit = optional_seconds(timeout)
         return self.runner.with_recovery(
             lambda: self._start(command, limit, shell=shell, cwd=cwd, env=env,
@@ -541,7 +582,8 @@ class Commands:
             if err is not None:
                 err.close()
             raise
-        return RemoteCommand(self.runner, cid, pid, describe_command(command), (out, err), started)
+        return RemoteCommand(self.runner, cid, pid, describe_command(command), (out, err), started,
+                             limit)  # fmt: skip
 
 
 def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[str, Optional[str]]]:
