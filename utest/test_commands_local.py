@@ -111,14 +111,26 @@ def test_bad_input_is_refused_before_anything_runs(runner):
         runner.commands.run("true", encoding="no-such-codec")
     with pytest.raises(TypeError, match="stdin"):
         runner.commands.run("true", stdin=12)  # type: ignore[arg-type]
-    with pytest.raises(FileNotFoundError, match="no-such-program"):
+    with pytest.raises(FileNotFoundError, match="cannot run 'no-such-program' on the target"):
         runner.commands.run(["no-such-program"])
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"its working directory cannot be entered "
+                       r"\(No such file or directory\): '/no/such/dir'"):  # fmt: skip
         runner.commands.run("true", cwd="/no/such/dir")
     assert runner.commands.run("no-such-program").rc == 127  # the shell says so
     # a command has no controlling terminal: it cannot write into the frame stream
     assert runner.commands.run("echo into the frames > /dev/tty").rc != 0
     assert runner.run_python("1+1") == 2  # the session goes on
+
+
+def test_relative_cwd_is_the_agents_working_directory_and_errors_name_it(runner, tmp_path):
+    here = runner.commands.run("pwd").stdout.rstrip("\n")  # where Python started
+    assert here == runner.evaluate("__import__('os').getcwd()")
+    with pytest.raises(FileNotFoundError) as info:
+        runner.commands.run("true", cwd="no-such-dir")
+    assert info.value.filename == os.path.join(here, "no-such-dir")
+    os.makedirs(tmp_path / "sub")
+    relative = os.path.relpath(tmp_path / "sub", here)
+    assert runner.commands.run("pwd", cwd=relative).stdout == f"{tmp_path / 'sub'}\n"
 
 
 def test_helpers():

@@ -68,16 +68,21 @@ class Command(object):
         timeout = spec.get("timeout")
         self.deadline = None if timeout is None else time.monotonic() + float(timeout)
         stdin_data = spec.get("stdin")
-        self.proc = subprocess.Popen(
-            list(spec["args"]),
-            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if spec.get("merge") else subprocess.PIPE,
-            cwd=os.path.expanduser(spec["cwd"]) if spec.get("cwd") else None,
-            env=_environment(spec.get("env"), spec.get("inherit_env", True)),
-            start_new_session=True,
-            bufsize=0,
-        )
+        args = list(spec["args"])
+        cwd = os.path.abspath(os.path.expanduser(spec["cwd"])) if spec.get("cwd") else None
+        try:
+            self.proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if spec.get("merge") else subprocess.PIPE,
+                cwd=cwd,
+                env=_environment(spec.get("env"), spec.get("inherit_env", True)),
+                start_new_session=True,
+                bufsize=0,
+            )
+        except OSError as error:
+            raise _start_failure(error, args, cwd) from None
         self.pid = self.proc.pid
         threads = [threading.Thread(target=self._watch, name="rpl-cmd-watch")]
         pipes = [(self.proc.stdout, self.out)]
@@ -215,6 +220,17 @@ class Command(object):
             if self.finished and not self.out and not self.err:
                 end = (self.returncode, self.timed_out, self.held)
             return out, err, end
+
+
+def _start_failure(error, args, cwd):
+    """What failed to start, named: the working directory (made absolute) or
+    the program."""
+    reason = error.strerror or str(error)
+    if cwd is not None and not (os.path.isdir(cwd) and os.access(cwd, os.X_OK)):
+        return OSError(error.errno, "cannot run the command on the target: its working "
+                       "directory cannot be entered ({})".format(reason), cwd)  # fmt: skip
+    return OSError(error.errno, "cannot run {!r} on the target: {}".format(args[0], reason),
+                   args[0])  # fmt: skip
 
 
 def _environment(changes, inherit):
