@@ -38,6 +38,29 @@ Execute Command Past Its Timeout Fails With The Output So Far
     ...    stdout: partial
     Execute Command    echo partial; sleep 60    timeout=0.5 s
 
+Execute Command Logs A List Quoted As A Shell Would Need It
+    [Documentation]    LOG 1:1 INFO Executing command 'printf %s '/my dir''.
+    ${out} =    Execute Command    ${{['printf', '%s', '/my dir']}}
+    Should Be Equal    ${out}    /my dir
+
+A Background Process Holding The Output Past The Timeout Is Named
+    [Documentation]    FAIL CommandTimeout: Command 'sleep 60 & echo hi; exit 5' exited with rc 5, but a process it started still held its output open when its timeout of 1 s passed; its process group was killed on the target. A background process keeps the command's output open until it ends: redirect it ('daemon > /dev/null 2>&1 &') or use Start Command for it.
+    ...    Output so far:
+    ...    stdout: hi
+    ${pid} =    Execute Command    sleep 60 > /dev/null 2>&1 & echo $!    timeout=5 s
+    Execute Command    kill ${pid}
+    Execute Command    sleep 60 & echo hi; exit 5    timeout=1 s
+
+Wait For Command Fails When The Command's Own Timeout Ended It
+    [Documentation]    FAIL GLOB: CommandTimeout: Command 'echo started; sleep 60' ran past its timeout of 0.5 s and was killed with its process group on the target.*stdout: started*
+    ${handle} =    Start Command    echo started; sleep 60    timeout=0.5 s
+    Sleep    1 s
+    ${result} =    Terminate Command    ${handle}
+    Should Be Equal    ${result.rc}    ${-9}
+    Should Be True    ${result.timed_out}
+    Start Command    echo started; sleep 60    timeout=0.5 s
+    Wait For Command    timeout=10 s
+
 Start Command And Read Command Output As In SSHLibrary
     Start Command    echo first
     Start Command    echo second
@@ -91,6 +114,16 @@ Put File Into A Missing Directory Fails Clearly
 Get File Of A Missing File Fails Clearly
     [Documentation]    FAIL GLOB: FileNotFoundError: [[]Errno 2] cannot read on the target: No such file or directory: '*/nothing'
     RemoteProxyLibrary.Get File    ${DIR}/nothing    ${DIR}/
+
+Get File Of A Symbolic Link Copies Its Content
+    [Documentation]    /etc/os-release is a link on most systems, and the example of the docs.
+    ${result} =    RemoteProxyLibrary.Get File    /etc/os-release    ${DIR}/
+    Should Be Equal    ${result.destination}    ${DIR}${/}os-release
+    ${got} =    OperatingSystem.Get File    ${DIR}/os-release
+    ${expected} =    OperatingSystem.Get File    /etc/os-release
+    Should Be Equal    ${got}    ${expected}
+    ${is_link} =    Evaluate    os.path.islink($DIR + '/os-release')
+    Should Not Be True    ${is_link}
 
 Put Directory And Get Directory With Filters
     Create File    ${DIR}/tree/keep.log    log
