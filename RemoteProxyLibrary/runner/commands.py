@@ -130,7 +130,9 @@ class CommandResult:
     """What a finished command left: ``rc`` (negative: killed by that
     signal), ``stdout``, ``stderr`` (text or bytes; read from the file when
     the stream went to ``stdout_path``/``stderr_path``), ``command``,
-    ``pid`` (on the target), ``timed_out`` and ``seconds`` it ran."""
+    ``pid`` (on the target), ``timed_out`` and ``seconds`` it ran, and
+    ``held``: its own process had exited when a timeout or signal came, so a
+    process it started was holding its output open."""
 
     def __init__(
         self,
@@ -147,8 +149,6 @@ class CommandResult:
         self.pid = pid
         self.timed_out = timed_out
         self.seconds = seconds
-        #: Its own process had exited when it was signalled or timed out: a
-        #: process it started held its output open.
         self.held = held
         self._streams = streams
         self.stdout_path = streams[0].path
