@@ -390,10 +390,13 @@ class _RemoteProxyBase:
                 name, text = "RuntimeError", f"{exc_type.__name__}: {exc}"
             else:
                 text = str(exc)
-            kind = self._rpl_request("eval", (f"__import__('builtins').{name}",), MODE_REF)
-            args = (kind, self._rpl_request("apply", (kind, (text,), {}), MODE_REF), None)
-        exit_ = ("method", (_SELF, "__exit__", args, {}), MODE_VALUE)
-        return bool(self._rpl_request(*exit_, asynchronous=False))
+            kind = self._rpl_request(
+                "eval", (f"__import__('builtins').{name}",), MODE_REF, asynchronous=False
+            )
+            error = self._rpl_request("apply", (kind, (text,), {}), MODE_REF, asynchronous=False)
+            args = (kind, error, None)
+        request = (_SELF, "__exit__", args, {})
+        return bool(self._rpl_request("method", request, MODE_VALUE, asynchronous=False))
 
 
 def _binary(op: str, reflected: bool = False) -> Callable[[_RemoteProxyBase, Any], Any]:
