@@ -395,7 +395,7 @@ class _RemoteProxyBase:
             )
             error = self._rpl_request("apply", (kind, (text,), {}), MODE_REF, asynchronous=False)
             args = (kind, error, None)
-        request = (_SELF, "__exit__", args, {})
+        request: tuple = (_SELF, "__exit__", args, {})
         return bool(self._rpl_request("method", request, MODE_VALUE, asynchronous=False))
 
 
