@@ -736,11 +736,13 @@ def test_imports_only_what_values_need() -> None:
     """The agent starts often: importing the codec, and encoding or decoding
     other values, imports none of the value types' modules."""
     script = r"""
-import sys
-sys.path.insert(0, sys.argv[1])
+import sys, types
+wire = types.ModuleType("wire")
+wire.__path__ = [sys.argv[1]]
+sys.modules["wire"] = wire
 lazy = {"datetime", "decimal", "fractions", "uuid", "pathlib"}
 before = set(sys.modules)
-import codec
+from wire import codec
 codec.decode(codec.encode([1, "x", {2: (3.5, None)}, b"y"]))
 codec.encode(object(), lambda obj: codec.Ref("h1", "object"))
 print(sorted(lazy & (set(sys.modules) - before)))
@@ -1164,11 +1166,18 @@ def old_pythons() -> list[str]:
     return usable[:1]
 
 
-SMOKE = r"""
-import sys
-sys.path.insert(0, sys.argv[1])
-import codec, framing
-value = [None, True, -5, 2**70, 1.5, complex(1, 2), "h\ud800", b"x", bytearray(b"y"),
+#: Loads the wire modules in another Python as the package ``wire`` (their
+#: imports are relative), from the directory given as the first argument.
+WIRE_PACKAGE = r"""
+import sys, types
+wire = types.ModuleType("wire")
+wire.__path__ = [sys.argv[1]]
+sys.modules["wire"] = wire
+from wire import codec, framing
+"""
+
+SMOKE = WIRE_PACKAGE + r"""
+value = [None, True, -5, 2**70, 1.5, complex(1, 2), u"h\ud800", b"x", bytearray(b"y"),
          (1,), {"k": {1}}, frozenset([2]), codec.Ref("n", "t", True)]
 assert codec.decode(codec.encode(value)) == value
 try:
@@ -1221,10 +1230,8 @@ TARGET_PYTHONS = sorted(
     if not any(f"/3.{minor}." in path for minor in range(0, 6))
 )
 
-ACROSS = r"""
+ACROSS = WIRE_PACKAGE + r"""
 import binascii, collections, datetime as dt, decimal, fractions, os, pathlib, sys, time, uuid
-sys.path.insert(0, sys.argv[1])
-import codec
 sent = codec.decode(binascii.unhexlify(sys.argv[2]))
 try:
     codec.decode(binascii.unhexlify(sys.argv[3]))

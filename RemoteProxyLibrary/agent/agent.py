@@ -74,9 +74,9 @@ class Worker(object):
         """The reply payload to the request ``payload``; never raises (sans-IO:
         what the request printed is captured, not written anywhere)."""
         agent = self.agent
-        out: List[str] = []
-        err: List[str] = []
-        described: Dict[str, List[str]] = {}
+        out = []  # type: List[str]
+        err = []  # type: List[str]
+        described = {}  # type: Dict[str, List[str]]
         agent.capture.out = out
         agent.capture.err = err
         agent.capture.described = described
@@ -505,7 +505,7 @@ def _import(agent, *names):
             agent.ns[name.partition(".")[0]] = __import__(name)
 
 
-_CODE_CACHE: Dict[str, Tuple[bool, Any]] = {}
+_CODE_CACHE = {}  # type: Dict[str, Tuple[bool, Any]]
 
 
 def _compile(source):
@@ -564,7 +564,7 @@ def _types_named(names):
     types = []
     for name in names:
         module, _, qualname = name.rpartition(".")
-        found: Any = type(None)
+        found = type(None)  # type: Any
         if name != "builtins.NoneType":
             found = importlib.import_module(module)
             for part in qualname.split("."):
@@ -611,7 +611,7 @@ def _user_traceback(error):
     try:
         described = traceback.TracebackException(type(error), error, error.__traceback__)
         seen = set()
-        pending: List[Any] = [described]
+        pending = [described]  # type: List[Any]
         while pending:
             item = pending.pop()
             if item is None or id(item) in seen:
@@ -647,7 +647,7 @@ def _builtin(name):
     return lambda agent, *args: function(*args)
 
 
-OPS: Dict[str, Callable[..., Any]] = {
+OPS = {  # type: Dict[str, Callable[..., Any]]
     "eval": _eval,
     "call": _call,
     "apply": _apply,

@@ -293,7 +293,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
                 continue
             entries.append((relative, kind, size, mode, mtime, atime, link))
     if include:  # only the directories that lead to something included
-        needed: Set[str] = set()
+        needed = set()  # type: Set[str]
         for entry in entries:
             if entry[1] != "dir":
                 parts = entry[0].split("/")[:-1]

@@ -23,6 +23,7 @@ READY = "RPL-READY"
 
 _ROOT = Path(__file__).resolve().parent.parent
 _MODULES = (
+    ("wire", "compat"),
     ("wire", "codec"),
     ("wire", "framing"),
     ("wire", "messages"),
@@ -53,7 +54,8 @@ def _rpl_boot(sources, tty_attrs):
             module(pkg + sub, True)
         for name, source in sources:
             m = module(pkg + "." + name, False)
-            exec(compile(source, "<rpl " + name + ">", "exec"), m.__dict__)
+            code = compile(source.decode("utf-8"), "<rpl " + name + ">", "exec", 0, True)
+            exec(code, m.__dict__)
         sys.modules[pkg + ".agent.agent"].main(tty_attrs)
     finally:
         for name in names:
@@ -80,7 +82,7 @@ def build() -> Bootstrap:
     """Build stage-0 and the bundle from this package's own sources."""
     sources = []
     for package, module in _MODULES:
-        text = (_ROOT / package / f"{module}.py").read_text(encoding="utf-8")
+        text = (_ROOT / package / f"{module}.py").read_bytes()
         sources.append((f"{package}.{module}", text))
     bundle = _LOADER.format(package=PACKAGE, sources=tuple(sources))
     blob = base64.b64encode(zlib.compress(bundle.encode("utf-8"), 9))
