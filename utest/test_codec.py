@@ -1208,12 +1208,12 @@ def test_wire_runs_on_python36() -> None:
     assert result.stdout.strip() == "ok"
 
 
-def test_vermin_says_python36() -> None:
+def test_vermin_says_python27_and_36() -> None:
     vermin = os.path.join(os.path.dirname(sys.executable), "vermin")
     if not os.path.exists(vermin):
         pytest.skip("vermin not installed")
     result = subprocess.run(
-        [vermin, "-t=3.6-", "--no-tips", "--violations", WIRE],
+        [vermin, "-t=2.7", "-t=3.6-", "--no-tips", "--violations", WIRE],
         capture_output=True,
         text=True,
         timeout=120,

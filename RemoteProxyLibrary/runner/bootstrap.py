@@ -27,6 +27,7 @@ _MODULES = (
     ("wire", "codec"),
     ("wire", "framing"),
     ("wire", "messages"),
+    ("agent", "compat"),
     ("agent", "ops_commands"),
     ("agent", "filerules"),
     ("agent", "ops_files"),

@@ -156,7 +156,7 @@ from .compat import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
-    from typing import Any, Callable, Dict, List, Optional, Tuple  # noqa: F401
+    from typing import Any, Callable, Dict, List, Optional, Tuple  # noqa: F401  # novm
 
     RefEncoder = Callable[[Any], Optional["Ref"]]
     RefDecoder = Callable[["Ref"], Any]

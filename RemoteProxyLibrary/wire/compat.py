@@ -191,11 +191,11 @@ else:
 
     def int_to_bytes(n, size):
         """``n.to_bytes(size, "little", signed=True)``."""
-        return n.to_bytes(size, "little", signed=True)
+        return n.to_bytes(size, "little", signed=True)  # novm
 
     def int_from_bytes(data):
         """``int.from_bytes(data, "little", signed=True)``."""
-        return int.from_bytes(data, "little", signed=True)
+        return int.from_bytes(data, "little", signed=True)  # novm
 
     crc32 = zlib.crc32
 

@@ -97,7 +97,7 @@ from .compat import PY2, b64_line, crc32
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
-    from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union  # noqa: F401
+    from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union  # noqa: F401  # novm
 
     Event = Union["Message", "Noise", "CorruptFrame"]
 
@@ -376,7 +376,7 @@ class FrameProtocol(object):
         else:
             if view.format != "B" or view.ndim != 1:
                 view = view.cast("B")  # novm (not on 2.7: above)
-            size = view.nbytes
+            size = view.nbytes  # novm
         step = self.max_chunk
         crc = 0
         start = 0
@@ -668,7 +668,7 @@ def _view(buf, start, end):
 def _release(view):
     # type: (Any) -> None
     if not PY2:
-        view.release()
+        view.release()  # novm
 
 
 if sys.version_info[0] == 2:
