@@ -60,6 +60,9 @@ HANDLE_PREFIX = "_rpl_h"
 #: Messages larger than this go as raw frames once that is known to be safe.
 RAW_THRESHOLD = 1 << 14
 
+#: Seconds the output thread is given on close to forward what is left.
+OUTPUT_GRACE = 1.0
+
 
 def _resolve_name(ns, name):
     if name in ns:
@@ -398,6 +401,7 @@ class Agent(object):
         thread = threading.Thread(target=self.forward_output, name="rpl-output")
         thread.daemon = True
         thread.start()
+        self.output_thread = thread
         self.commands.watch_signals()
 
     def leave_controlling_terminal(self):
@@ -440,6 +444,8 @@ class Agent(object):
         for fd, saved in zip((0, 1, 2), self.saved):
             os.dup2(saved, fd)
             os.close(saved)
+        # the pipes' last writers are gone: what they held goes out, then EOF
+        self.output_thread.join(OUTPUT_GRACE)
         self.pool.stop()
         termios.tcsetattr(self.tty_in, termios.TCSADRAIN, self.tty_attrs)
         os.close(self.tty_in)
@@ -718,6 +724,12 @@ OPS.update(ops_files.OPS)
 def main(tty_attrs, handled_types=None):
     """Serve frames until closed, then give the terminal back (see module doc)."""
     agent = Agent(tty_attrs, handled_types)
+    # Python 2.7 sets the globals of a module to None once nothing holds the
+    # module (the bundle drops them on return): threads still running hold
+    # the agent, and so the modules.
+    package = __name__.partition(".")[0]
+    agent.modules = [module for name, module in list(sys.modules.items())
+                     if name.partition(".")[0] == package]  # fmt: skip
     agent.setup_fds()
     try:
         hello = messages.encode_hello(os.getpid(), sys.version_info)
