@@ -208,7 +208,7 @@ def test_a_10_mb_fetch(target, tmp_path):
     start = time.monotonic()
     data = runner.run_python(expression % size, timeout=60)
     assert len(data) == size and bytes(data) != b"\x00" * size
-    text = runner.run_python("'x' * %d" % size, timeout=60)  # a native str of 10 MB
+    text = runner.run_python(f"'x' * {size}", timeout=60)  # a native str of 10 MB
     assert text == "x" * size
     source = tmp_path / "big"
     runner.run_python_call("lambda p, n: open(p, 'wb').write(os.urandom(n))", str(source), size)
@@ -225,7 +225,7 @@ def test_commands_and_files(target, tmp_path):
     result = runner.commands.run(
         "cat; printf 'é\\377' >&2; exit 3", stdin=b"in\xff", timeout=10, text=False
     )
-    assert (result.rc, result.stdout, result.stderr) == (3, b"in\xff", "é\xff".encode()[:2] + b"\xff")
+    assert (result.rc, result.stdout, result.stderr) == (3, b"in\xff", "é".encode() + b"\xff")
     assert runner.commands.run("printf %s \"$X\"", env={"X": "ü"}, timeout=10).stdout == "ü"
     # names that are not UTF-8 (surrogate escapes) land as the same bytes
     name = os.fsdecode(b"caf\xe9-\xc3\xa4")

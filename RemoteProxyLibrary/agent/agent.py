@@ -220,6 +220,8 @@ class Agent(object):
         self.transfers = ops_files.Transfers()
         self.tty_lock = None  # fd whose record lock guards writes to the tty
         self.tty_lock_file = None
+        self.modules = []  # type: List[Any]  # this package's modules (see main)
+        self.output_thread = None  # type: Any
 
     # ---- values ------------------------------------------------------------------
     def deref(self, ref):
