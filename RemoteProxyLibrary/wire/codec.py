@@ -577,6 +577,8 @@ def _enc_other(obj, parts, ref_encoder, depth):
         for key, value in pairs:
             _enc(key, parts, ref_encoder, depth)
             _enc(value, parts, ref_encoder, depth)
+    elif PY2 and _struct_sequence_py2(obj, parts, ref_encoder, depth):
+        pass  # a 2.7 struct sequence: no tuple there
     elif not _enc_value_type(obj, parts):  # neither a datetime, Decimal, ...: a Ref?
         ref = ref_encoder(obj) if ref_encoder is not None else None
         if ref is None:
@@ -694,7 +696,7 @@ def _struct_sequence_fields(cls):
         for name, member in vars(base).items()
         if isinstance(member, types.MemberDescriptorType)
     ]
-    if n_unnamed == 0:
+    if n_unnamed == 0 and not PY2:  # 2.7's type dicts keep no order: probe below
         names = members
     else:
         # Unnamed positions (os.stat_result's whole-second times) have none:
@@ -711,6 +713,23 @@ def _struct_sequence_fields(cls):
     return tuple(names[:n_visible]), tuple(names[n_visible:])
 
 
+def _struct_sequence_py2(obj, parts, ref_encoder, depth):
+    # type: (Any, List[Any], Optional[RefEncoder], int) -> bool
+    """Encode a 2.7 struct sequence (``os.stat_result``...: not a tuple
+    there) as a named tuple; False for anything else. One whose field order
+    cannot be found (it cannot be made to be probed: ``sys.version_info``)
+    travels as a plain tuple."""
+    cls = type(obj)
+    if not hasattr(cls, "n_sequence_fields") or depth >= MAX_DEPTH:
+        return False
+    layout = _tuple_layout(cls)
+    if layout is None:
+        _enc(tuple(obj[:]), parts, ref_encoder, depth)
+    else:
+        _enc_named_tuple(obj, layout, parts, ref_encoder, depth + 1)
+    return True
+
+
 def _enc_named_tuple(obj, layout, parts, ref_encoder, depth):
     # type: (Any, Layout, List[Any], Optional[RefEncoder], int) -> None
     name, module, fields, extras = layout
@@ -721,7 +740,8 @@ def _enc_named_tuple(obj, layout, parts, ref_encoder, depth):
     parts.append(_uvarint(len(extras)))
     for field in fields + extras:
         _enc_text(field, parts)
-    for item in tuple.__getitem__(obj, slice(None)):
+    items = tuple.__getitem__(obj, slice(None)) if isinstance(obj, tuple) else obj[:]  # 2.7
+    for item in items:
         _enc(item, parts, ref_encoder, depth)
     for extra in extras:
         _enc(getattr(obj, extra, None), parts, ref_encoder, depth)
