@@ -66,3 +66,6 @@ def find_python_27() -> str:
 
         raise SkipExecution(NO_PYTHON27)
     return path
+
+
+find_python_27.robot_name = "Find Python 2.7"  # type: ignore[attr-defined]
