@@ -24,7 +24,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
