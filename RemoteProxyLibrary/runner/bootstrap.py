@@ -3,10 +3,12 @@
 Stage-0 is one line typed at the target's ``>>>`` (or run as ``python3 -c``
 from a shell). It saves the tty settings, switches the tty to raw mode, says
 ``RPL-READY`` and reads exactly ``len(blob)`` bytes: the base64 of the
-zlib-compressed bundle. The bundle registers ``wire`` (codec, framing,
-messages) and ``agent`` as modules of a private package ``_remoteproxylibrary``
-and runs ``agent.main``; when the agent returns (on close) it removes those
-modules again.
+zlib-compressed bundle. The bundle registers ``wire`` (compat, codec,
+framing, messages) and ``agent`` (compat, the command and file operations, the
+agent) as modules of a private package ``_remoteproxylibrary`` and runs
+``agent.main``; when the agent returns (on close) it removes those modules
+again. Stage-0 and the bundle run on Python 2.7 as on 3.x: the sources travel
+as UTF-8 ``bytes`` literals and are decoded before ``compile``.
 """
 
 from __future__ import annotations
