@@ -190,11 +190,14 @@ def test_unreachable_target_closes_client() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with FaultProxy("127.0.0.1", port) as proxy:
-        # The reset may come before connect() returns, or at the first read.
-        with pytest.raises((ConnectionResetError, EOFError)), client(proxy) as sock:
-            sock.settimeout(2)
-            recv_exactly(sock, 1)
+    # The reset may come before connect() returns, or at the first read.
+    with (
+        FaultProxy("127.0.0.1", port) as proxy,
+        pytest.raises((ConnectionResetError, EOFError)),
+        client(proxy) as sock,
+    ):
+        sock.settimeout(2)
+        recv_exactly(sock, 1)
 
 
 def test_stop_leaves_no_threads(echo_server: tuple[str, int]) -> None:

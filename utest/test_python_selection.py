@@ -1,8 +1,8 @@
 """Which Python starts the agent (``python=``: ``auto``, a command, a list), on
 local ptys whose ``PATH`` the test sets to a directory of its own: real
 Pythons of this machine linked there, stand-ins for an old ``python3``, and
-a Python 2.7 if pyenv has one (the agent runs on it too). The lab (``test_lab_hops.py``) does the same
-on SSH hosts."""
+a Python 2.7 if pyenv has one (the agent runs on it too). The lab
+(``test_lab_hops.py``) does the same on SSH hosts."""
 
 from __future__ import annotations
 

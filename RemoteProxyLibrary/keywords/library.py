@@ -102,7 +102,8 @@ class RemoteProxyLibrary(
     Open keywords:
 
     | =python=           | =Starts=                                                     |
-    | ``auto`` (default) | the newest ``python3.X`` on ``PATH``, else ``python3``, ``python``, ``python2.7``, ``python2`` |
+    | ``auto`` (default) | the newest ``python3.X`` on ``PATH``, else ``python3``, ``python``, |
+    |                    | ``python2.7``, ``python2`` (the first usable one)             |
     | a command          | that command: ``python3``, ``/opt/py/bin/python3.9``          |
     | a list of commands | the first usable one: ``${{['python3.12', 'python3']}}``       |
 
