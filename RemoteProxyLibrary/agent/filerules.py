@@ -1,7 +1,7 @@
 """The file rules both ends of a transfer follow: where a destination
 goes, temporary names, atomic writes, walking a tree, glob filters.
 
-Shipped in the agent bundle (stdlib only, Python 3.6+) for ``ops_files``; the
+Shipped in the agent bundle (stdlib only, Python 2.7 and 3.6+) for ``ops_files``; the
 controller's ``runner/transfers.py`` imports the same module for its own
 side, so both ends follow one set of rules. ``side`` (``TARGET`` or
 ``LOCAL``) only names the place in error messages.
@@ -34,7 +34,13 @@ import fnmatch
 import hashlib
 import os
 import stat
-from typing import Set
+
+from ..wire.compat import quiet
+from .compat import makedirs, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
+    from typing import Set  # noqa: F401  # novm
 
 #: Permission bits kept.
 PERMISSION_BITS = 0o777
@@ -101,9 +107,9 @@ def _need_directory(directory, create_dirs, side):
         raise os_error(errno.ENOENT, "destination directory does not exist {} "
                      "(create_dirs=True creates it)".format(side), directory)  # fmt: skip
     try:
-        os.makedirs(directory, exist_ok=True)
+        makedirs(directory)
     except OSError as error:
-        raise failure(error, "create directory", directory, side) from None
+        raise quiet(failure(error, "create directory", directory, side))
 
 
 def temp_name(final):
@@ -135,10 +141,8 @@ def sweep(final):
 def _alive(pid):
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process
+    except OSError as error:
+        return error.errno != errno.ESRCH  # EPERM: another user's process
     return True
 
 
@@ -156,7 +160,7 @@ class AtomicFile(object):
         try:
             self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as error:
-            raise failure(error, "create a file", final, side) from None
+            raise quiet(failure(error, "create a file", final, side))
 
     def write(self, data):
         try:
@@ -165,7 +169,7 @@ class AtomicFile(object):
                 view = view[os.write(self.fd, view) :]
         except OSError as error:
             self.abort()
-            raise failure(error, "write", self.final, self.side) from None
+            raise quiet(failure(error, "write", self.final, self.side))
         self.sha.update(data)
         self.size += len(data)
 
@@ -185,10 +189,10 @@ class AtomicFile(object):
             self.fd = -1
             if times is not None:
                 os.utime(self.temp, times)
-            os.replace(self.temp, self.final)
+            replace(self.temp, self.final)
         except OSError as error:
             self.abort()
-            raise failure(error, "finish", self.final, self.side) from None
+            raise quiet(failure(error, "finish", self.final, self.side))
         return self.final
 
     def abort(self):
@@ -210,13 +214,13 @@ def write_link(final, target, side):
     temp = temp_name(final)
     try:
         os.symlink(target, temp)
-        os.replace(temp, final)
+        replace(temp, final)
     except OSError as error:
         try:
             os.unlink(temp)
         except OSError:
             pass
-        raise failure(error, "create a link", final, side) from None
+        raise quiet(failure(error, "create a link", final, side))
     return final
 
 
@@ -261,7 +265,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
     try:
         top = describe(root, True)
     except OSError as error:
-        raise failure(error, "read directory", root, side) from None
+        raise quiet(failure(error, "read directory", root, side))
     if top[0] != "dir":
         raise os_error(errno.ENOTDIR, "source is not a directory " + side, root)
     entries = []
@@ -272,7 +276,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
         try:
             names = sorted(os.listdir(directory))
         except OSError as error:
-            raise failure(error, "read directory", directory, side) from None
+            raise quiet(failure(error, "read directory", directory, side))
         for name in names:
             relative = relative_dir + "/" + name if relative_dir else name
             path = os.path.join(directory, name)
@@ -281,7 +285,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
             except OSError as error:
                 if follow_symlinks and os.path.islink(path):
                     continue  # a dangling link cannot be followed
-                raise failure(error, "read", path, side) from None
+                raise quiet(failure(error, "read", path, side))
             if exclude and matches(relative, exclude):
                 continue
             if kind == "dir":
@@ -293,7 +297,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
                 continue
             entries.append((relative, kind, size, mode, mtime, atime, link))
     if include:  # only the directories that lead to something included
-        needed: Set[str] = set()
+        needed = set()  # type: Set[str]
         for entry in entries:
             if entry[1] != "dir":
                 parts = entry[0].split("/")[:-1]
@@ -314,12 +318,12 @@ def join(root, relative):
 def make_tree(root, directories, side):
     """Create ``root`` and ``directories`` (relative) under it; owner-writable
     until :func:`finish_tree` gives them their modes."""
-    for relative in ["", *directories]:
+    for relative in [""] + list(directories):
         path = join(root, relative) if relative else root
         try:
-            os.makedirs(path, mode=0o700, exist_ok=True)
+            makedirs(path, 0o700)
         except OSError as error:
-            raise failure(error, "create directory", path, side) from None
+            raise quiet(failure(error, "create directory", path, side))
 
 
 def finish_tree(root, directories, side):
@@ -331,4 +335,4 @@ def finish_tree(root, directories, side):
             if mtime is not None:
                 os.utime(path, (atime if atime is not None else mtime, mtime))
         except OSError as error:
-            raise failure(error, "set the mode of", path, side) from None
+            raise quiet(failure(error, "set the mode of", path, side))
