@@ -227,7 +227,7 @@ class TransferTimeout(RunnerException, TimeoutError):
     under the destination's name."""
 class NoUsablePython(RunnerException):
     """The target has no Python the agent can run on: none of the candidates
-    of ``python=`` was found, or each was older than 3.6. The message names
+    of ``python=`` was found, or each was too old (not 2.7, older than 3.6). The message names
     what was found. Not a broken session: recovery does not try again."""
 
 

@@ -58,6 +58,12 @@ sshlab.ensure_lab_packages(); ok, why = sshlab.available_lab(); print(why); sys.
     echo "SSH lab tests left out: $why"
     set -- --exclude lab "$@"
 fi
+# The Python 2.7 suite needs a python2.7 (resources/targetpythons.py finds one).
+if ! why=$("$python" -c 'import sys; sys.path.insert(0, "resources"); import targetpythons
+ok = targetpythons.python27() is not None; print(targetpythons.NO_PYTHON27); sys.exit(0 if ok else 1)'); then
+    echo "Python 2.7 tests left out: $why"
+    set -- --exclude python27 "$@"
+fi
 # Expected failures make pabot exit non-zero: the status checker decides.
 # Its console (raw statuses, expected failures included) goes to a file: the
 # summary below is the one that counts.

@@ -59,7 +59,7 @@ A Value That Cannot Travel Says The Code Ran And What To Do
     Run Python    __import__('threading').Lock()    terminal=main
 
 A Wrong Python Fails At Once Naming What Was Found
-    [Documentation]    FAIL GLOB: NoUsablePython: BashShell: no usable Python: no-such-python3 not found: the agent needs Python 3.6 or newer (PATH=*)
+    [Documentation]    FAIL GLOB: NoUsablePython: BashShell: no usable Python: no-such-python3 not found: the agent needs Python 2.7, or 3.6 or newer (PATH=*)
     [Timeout]    5 s
     Open Local Terminal    alias=wrong python    python=no-such-python3
     TRY

@@ -27,10 +27,11 @@ client key and with their password, DUT users may ``sudo`` with it):
   ``/usr/bin``), ``sh`` and the core tools are BusyBox applets, no
   ``python3`` but the oldest Python 3 found (3.6 or later) as ``python3.X``;
   user ``board`` (login shell ``/bin/sh``, an ``$ENV`` file setting its own
-  ``PS1`` and printing), and user ``oldpy``, who has no usable Python: its
-  ``PATH`` (set by sshd) leaves out ``/usr/local/bin`` (the board's
+  ``PS1`` and printing), and user ``oldpy``, whose only usable Python is a
+  2.7: its ``PATH`` (set by sshd) leaves out ``/usr/local/bin`` (the board's
   ``python3.X``) and starts with ``~/bin``, where a stand-in ``python3`` says
-  it is 3.4.10 and ``python`` links to the Python 2.7 found (if any).
+  it is 3.4.10 (too old) and ``python`` links to the Python 2.7 found (with
+  none found, oldpy has no usable Python).
 
 The Pythons found under ``$PYENV_ROOT/versions`` (default ``/root/.pyenv``)
 are visible to every user of every host at their own paths (their
@@ -155,7 +156,16 @@ BANNER = """\
 
 #: A stand-in for an old python3, on the PATH of the user without a usable Python.
 OLD_PYTHON3 = """#!/bin/sh
-# A stand-in for an old python3 (3.4): says its version and runs nothing.
+# A stand-in for an old python3 (3.4): says its version, and exits as the
+# agent's version gate makes a real one exit (97: too old) before anything.
+case "$1" in
+-V|--version) echo "Python 3.4.10" ;;
+*) exit 97 ;;
+esac
+"""
+
+BROKEN_PYTHON3 = """#!/bin/sh
+# A stand-in for a python3 that says its version (3.4) but fails otherwise.
 case "$1" in
 -V|--version) echo "Python 3.4.10" ;;
 *) echo "python3 (3.4.10, a stand-in) cannot run this" >&2; exit 1 ;;

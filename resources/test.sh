@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: own virtual environment, lint, types,
-# Python-3.6 check of what runs on targets, unit tests against a real sshd.
+# Python 2.7 and 3.6 check of what runs on targets, unit tests against a real sshd.
 # As root it installs openssh-server, sudo, busybox and dash when missing (the
 # SSH tests and the lab need them); as another user those tests are skipped
 # with a one-line reason.
@@ -14,8 +14,8 @@ if [ "$(id -u)" = 0 ]; then
 fi
 echo "== ruff";  "$venv/bin/ruff" check .
 echo "== mypy";  "$venv/bin/mypy"
-echo "== vermin (target side: Python 3.6+)"
-"$venv/bin/vermin" -t=3.6- --no-tips --violations --eval-annotations RemoteProxyLibrary/wire RemoteProxyLibrary/agent
+echo "== vermin (target side: Python 2.7 and 3.6+; '# novm' marks lines run on Python 3 only)"
+"$venv/bin/vermin" -t=2.7 -t=3.6- --no-tips --violations --eval-annotations RemoteProxyLibrary/wire RemoteProxyLibrary/agent
 echo "== vermin (controller: Python 3.9+)"
 "$venv/bin/vermin" -t=3.9- --no-tips --violations --eval-annotations RemoteProxyLibrary
 echo "== pytest"

@@ -736,11 +736,13 @@ def test_imports_only_what_values_need() -> None:
     """The agent starts often: importing the codec, and encoding or decoding
     other values, imports none of the value types' modules."""
     script = r"""
-import sys
-sys.path.insert(0, sys.argv[1])
+import sys, types
+wire = types.ModuleType("wire")
+wire.__path__ = [sys.argv[1]]
+sys.modules["wire"] = wire
 lazy = {"datetime", "decimal", "fractions", "uuid", "pathlib"}
 before = set(sys.modules)
-import codec
+from wire import codec
 codec.decode(codec.encode([1, "x", {2: (3.5, None)}, b"y"]))
 codec.encode(object(), lambda obj: codec.Ref("h1", "object"))
 print(sorted(lazy & (set(sys.modules) - before)))
@@ -1164,11 +1166,18 @@ def old_pythons() -> list[str]:
     return usable[:1]
 
 
-SMOKE = r"""
-import sys
-sys.path.insert(0, sys.argv[1])
-import codec, framing
-value = [None, True, -5, 2**70, 1.5, complex(1, 2), "h\ud800", b"x", bytearray(b"y"),
+#: Loads the wire modules in another Python as the package ``wire`` (their
+#: imports are relative), from the directory given as the first argument.
+WIRE_PACKAGE = r"""
+import sys, types
+wire = types.ModuleType("wire")
+wire.__path__ = [sys.argv[1]]
+sys.modules["wire"] = wire
+from wire import codec, framing
+"""
+
+SMOKE = WIRE_PACKAGE + r"""
+value = [None, True, -5, 2**70, 1.5, complex(1, 2), u"h\ud800", b"x", bytearray(b"y"),
          (1,), {"k": {1}}, frozenset([2]), codec.Ref("n", "t", True)]
 assert codec.decode(codec.encode(value)) == value
 try:
@@ -1199,12 +1208,12 @@ def test_wire_runs_on_python36() -> None:
     assert result.stdout.strip() == "ok"
 
 
-def test_vermin_says_python36() -> None:
+def test_vermin_says_python27_and_36() -> None:
     vermin = os.path.join(os.path.dirname(sys.executable), "vermin")
     if not os.path.exists(vermin):
         pytest.skip("vermin not installed")
     result = subprocess.run(
-        [vermin, "-t=3.6-", "--no-tips", "--violations", WIRE],
+        [vermin, "-t=2.7", "-t=3.6-", "--no-tips", "--violations", WIRE],
         capture_output=True,
         text=True,
         timeout=120,
@@ -1221,10 +1230,8 @@ TARGET_PYTHONS = sorted(
     if not any(f"/3.{minor}." in path for minor in range(0, 6))
 )
 
-ACROSS = r"""
+ACROSS = WIRE_PACKAGE + r"""
 import binascii, collections, datetime as dt, decimal, fractions, os, pathlib, sys, time, uuid
-sys.path.insert(0, sys.argv[1])
-import codec
 sent = codec.decode(binascii.unhexlify(sys.argv[2]))
 try:
     codec.decode(binascii.unhexlify(sys.argv[3]))
@@ -1301,3 +1308,198 @@ def test_value_types_across_pythons(python: str) -> None:
     if minor >= 12:
         expected_paths.append(pathlib.PurePosixPath("a/b"))
     assert same(paths, expected_paths)
+
+
+# ---------------------------------------------------------------------------
+# Python 2.7 (the older target Python): the same format, its own value mapping
+
+
+def _python27() -> str:
+    sys.path.insert(0, os.path.join(os.path.dirname(WIRE), "..", "resources"))
+    from targetpythons import NO_PYTHON27, python27
+
+    path = python27()
+    if path is None:
+        pytest.skip(NO_PYTHON27)
+    return path
+
+
+def test_wire_runs_on_python27() -> None:
+    result = subprocess.run(
+        [_python27(), "-c", SMOKE, WIRE], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+ECHO = WIRE_PACKAGE + r"""
+import binascii
+print(binascii.hexlify(codec.encode(codec.decode(binascii.unhexlify(sys.argv[2])))))
+"""
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    """Plain data of every kind but bytes (a 2.7 native str comes back as
+    text), nested; text with any code point, lone surrogates included."""
+    kinds = ["none", "bool", "int", "float", "complex", "text", "bytearray", "ref"]
+    if depth < 4:
+        kinds += ["list", "tuple", "dict", "set", "frozenset"] * 2
+    kind = rng.choice(kinds)
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "int":
+        bits = rng.choice([7, 8, 15, 16, 31, 32, 63, 64, 100, 1000])
+        return rng.randint(-(1 << bits), 1 << bits)
+    if kind == "float":
+        return rng.choice([0.0, -0.0, math.inf, -math.inf, math.nan, rng.uniform(-1e300, 1e300)])
+    if kind == "complex":
+        return complex(rng.uniform(-9, 9), rng.choice([-0.0, math.nan, 2.5]))
+    if kind == "text":
+        return "".join(chr(rng.choice([rng.randint(0, 0x7F), rng.randint(0, 0x10FFFF)]))
+                       for _ in range(rng.randint(0, 12)))  # fmt: skip
+    if kind == "bytearray":
+        return bytearray(rng.getrandbits(8) for _ in range(rng.randint(0, 12)))
+    if kind == "ref":
+        return codec.Ref("h" + str(rng.randint(0, 99)), "mod.Type", rng.random() < 0.5)
+    items = [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    if kind == "list":
+        return items
+    if kind == "tuple":
+        return tuple(items)
+    keys = [item for item in items if _hashable(item)]
+    if kind == "dict":
+        return {key: _random_value(rng, depth + 1) for key in keys}
+    return set(keys) if kind == "set" else frozenset(keys)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return not _has_nan(value)  # nan is not equal to itself: not in sets and keys
+
+
+def _has_nan(value: Any) -> bool:
+    if isinstance(value, (float, complex)):
+        return value != value
+    if isinstance(value, (tuple, frozenset)):
+        return any(_has_nan(item) for item in value)
+    return False
+
+
+def test_python27_decodes_and_encodes_every_kind_of_value_back_the_same() -> None:
+    """Back to back with 2.7: 400 random nested values go there and back."""
+    rng = random.Random(27)
+    values = [_random_value(rng) for _ in range(400)]
+    values.append(["\ud800", "\udcff", "x\U0001f600", 2**64, -(2**63) - 1, 10**400])
+    result = subprocess.run(
+        [_python27(), "-c", ECHO, WIRE, encode(values).hex()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    back = decode(bytes.fromhex(result.stdout.strip()))
+    assert len(back) == len(values)
+    for sent, got in zip(values, back):
+        assert _same_but_order(got, sent), (sent, got)
+
+
+def _same_but_order(a: Any, b: Any) -> bool:
+    """:func:`same`, but dicts in any order (2.7's dicts keep none)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return len(a) == len(b) and all(k in b and _same_but_order(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_but_order(x, y) for x, y in zip(a, b))
+    return same(a, b)
+
+
+def test_bytes_sent_to_python27_come_back_as_text_with_escapes() -> None:
+    sent = [b"", b"abc", b"\xc3\xa4", b"\x00\xff\xed\xa0\x80", bytearray(b"\xff")]
+    result = subprocess.run(
+        [_python27(), "-c", ECHO, WIRE, encode(sent).hex()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    back = decode(bytes.fromhex(result.stdout.strip()))
+    # what Python 3 itself reads from them with surrogateescape (a surrogate
+    # encoded in UTF-8 is not UTF-8): nothing is lost
+    assert back == [os.fsdecode(b) for b in sent[:-1]] + [bytearray(b"\xff")]
+    assert [text.encode("utf-8", "surrogateescape") for text in back[:-1]] == sent[:-1]
+
+
+NATIVE27 = WIRE_PACKAGE + r"""
+import binascii, collections, datetime as dt, decimal, fractions, os, time, uuid
+sent = codec.decode(binascii.unhexlify(sys.argv[2]))
+kinds = [type(value).__name__ for value in sent]
+
+class Zone(dt.tzinfo):
+    def utcoffset(self, when):
+        return dt.timedelta(hours=-5)
+    def tzname(self, when):
+        return "EST"
+    def dst(self, when):
+        return None
+
+Job = collections.namedtuple("Job", "pid args")
+native = [
+    os.stat("."), time.localtime(), sys.version_info, Job(7, ["x"]),
+    dt.datetime(2024, 1, 2, 3, 4, 5, 6, Zone()), dt.date(2024, 2, 29), dt.timedelta(-3, 4, 5),
+    decimal.Decimal("-1.50E+7"), fractions.Fraction(-1, 3), uuid.UUID(int=12345),
+    2 ** 70, 5L, "\xc3\xa4-\xff", u"\u20ac", bytearray(b"\x00"),
+]
+print(binascii.hexlify(codec.encode([sent, kinds, native])))
+"""
+
+
+def test_value_types_between_this_python_and_python27() -> None:
+    """Dates, decimals, UUIDs, named tuples, struct sequences and paths as
+    2.7 has them: what it lacks (fold, timezone, pathlib) is mapped."""
+    sent = [
+        dt.datetime(2024, 1, 2, 3, 4, 5, 6, dt.timezone(-dt.timedelta(hours=5), "EST"), fold=1),
+        dt.time(1, 2, 3, 4, UTC),
+        dt.timedelta(-3, 4, 5),
+        decimal.Decimal("NaN7"),
+        fractions.Fraction(2**80, 3),
+        uuid.UUID(int=2**100),
+        pathlib.PurePosixPath("/a/b"),
+        Point(1, [2]),
+        os.stat("."),
+    ]
+    result = subprocess.run(
+        [_python27(), "-c", NATIVE27, WIRE, encode(sent).hex()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    back, kinds, native = decode(bytes.fromhex(result.stdout.strip()))
+    assert kinds == [
+        "datetime", "time", "timedelta", "Decimal", "Fraction", "UUID", "unicode", "Point",
+        "stat_result",
+    ]  # fmt: skip
+    # 2.7 has no fold: a datetime comes back with fold 0; a path is its text
+    assert back[0] == sent[0] and back[0].fold == 0 and back[0].tzname() == "EST"
+    assert back[1] == sent[1] and back[1].utcoffset() == dt.timedelta(0)
+    assert same(back[2:6], sent[2:6])
+    assert back[6] == "/a/b"
+    assert back[7] == (1, [2]) and back[7].y == [2]
+    assert back[8] == sent[8] and back[8].st_mode == sent[8].st_mode
+    stat, localtime, version, job, when, day, delta, number, fraction, ident = native[:10]
+    assert (type(stat).__name__, stat.st_mode) == ("stat_result", os.stat(".").st_mode)
+    assert localtime.tm_year >= 2024 and localtime.tm_mon == localtime[1]
+    # 2.7 cannot make a sys.version_info to probe its field order: a tuple
+    assert type(version) is tuple and version[:2] == (2, 7)
+    assert (type(job).__name__, job.pid, job.args) == ("Job", 7, ["x"])
+    assert (when.tzname(), when.utcoffset()) == ("EST", -dt.timedelta(hours=5))
+    assert (day, delta) == (dt.date(2024, 2, 29), dt.timedelta(-3, 4, 5))
+    assert (str(number), fraction, ident) == ("-1.50E+7", fractions.Fraction(-1, 3),
+                                              uuid.UUID(int=12345))  # fmt: skip
+    assert native[10:] == [2**70, 5, "ä-\udcff", "€", bytearray(b"\x00")]

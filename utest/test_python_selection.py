@@ -1,8 +1,8 @@
 """Which Python starts the agent (``python=``: ``auto``, a command, a list), on
 local ptys whose ``PATH`` the test sets to a directory of its own: real
-Pythons of this machine linked there, a stand-in for an old ``python3``, and
-a Python 2.7 if pyenv has one. The lab (``test_lab_hops.py``) does the same
-on SSH hosts."""
+Pythons of this machine linked there, stand-ins for an old ``python3``, and
+a Python 2.7 if pyenv has one (the agent runs on it too). The lab
+(``test_lab_hops.py``) does the same on SSH hosts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sshlab import OLD_PYTHON3, find_python2, find_pythons
+from sshlab import BROKEN_PYTHON3, OLD_PYTHON3, find_python2, find_pythons
 
 from RemoteProxyLibrary import (
     BashShell,
@@ -34,13 +34,13 @@ VERSION = "tuple(__import__('sys').version_info[:2])"
 
 def bin_dir(tmp_path: Path, **links: str) -> Path:
     """A directory of ``name -> target`` links (a target ``@old`` is the
-    stand-in for an old python3)."""
+    stand-in for an old python3, ``@broken`` one that fails otherwise)."""
     directory = tmp_path / "bin"
     directory.mkdir()
     for name, target in links.items():
         path = directory / name.replace("_", ".")
-        if target == "@old":
-            path.write_text(OLD_PYTHON3)
+        if target in ("@old", "@broken"):
+            path.write_text(OLD_PYTHON3 if target == "@old" else BROKEN_PYTHON3)
             path.chmod(0o755)
         else:
             path.symlink_to(target)
@@ -64,13 +64,15 @@ def start(
 
 
 def test_candidates_expand_auto_and_keep_the_order():
-    assert pythons.candidates("auto") == ("python3.X", "python3", "python")
+    assert pythons.candidates("auto") == ("python3.X", "python3", "python", "python2.7", "python2")
     assert pythons.candidates("python3") == ("python3",)
     assert pythons.candidates(["/opt/py/bin/python3", "auto", "python3"]) == (
         "/opt/py/bin/python3",
         "python3.X",
         "python3",
         "python",
+        "python2.7",
+        "python2",
     )
     assert pythons.normalize(["python3.9", "python3"]) == ("python3.9", "python3")
     for wrong in ([], [""], "  ", [None]):
@@ -114,19 +116,29 @@ def test_auto_starts_the_newest_python3_x_on_path(tmp_path, shell):
 
 
 def test_a_target_without_a_usable_python_says_what_it_has(tmp_path):
-    links = {"python3": "@old"}
-    if PYTHON2:
-        links["python"] = PYTHON2
-    directory = bin_dir(tmp_path, **links)
+    directory = bin_dir(tmp_path, python3="@old")
     started = time.monotonic()
     with pytest.raises(NoUsablePython) as info:
         start(directory, "auto")
     assert time.monotonic() - started < 5
-    python = "python is 2.7." if PYTHON2 else "python not found"
-    message = str(info.value)
-    assert message.startswith("BashShell: no usable Python: no python3.X, python3 is 3.4.10, ")
-    assert python in message
-    assert message.endswith(f": the agent needs Python 3.6 or newer (PATH={directory})")
+    assert str(info.value) == (
+        "BashShell: no usable Python: no python3.X, python3 is 3.4.10, python not found, "
+        "python2.7 not found, python2 not found: the agent needs Python 2.7, or 3.6 or newer "
+        f"(PATH={directory})"
+    )
+
+
+@pytest.mark.skipif(not PYTHON2, reason="no Python 2.7 (pyenv) on this machine")
+@pytest.mark.parametrize("name", ["python", "python2.7", "python2"])
+def test_auto_starts_python_2_7_when_it_is_the_only_usable_one(tmp_path, name):
+    directory = bin_dir(tmp_path, python3="@old", **{name.replace(".", "_"): PYTHON2})
+    session, runner = start(directory, "auto")
+    try:
+        assert runner.python_started == name
+        assert runner.run_python(VERSION) == (2, 7)
+    finally:
+        runner.close()
+        session.close_terminal()
 
 
 def test_a_command_not_found_is_named():
@@ -146,9 +158,8 @@ def test_a_command_not_found_is_named():
         session.close_terminal()
 
 
-@pytest.mark.skipif(not PYTHON2, reason="no Python 2.7 (pyenv) on this machine")
 def test_a_list_passes_over_an_old_python_in_the_same_line(tmp_path):
-    directory = bin_dir(tmp_path, python=PYTHON2)
+    directory = bin_dir(tmp_path, python="@old")
     session, runner = start(directory, ["missing-python", "python", sys.executable])
     try:
         assert runner.python_started == sys.executable
@@ -165,32 +176,51 @@ def test_a_candidate_that_fails_otherwise_ends_the_line_and_is_named(tmp_path):
     """Only candidates too old, not found or not executable are passed over:
     one that fails in another way (this stand-in exits 1) might have been an
     agent that started and died, so nothing else is started after it."""
-    directory = bin_dir(tmp_path, python3="@old")
+    directory = bin_dir(tmp_path, python3="@broken")
     with pytest.raises(RunnerTerminalSessionBroken) as info:
         start(directory, ["python3", sys.executable])
     version = ".".join(map(str, sys.version_info[:3]))
     assert str(info.value) == (
         f"BashShell: python3 (3.4.10, {directory}/python3) did not start the agent and ended "
-        f"the line, so {sys.executable} ({version}) was not tried (only Pythons older than "
-        "3.6, not found or not executable are passed over); the shell said: "
+        f"the line, so {sys.executable} ({version}) was not tried (only Pythons too old for "
+        "the agent, not found or not executable are passed over); the shell said: "
         "'python3 (3.4.10, a stand-in) cannot run this'"
     )
 
 
-@pytest.mark.skipif(not PYTHON2, reason="no Python 2.7 (pyenv) on this machine")
-def test_the_gates_stop_python_2_before_it_reads_anything():
+@pytest.mark.parametrize("version", [(3, 5, 10), (3, 0, 1), (2, 6, 9)])
+def test_the_gates_stop_an_old_python_before_it_reads_anything(version):
+    """A real Python made to say it is ``version``: the gate exits (97) or
+    fails its assert before stage-0 reads anything."""
+    pretend = f"import sys;sys.version_info={(*version, 'final', 0)!r}\n"
     stage0 = build().stage0
     run = subprocess.run(
-        [PYTHON2, "-c", pythons.gate(stage0)],
+        [sys.executable, "-c", pretend + pythons.gate(stage0)],
         capture_output=True,
         timeout=30,
         stdin=subprocess.PIPE,
     )
     assert run.returncode == pythons.TOO_OLD and run.stdout == b""
     run = subprocess.run(
-        [PYTHON2, "-c", pythons.gate_at_prompt(stage0)], capture_output=True, timeout=30
+        [sys.executable, "-c", pretend + pythons.gate_at_prompt(stage0)],
+        capture_output=True,
+        timeout=30,
     )
-    assert b"AssertionError: RPL-OLD 2.7." in run.stderr
+    text = ".".join(map(str, version))
+    assert f"AssertionError: RPL-OLD {text}".encode() in run.stderr
+
+
+@pytest.mark.skipif(not PYTHON2, reason="no Python 2.7 (pyenv) on this machine")
+def test_the_gates_let_python_2_7_through():
+    for gate in (pythons.gate, pythons.gate_at_prompt):
+        run = subprocess.run(
+            [PYTHON2, "-c", gate("import os;os.write(1, b'through')")],
+            capture_output=True,
+            timeout=30,
+        )
+        assert (run.returncode, run.stdout) == (0, b"through"), run.stderr
+    assert pythons.usable((2, 7, 18)) and pythons.usable((3, 6)) and pythons.usable((4, 0))
+    assert not any(map(pythons.usable, [(2, 6, 9), (3, 0), (3, 5, 10), (1, 5)]))
 
 
 def test_a_python_shell_needs_no_choice():

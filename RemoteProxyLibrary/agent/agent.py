@@ -1,4 +1,4 @@
-"""The agent: runs on the target, inside its own python3 (3.6+), stdlib only.
+"""The agent: runs on the target, inside its own Python (2.7 or 3.6+), stdlib only.
 
 Stage-0 (typed at the target's prompt) has put the tty in raw mode and exec'd
 the bundle holding this module and ``wire``. :func:`main` then
@@ -15,24 +15,25 @@ the bundle holding this module and ``wire``. :func:`main` then
 Requests, replies and the other message kinds are laid out in ``wire.messages``
 (shipped in the same bundle), which the controller uses too. ``P`` (ping) is
 answered by the reader thread itself, so a busy worker does not look dead.
+
+What differs on Python 2.7 is chosen in ``wire.compat`` and ``agent.compat``
+(see their docs); here only the names of builtin types and the traceback.
 """
 
-import builtins
 import fcntl
 import importlib
 import itertools
 import mmap
 import operator
 import os
-import select
 import sys
 import tempfile
 import termios
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Tuple
 
 from ..wire import codec, framing, messages
+from ..wire.compat import PY2, STRINGS, TEXT, builtins, quiet, text
 from ..wire.messages import (
     MODE_AUTO,
     MODE_NONE,
@@ -43,6 +44,11 @@ from ..wire.messages import (
     STATUS_OK,
 )
 from . import ops_commands, ops_files
+from .compat import read, select, write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
+    from typing import Any, Callable, Dict, List, Tuple  # noqa: F401  # novm
 
 
 class CannotTravel(Exception):
@@ -53,6 +59,9 @@ HANDLE_PREFIX = "_rpl_h"
 
 #: Messages larger than this go as raw frames once that is known to be safe.
 RAW_THRESHOLD = 1 << 14
+
+#: Seconds the output thread is given on close to forward what is left.
+OUTPUT_GRACE = 1.0
 
 
 def _resolve_name(ns, name):
@@ -74,9 +83,9 @@ class Worker(object):
         """The reply payload to the request ``payload``; never raises (sans-IO:
         what the request printed is captured, not written anywhere)."""
         agent = self.agent
-        out: List[str] = []
-        err: List[str] = []
-        described: Dict[str, List[str]] = {}
+        out = []  # type: List[str]
+        err = []  # type: List[str]
+        described = {}  # type: Dict[str, List[str]]
         agent.capture.out = out
         agent.capture.err = err
         agent.capture.described = described
@@ -168,14 +177,14 @@ class Router(object):
         self._attr = attr
         self._fallback = fallback
 
-    def write(self, text):
-        if not isinstance(text, str):  # as a real text stream does
-            raise TypeError("write() argument must be str, not " + type(text).__name__)
+    def write(self, data):
+        if not isinstance(data, STRINGS):  # as a real text stream does
+            raise TypeError("write() argument must be str, not " + type(data).__name__)
         target = getattr(self._capture, self._attr)
         if target is None:
-            return self._fallback.write(text)
-        target.append(text)
-        return len(text)
+            return self._fallback.write(data)
+        target.append(text(data))  # 2.7: a native str is read as compat.text does
+        return len(data)
 
     def flush(self):
         if getattr(self._capture, self._attr) is None:
@@ -211,6 +220,8 @@ class Agent(object):
         self.transfers = ops_files.Transfers()
         self.tty_lock = None  # fd whose record lock guards writes to the tty
         self.tty_lock_file = None
+        self.modules = []  # type: List[Any]  # this package's modules (see main)
+        self.output_thread = None  # type: Any
 
     # ---- values ------------------------------------------------------------------
     def deref(self, ref):
@@ -241,11 +252,13 @@ class Agent(object):
             return codec.encode(result)
         except codec.EncodeError as error:
             if mode == MODE_VALUE:
-                raise CannotTravel(str(error)) from None
+                raise quiet(CannotTravel(str(error)))
             return codec.encode(self.keep(result, assign_to))  # MODE_AUTO, MODE_PLAIN
 
     def describe_error(self, error):
-        """The exception as ``messages`` lays it out: what can travel of it."""
+        """The exception as ``messages`` lays it out: what can travel of it
+        (call it while handling ``error``: 2.7 keeps its traceback only there)."""
+        traceback_ = sys.exc_info()[2] if PY2 else None
         cls = type(error)
         try:
             codec.encode(error.args)
@@ -256,7 +269,10 @@ class Agent(object):
             message = str(error)
         except Exception:  # a broken __str__ must not break the reply
             message = "<unprintable " + cls.__name__ + ">"
-        return (cls.__module__, cls.__qualname__, args, message, _user_traceback(error),
+        module = cls.__module__
+        if module in _BUILTIN_MODULES:
+            module = "builtins"  # 2.7: "exceptions" and "__builtin__"
+        return (module, _qualname(cls), args, message, _user_traceback(error, traceback_),
                 _plain_attributes(error))  # fmt: skip
 
     # ---- heartbeat -----------------------------------------------------------------
@@ -313,7 +329,7 @@ class Agent(object):
             self.busy += delta
             flag = self.busy_flag
             if flag is not None:
-                flag[0] = 1 if self.busy else 0
+                flag[0:1] = b"\x01" if self.busy else b"\x00"
 
     # ---- frames ------------------------------------------------------------------
     def send(self, request_id, kind, payload, raw=None):
@@ -329,14 +345,14 @@ class Agent(object):
                 for part in self.protocol.frame_parts(request_id, kind, payload, raw):
                     view = memoryview(part)
                     while view:
-                        view = view[os.write(self.tty_out, view) :]
+                        view = view[write(self.tty_out, view) :]
             finally:
                 if lock is not None:
                     _lock(lock, fcntl.LOCK_UN)
 
     def serve(self):
         while self.running:
-            data = os.read(self.tty_in, 1 << 16)
+            data = read(self.tty_in, 1 << 16)
             if not data:
                 return
             for event in self.protocol.receive(data):
@@ -387,6 +403,7 @@ class Agent(object):
         thread = threading.Thread(target=self.forward_output, name="rpl-output")
         thread.daemon = True
         thread.start()
+        self.output_thread = thread
         self.commands.watch_signals()
 
     def leave_controlling_terminal(self):
@@ -405,9 +422,9 @@ class Agent(object):
         """Output that no request captured (threads, children) goes as O frames."""
         open_fds = list(self.pipes)
         while open_fds:
-            ready, _, _ = select.select(open_fds, [], [])
+            ready, _, _ = select(open_fds, [], [])
             for fd in ready:
-                data = os.read(fd, 1 << 16)
+                data = read(fd, 1 << 16)
                 if not data:
                     open_fds.remove(fd)
                     os.close(fd)
@@ -429,6 +446,8 @@ class Agent(object):
         for fd, saved in zip((0, 1, 2), self.saved):
             os.dup2(saved, fd)
             os.close(saved)
+        # the pipes' last writers are gone: what they held goes out, then EOF
+        self.output_thread.join(OUTPUT_GRACE)
         self.pool.stop()
         termios.tcsetattr(self.tty_in, termios.TCSADRAIN, self.tty_attrs)
         os.close(self.tty_in)
@@ -441,12 +460,12 @@ def _heartbeat(busy_flag, agent_pid, wake_fd, tty_fd, lock_fd):
     when the agent closes (or loses, by dying) its end of the wake pipe. A
     beat is written only between the agent's frames (``lock_fd``'s lock)."""
     while True:
-        ready, _, _ = select.select([wake_fd], [], [], messages.HEARTBEAT_INTERVAL)
+        ready, _, _ = select([wake_fd], [], [], messages.HEARTBEAT_INTERVAL)
         if ready:
             return
-        if busy_flag[0] and _runs(agent_pid) and _lock(lock_fd, fcntl.LOCK_EX):
+        if busy_flag[0:1] != b"\x00" and _runs(agent_pid) and _lock(lock_fd, fcntl.LOCK_EX):
             try:
-                os.write(tty_fd, messages.HEARTBEAT)
+                write(tty_fd, messages.HEARTBEAT)
             finally:
                 _lock(lock_fd, fcntl.LOCK_UN)
 
@@ -475,9 +494,18 @@ def type_key(obj):
     if isinstance(obj, type(sys)):
         return "module:" + str(getattr(obj, "__name__", "?"))
     cls = type(obj)
-    if cls.__module__ == "builtins":
-        return cls.__qualname__
-    return cls.__module__ + "." + cls.__qualname__
+    if cls.__module__ in _BUILTIN_MODULES:
+        return _qualname(cls)
+    return cls.__module__ + "." + _qualname(cls)
+
+
+#: The modules of builtin types and exceptions (2.7 has two, other names).
+_BUILTIN_MODULES = ("builtins", "__builtin__", "exceptions")
+
+
+def _qualname(cls):
+    """``cls.__qualname__`` (2.7 has only ``__name__``)."""
+    return getattr(cls, "__qualname__", None) or cls.__name__
 
 
 def method_names(obj):
@@ -505,7 +533,7 @@ def _import(agent, *names):
             agent.ns[name.partition(".")[0]] = __import__(name)
 
 
-_CODE_CACHE: Dict[str, Tuple[bool, Any]] = {}
+_CODE_CACHE = {}  # type: Dict[str, Tuple[bool, Any]]
 
 
 def _compile(source):
@@ -530,7 +558,7 @@ def _eval(agent, source):
 
 
 def _call(agent, target, args, kwargs):
-    if isinstance(target, str):
+    if isinstance(target, STRINGS):
         target = _resolve_name(agent.ns, target)
     return target(*args, **kwargs)
 
@@ -564,15 +592,21 @@ def _types_named(names):
     types = []
     for name in names:
         module, _, qualname = name.rpartition(".")
-        found: Any = type(None)
+        found = type(None)  # type: Any
         if name != "builtins.NoneType":
-            found = importlib.import_module(module)
+            found = builtins if module == "builtins" else importlib.import_module(module)
             for part in qualname.split("."):
                 found = getattr(found, part)
         if not isinstance(found, type):
             raise TypeError(name + " is not a type")
         types.append(found)
+        if PY2 and name in _PY2_ALSO:  # what the name stands for there too
+            types.append(getattr(builtins, _PY2_ALSO[name]))
     return tuple(types)
+
+
+#: On 2.7 an int may be a long and text is unicode (a native str is ``bytes``).
+_PY2_ALSO = {"builtins.int": "long", "builtins.str": "unicode"}
 
 
 #: Attributes of builtin exceptions worth keeping (OSError, SystemExit,
@@ -606,24 +640,36 @@ def _is_ours(filename):
     return filename == _OWN_FILE or filename.startswith("<rpl ")
 
 
-def _user_traceback(error):
-    """The traceback text without the agent's own frames."""
+def _user_traceback(error, traceback_=None):
+    """The traceback text without the agent's own frames (on 2.7 those of
+    ``traceback_``: its exceptions carry none)."""
     try:
-        described = traceback.TracebackException(type(error), error, error.__traceback__)
+        if PY2:
+            return _user_traceback_py2(error, traceback_)
+        described = traceback.TracebackException(type(error), error, error.__traceback__)  # novm
         seen = set()
-        pending: List[Any] = [described]
+        pending = [described]  # type: List[Any]
         while pending:
             item = pending.pop()
             if item is None or id(item) in seen:
                 continue
             seen.add(id(item))
-            item.stack = traceback.StackSummary.from_list(
+            item.stack = traceback.StackSummary.from_list(  # novm
                 [frame for frame in item.stack if not _is_ours(frame.filename)]
             )
             pending += [item.__cause__, item.__context__]
         return "".join(described.format())
     except Exception:  # never lose the error for its traceback
-        return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        tb = getattr(error, "__traceback__", traceback_)
+        return "".join(traceback.format_exception(type(error), error, tb))
+
+
+def _user_traceback_py2(error, traceback_):
+    """Python 2.7: no chained exceptions, and frames are plain tuples."""
+    frames = [frame for frame in traceback.extract_tb(traceback_) if not _is_ours(frame[0])]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
+    return "".join(lines)
 
 
 _OWN_FILE = sys._getframe().f_code.co_filename
@@ -638,7 +684,9 @@ def _callable(agent, obj):
 
 
 def _operator(name):
-    function = getattr(operator, name)
+    function = getattr(operator, name, None)
+    if function is None:  # matmul on 2.7
+        return None
     return lambda agent, *args: function(*args)
 
 
@@ -647,7 +695,7 @@ def _builtin(name):
     return lambda agent, *args: function(*args)
 
 
-OPS: Dict[str, Callable[..., Any]] = {
+OPS = {  # type: Dict[str, Callable[..., Any]]
     "eval": _eval,
     "call": _call,
     "apply": _apply,
@@ -666,14 +714,24 @@ for _name in _BUILTINS.split():
 _OPERATORS = """getitem setitem delitem contains eq ne lt le gt ge add sub mul truediv floordiv
 mod pow neg pos abs invert and_ or_ xor lshift rshift matmul iadd isub imul index"""
 for _name in _OPERATORS.split():
-    OPS[_name] = _operator(_name)
-OPS.update(ops_commands.OPS)  # type: ignore[arg-type]
-OPS.update(ops_files.OPS)  # type: ignore[arg-type]
+    _function = _operator(_name)
+    if _function is not None:
+        OPS[_name] = _function
+if PY2:  # text stays text (str() of a unicode is ASCII there)
+    OPS["str"] = lambda agent, obj: obj if isinstance(obj, TEXT) else str(obj)
+OPS.update(ops_commands.OPS)
+OPS.update(ops_files.OPS)
 
 
 def main(tty_attrs, handled_types=None):
     """Serve frames until closed, then give the terminal back (see module doc)."""
     agent = Agent(tty_attrs, handled_types)
+    # Python 2.7 sets the globals of a module to None once nothing holds the
+    # module (the bundle drops them on return): threads still running hold
+    # the agent, and so the modules.
+    package = __name__.partition(".")[0]
+    agent.modules = [module for name, module in list(sys.modules.items())
+                     if name.partition(".")[0] == package]  # fmt: skip
     agent.setup_fds()
     try:
         hello = messages.encode_hello(os.getpid(), sys.version_info)

@@ -1,7 +1,7 @@
 """The file rules both ends of a transfer follow: where a destination
 goes, temporary names, atomic writes, walking a tree, glob filters.
 
-Shipped in the agent bundle (stdlib only, Python 3.6+) for ``ops_files``; the
+Shipped in the agent bundle (stdlib only, Python 2.7 and 3.6+) for ``ops_files``; the
 controller's ``runner/transfers.py`` imports the same module for its own
 side, so both ends follow one set of rules. ``side`` (``TARGET`` or
 ``LOCAL``) only names the place in error messages.
@@ -39,7 +39,13 @@ import fnmatch
 import hashlib
 import os
 import stat
-from typing import Set
+
+from ..wire.compat import quiet
+from .compat import makedirs, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
+    from typing import Set  # noqa: F401  # novm
 
 #: Permission bits kept.
 PERMISSION_BITS = 0o777
@@ -119,9 +125,9 @@ def _need_directory(directory, create_dirs, side):
         raise os_error(errno.ENOENT, "destination directory does not exist {} "
                      "(create_dirs=True creates it)".format(side), directory)  # fmt: skip
     try:
-        os.makedirs(directory, exist_ok=True)
+        makedirs(directory)
     except OSError as error:
-        raise failure(error, "create directory", directory, side) from None
+        raise quiet(failure(error, "create directory", directory, side))
 
 
 def temp_name(final):
@@ -153,10 +159,8 @@ def sweep(final):
 def _alive(pid):
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process
+    except OSError as error:
+        return error.errno != errno.ESRCH  # EPERM: another user's process
     return True
 
 
@@ -174,7 +178,7 @@ class AtomicFile(object):
         try:
             self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as error:
-            raise failure(error, "create a file", final, side) from None
+            raise quiet(failure(error, "create a file", final, side))
 
     def write(self, data):
         try:
@@ -183,7 +187,7 @@ class AtomicFile(object):
                 view = view[os.write(self.fd, view) :]
         except OSError as error:
             self.abort()
-            raise failure(error, "write", self.final, self.side) from None
+            raise quiet(failure(error, "write", self.final, self.side))
         self.sha.update(data)
         self.size += len(data)
 
@@ -205,12 +209,12 @@ class AtomicFile(object):
                 os.utime(self.temp, times)
         except OSError as error:
             self.abort()
-            raise failure(error, "finish", self.final, self.side) from None
+            raise quiet(failure(error, "finish", self.final, self.side))
         try:
-            os.replace(self.temp, self.final)
+            replace(self.temp, self.final)
         except OSError as error:
             self.abort()
-            raise replace_failure(error, self.final, self.side) from None
+            raise quiet(replace_failure(error, self.final, self.side))
         return self.final
 
     def abort(self):
@@ -233,15 +237,15 @@ def write_link(final, target, side):
     try:
         os.symlink(target, temp)
     except OSError as error:
-        raise failure(error, "create a link", final, side) from None
+        raise quiet(failure(error, "create a link", final, side))
     try:
-        os.replace(temp, final)
+        replace(temp, final)
     except OSError as error:
         try:
             os.unlink(temp)
         except OSError:
             pass
-        raise replace_failure(error, final, side) from None
+        raise quiet(replace_failure(error, final, side))
     return final
 
 
@@ -280,10 +284,10 @@ def describe_source(path, follow_symlinks, side):
             except OSError:
                 target = None
             if target is not None:
-                raise os_error(error.errno, "source is a symbolic link to {!r}, which cannot be "
-                               "followed {} ({})".format(target, side, error.strerror),
-                               path) from None  # fmt: skip
-        raise failure(error, "read", path, side) from None
+                raise quiet(os_error(error.errno, "source is a symbolic link to {!r}, which "
+                                     "cannot be followed {} ({})"
+                                     .format(target, side, error.strerror), path))  # fmt: skip
+        raise quiet(failure(error, "read", path, side))
 
 
 def write_whole(final, data, digest, mode, times, side):
@@ -327,7 +331,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
     try:
         top = describe(root, True)
     except OSError as error:
-        raise failure(error, "read directory", root, side) from None
+        raise quiet(failure(error, "read directory", root, side))
     if top[0] != "dir":
         raise os_error(errno.ENOTDIR, "source is not a directory " + side, root)
     entries = []
@@ -338,7 +342,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
         try:
             names = sorted(os.listdir(directory))
         except OSError as error:
-            raise failure(error, "read directory", directory, side) from None
+            raise quiet(failure(error, "read directory", directory, side))
         for name in names:
             relative = relative_dir + "/" + name if relative_dir else name
             path = os.path.join(directory, name)
@@ -347,7 +351,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
             except OSError as error:
                 if follow_symlinks and os.path.islink(path):
                     continue  # a dangling link cannot be followed
-                raise failure(error, "read", path, side) from None
+                raise quiet(failure(error, "read", path, side))
             if exclude and matches(relative, exclude):
                 continue
             if kind == "dir":
@@ -359,7 +363,7 @@ def walk(root, recursive, include, exclude, follow_symlinks, side):
                 continue
             entries.append((relative, kind, size, mode, mtime, atime, link))
     if include:  # only the directories that lead to something included
-        needed: Set[str] = set()
+        needed = set()  # type: Set[str]
         for entry in entries:
             if entry[1] != "dir":
                 parts = entry[0].split("/")[:-1]
@@ -380,12 +384,12 @@ def join(root, relative):
 def make_tree(root, directories, side):
     """Create ``root`` and ``directories`` (relative) under it; owner-writable
     until :func:`finish_tree` gives them their modes."""
-    for relative in ["", *directories]:
+    for relative in [""] + list(directories):
         path = join(root, relative) if relative else root
         try:
-            os.makedirs(path, mode=0o700, exist_ok=True)
+            makedirs(path, 0o700)
         except OSError as error:
-            raise failure(error, "create directory", path, side) from None
+            raise quiet(failure(error, "create directory", path, side))
 
 
 def finish_tree(root, directories, side):
@@ -397,4 +401,4 @@ def finish_tree(root, directories, side):
             if mtime is not None:
                 os.utime(path, (atime if atime is not None else mtime, mtime))
         except OSError as error:
-            raise failure(error, "set the mode of", path, side) from None
+            raise quiet(failure(error, "set the mode of", path, side))

@@ -1,6 +1,6 @@
 """Commands on the target: the agent's side of ``runner.commands``.
 
-Shipped in the agent bundle (stdlib only, Python 3.6+). Each command runs in
+Shipped in the agent bundle (stdlib only, Python 2.7 and 3.6+). Each command runs in
 a session (and so a process group) of its own, with stdin from the data given
 or ``/dev/null`` and stdout/stderr on pipes read by two threads of the agent:
 a child never writes into the frame stream, and the whole group can be
@@ -36,11 +36,13 @@ that left the group (``setsid``) but holds the pipes is given up on after
 went away) or SIGTERM, commands still running are killed with their groups.
 """
 
+import errno
 import os
 import signal
-import subprocess
 import threading
-import time
+
+from ..wire.compat import binary, quiet
+from .compat import monotonic, native_arguments, spawn, wait
 
 #: Seconds to wait for the pipes to close after the group got SIGKILL.
 GIVE_UP = 2.0
@@ -66,23 +68,19 @@ class Command(object):
         self.dropped = False
         self.streams = 0
         timeout = spec.get("timeout")
-        self.deadline = None if timeout is None else time.monotonic() + float(timeout)
+        self.deadline = None if timeout is None else monotonic() + float(timeout)
         stdin_data = spec.get("stdin")
-        args = list(spec["args"])
         cwd = os.path.abspath(os.path.expanduser(spec["cwd"])) if spec.get("cwd") else None
         try:
-            self.proc = subprocess.Popen(
-                args,
-                stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT if spec.get("merge") else subprocess.PIPE,
-                cwd=cwd,
-                env=_environment(spec.get("env"), spec.get("inherit_env", True)),
-                start_new_session=True,
-                bufsize=0,
+            self.proc = spawn(
+                spec["args"],
+                stdin_data is not None,
+                spec.get("merge"),
+                cwd,
+                _environment(spec.get("env"), spec.get("inherit_env", True)),
             )
         except OSError as error:
-            raise _start_failure(error, args, cwd) from None
+            raise quiet(_start_failure(error, spec["args"], cwd))
         self.pid = self.proc.pid
         threads = [threading.Thread(target=self._watch, name="rpl-cmd-watch")]
         pipes = [(self.proc.stdout, self.out)]
@@ -146,12 +144,10 @@ class Command(object):
     def _remaining(self):
         if self.deadline is None:
             return None
-        return max(self.deadline - time.monotonic(), 0.0)
+        return max(self.deadline - monotonic(), 0.0)
 
     def _watch(self):
-        try:
-            self.proc.wait(self._remaining())
-        except subprocess.TimeoutExpired:
+        if not wait(self.proc, self._remaining()):
             self._time_out()
             self.proc.wait()
         give_up_at = None
@@ -159,7 +155,7 @@ class Command(object):
             self.exited = True
             self.returncode = self.proc.returncode
             while self.streams:
-                now = time.monotonic()
+                now = monotonic()
                 if give_up_at is None and self.deadline is not None and now >= self.deadline:
                     self._time_out()  # the group, or what is left of it, holds the pipes
                     give_up_at = now + GIVE_UP
@@ -188,8 +184,9 @@ class Command(object):
                 os.killpg(self.pid, signum)
             elif self.proc.returncode is None:
                 self.proc.send_signal(signum)
-        except (ProcessLookupError, PermissionError):
-            pass  # the process (group) is gone already
+        except OSError as error:  # the process (group) is gone already
+            if error.errno not in (errno.ESRCH, errno.EPERM):
+                raise
 
     def drop(self):
         """Kill the group if it runs and throw its output away from now on."""
@@ -203,15 +200,15 @@ class Command(object):
 
     def poll(self, max_bytes, wait):
         """``(stdout, stderr, end)``: see the module doc."""
-        end_at = time.monotonic() + max(float(wait), 0.0)
+        end_at = monotonic() + max(float(wait), 0.0)
         with self.cond:
             while not (self.out or self.err or self.finished):
-                remaining = end_at - time.monotonic()
+                remaining = end_at - monotonic()
                 if remaining <= 0:
                     break
                 self.cond.wait(remaining)
-            out = bytes(self.out[:max_bytes])
-            err = bytes(self.err[:max_bytes])
+            out = binary(bytes(self.out[:max_bytes]))
+            err = binary(bytes(self.err[:max_bytes]))
             del self.out[:max_bytes]
             del self.err[:max_bytes]
             if out or err:
@@ -328,7 +325,7 @@ def _forget(agent, cid):
 
 
 OPS = {
-    "cmd_start": _start,
+    "cmd_start": native_arguments(_start),
     "cmd_poll": _poll,
     "cmd_signal": _signal,
     "cmd_forget": _forget,

@@ -1,6 +1,6 @@
 """Files on the target: the agent's side of ``runner.files``.
 
-Shipped in the agent bundle (stdlib only, Python 3.6+). Where files go,
+Shipped in the agent bundle (stdlib only, Python 2.7 and 3.6+). Where files go,
 temporary names, atomic writes and the rest are the rules of ``filerules``,
 which the controller follows too.
 
@@ -18,6 +18,8 @@ import hashlib
 import os
 import threading
 
+from ..wire.compat import binary, quiet
+from .compat import native_arguments, wait_for
 from .filerules import (
     TARGET,
     AtomicFile,
@@ -52,8 +54,8 @@ class _Turns(object):
 
     def wait_for(self, offset):
         """Block until ``offset`` is next (call holding ``cond``)."""
-        if not self.cond.wait_for(lambda: self.position == offset or self.error is not None,
-                                  TURN_TIMEOUT):  # fmt: skip
+        if not wait_for(self.cond, lambda: self.position == offset or self.error is not None,
+                        TURN_TIMEOUT):  # fmt: skip
             self.error = os_error(errno.ETIMEDOUT, "chunk at offset {} waited {} s for the ones "
                                 "before it".format(offset, TURN_TIMEOUT), None)  # fmt: skip
         if self.error is not None:
@@ -109,14 +111,14 @@ class Download(_Turns):
             except OSError as error:
                 problem = failure(error, "read", self.path, TARGET)
                 self.fail(problem)
-                raise problem from None
+                raise quiet(problem)
             self.sha.update(data)
             self.position += len(data)
             if len(data) < length:  # the file shrank: the next chunk fails at once
                 self.fail(os_error(errno.EIO, "source file changed (shrank) during the transfer",
                                  self.path))  # fmt: skip
             self.cond.notify_all()
-            return data
+            return binary(data)
 
     def close(self):
         with self.cond:
@@ -239,7 +241,7 @@ def _get_open(agent, source, follow_symlinks):
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as error:
-        raise failure(error, "read", path, TARGET) from None
+        raise quiet(failure(error, "read", path, TARGET))
     return agent.transfers.add(Download(path, fd, size)), kind, size, mode, mtime, atime, None
 
 
@@ -271,24 +273,24 @@ def _get_batch(agent, root, relatives):
             with open(path, "rb") as source:
                 data = source.read()
         except OSError as error:
-            raise failure(error, "read", path, TARGET) from None
-        out.append((relative, data, hashlib.sha256(data).hexdigest()))
+            raise quiet(failure(error, "read", path, TARGET))
+        out.append((relative, binary(data), hashlib.sha256(data).hexdigest()))
     return out
 
 
 OPS = {
-    "put_open": _put_open,
-    "put_chunk": _put_chunk,
-    "put_commit": _put_commit,
-    "put_abort": _abort,
-    "put_link": _put_link,
-    "put_batch": _put_batch,
-    "tree_make": _tree_make,
-    "tree_finish": _tree_finish,
-    "get_open": _get_open,
-    "get_chunk": _get_chunk,
-    "get_close": _get_close,
-    "get_abort": _abort,
-    "tree_list": _tree_list,
-    "get_batch": _get_batch,
+    "put_open": native_arguments(_put_open),
+    "put_chunk": native_arguments(_put_chunk),
+    "put_commit": native_arguments(_put_commit),
+    "put_abort": native_arguments(_abort),
+    "put_link": native_arguments(_put_link),
+    "put_batch": native_arguments(_put_batch),
+    "tree_make": native_arguments(_tree_make),
+    "tree_finish": native_arguments(_tree_finish),
+    "get_open": native_arguments(_get_open),
+    "get_chunk": native_arguments(_get_chunk),
+    "get_close": native_arguments(_get_close),
+    "get_abort": native_arguments(_abort),
+    "tree_list": native_arguments(_tree_list),
+    "get_batch": native_arguments(_get_batch),
 }

@@ -102,18 +102,21 @@ class RemoteProxyLibrary(
     Open keywords:
 
     | =python=           | =Starts=                                                     |
-    | ``auto`` (default) | the newest ``python3.X`` on ``PATH``, else ``python3``, else ``python`` |
+    | ``auto`` (default) | the newest ``python3.X`` on ``PATH``, else ``python3``, ``python``, |
+    |                    | ``python2.7``, ``python2`` (the first usable one)             |
     | a command          | that command: ``python3``, ``/opt/py/bin/python3.9``          |
     | a list of commands | the first usable one: ``${{['python3.12', 'python3']}}``       |
 
     A list may hold ``auto``.
 
-    The agent needs Python 3.6 or newer: an older candidate (or one not
-    found) is passed over for the next, in the same command line, so the
+    The agent needs Python 2.7, or 3.6 or newer: any other candidate (or one
+    not found) is passed over for the next, in the same command line, so the
     choice costs no extra round trip. A target with none usable fails at once
     with ``NoUsablePython`` naming what it has, e.g.
-    ``no usable Python: no python3.X, python3 is 3.4.10, python is 2.7.18:
-    the agent needs Python 3.6 or newer (PATH=/usr/bin:/bin)``. `Get Terminal`
+    ``no usable Python: no python3.X, python3 is 3.4.10, python is 2.6.9:
+    the agent needs Python 2.7, or 3.6 or newer (PATH=/usr/bin:/bin)``. On a
+    2.7 target a native ``str`` comes back as text (see the porting guide,
+    Targets with Python 2.7). `Get Terminal`
     tells which command started Python (``${info.python}``). In a
     ``PythonShell`` hop, Python runs in that shell's own Python.
 

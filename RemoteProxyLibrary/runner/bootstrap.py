@@ -3,10 +3,12 @@
 Stage-0 is one line typed at the target's ``>>>`` (or run as ``python3 -c``
 from a shell). It saves the tty settings, switches the tty to raw mode, says
 ``RPL-READY`` and reads exactly ``len(blob)`` bytes: the base64 of the
-zlib-compressed bundle. The bundle registers ``wire`` (codec, framing,
-messages) and ``agent`` as modules of a private package ``_remoteproxylibrary``
-and runs ``agent.main``; when the agent returns (on close) it removes those
-modules again.
+zlib-compressed bundle. The bundle registers ``wire`` (compat, codec,
+framing, messages) and ``agent`` (compat, the command and file operations, the
+agent) as modules of a private package ``_remoteproxylibrary`` and runs
+``agent.main``; when the agent returns (on close) it removes those modules
+again. Stage-0 and the bundle run on Python 2.7 as on 3.x: the sources travel
+as UTF-8 ``bytes`` literals and are decoded before ``compile``.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ READY = "RPL-READY"
 
 _ROOT = Path(__file__).resolve().parent.parent
 _MODULES = (
+    ("wire", "compat"),
     ("wire", "codec"),
     ("wire", "framing"),
     ("wire", "messages"),
+    ("agent", "compat"),
     ("agent", "ops_commands"),
     ("agent", "filerules"),
     ("agent", "ops_files"),
@@ -53,7 +57,8 @@ def _rpl_boot(sources, tty_attrs):
             module(pkg + sub, True)
         for name, source in sources:
             m = module(pkg + "." + name, False)
-            exec(compile(source, "<rpl " + name + ">", "exec"), m.__dict__)
+            code = compile(source.decode("utf-8"), "<rpl " + name + ">", "exec", 0, True)
+            exec(code, m.__dict__)
         sys.modules[pkg + ".agent.agent"].main(tty_attrs)
     finally:
         for name in names:
@@ -80,7 +85,7 @@ def build() -> Bootstrap:
     """Build stage-0 and the bundle from this package's own sources."""
     sources = []
     for package, module in _MODULES:
-        text = (_ROOT / package / f"{module}.py").read_text(encoding="utf-8")
+        text = (_ROOT / package / f"{module}.py").read_bytes()
         sources.append((f"{package}.{module}", text))
     bundle = _LOADER.format(package=PACKAGE, sources=tuple(sources))
     blob = base64.b64encode(zlib.compress(bundle.encode("utf-8"), 9))

@@ -3,7 +3,7 @@
 ``python`` is one of:
 
 - ``"auto"`` (the default): the newest ``python3.X`` (X >= 6) found on the
-  target's ``PATH``, then ``python3``, then ``python``;
+  target's ``PATH``, then ``python3``, ``python``, ``python2.7``, ``python2``;
 - a command, typed as it is (``python3``, ``/opt/py/bin/python3.9``,
   ``sleep 1; python3``);
 - a list of such commands (an item ``"auto"`` stands for the three above),
@@ -12,7 +12,8 @@
 Costs: the candidates are tried by one line typed into the shell, so a target
 whose first candidate is usable starts one Python in one round trip, as with a
 single command. Each candidate runs stage-0 behind a gate of a few bytes that
-any Python (2 included) can parse: a Python older than :data:`MIN_VERSION`
+any Python (2 included) can parse: a Python the agent cannot run on (older
+than 2.7, or a 3.x older than :data:`MIN_VERSION`; see :func:`usable`)
 exits with status :data:`TOO_OLD` before it reads anything, and the line goes
 on with the next candidate (also after "not found", 127, and "not
 executable", 126). Any other end of a candidate (its agent ran and ended, it
@@ -21,9 +22,9 @@ one.
 
 Only when no agent starts does a second line ask each candidate where it is
 and which version it is (``command -v``, ``-V``), for an error naming what
-was found: ``python3 is 3.4.10, python is 2.7.18: the agent needs Python 3.6
-or newer``. A ``PythonShell`` (``>>>``) needs no choice: its Python is checked
-by the same gate, as an ``assert``.
+was found: ``python3 is 3.4.10, python is 2.6.9: the agent needs Python 2.7,
+or 3.6 or newer``. A ``PythonShell`` (``>>>``) needs no choice: its Python is
+checked by the same gate, as an ``assert``.
 
 The lines are POSIX ``sh`` (bash, dash, BusyBox ``ash``) and stay under 1000
 bytes, the line length BusyBox's line editing accepts.
@@ -45,21 +46,28 @@ from ..shells.base import clean_output
 PythonSpec = Union[str, Sequence[str]]
 
 AUTO = "auto"
-#: The oldest Python the agent runs on.
+#: The oldest Python 3 the agent runs on.
 MIN_VERSION = (3, 6)
-#: Exit status of the gate on a Python older than MIN_VERSION.
+#: The Python 2 it runs on too (``docs/PORTING.md``, Targets with Python 2.7).
+PYTHON2 = (2, 7)
+#: What the agent needs, in words.
+NEEDS = "Python 2.7, or 3.6 or newer"
+#: Exit status of the gate on a Python the agent cannot run on.
 TOO_OLD = 97
 #: Statuses after which the next candidate is tried.
 _NEXT = f"{TOO_OLD}|126|127"
 #: Stands for "the newest python3.X on PATH" among the candidates.
 NEWEST = "python3.X"
-#: What ``auto`` tries, in order.
-AUTO_CANDIDATES = (NEWEST, "python3", "python")
+#: What ``auto`` tries, in order: the newest 3.x first, 2.7 last.
+AUTO_CANDIDATES = (NEWEST, "python3", "python", "python2.7", "python2")
 #: BusyBox's line editing takes lines up to 1024 bytes.
 MAX_LINE = 1000
 
 _MINOR = MIN_VERSION[1] - 1
-_TUPLE = f"({MIN_VERSION[0]},{MIN_VERSION[1]})"
+#: Python: true on a Python the agent cannot run on (any Python parses it).
+_TOO_OLD = "(3,0)<=sys.version_info<({},{})or sys.version_info[:2]<({},{})".format(
+    *MIN_VERSION, *PYTHON2
+)
 #: Shell: the name of the newest python3.X (X > _MINOR) on PATH, or nothing.
 _NEWEST_NAME = (
     f'$(IFS=:;m={_MINOR};for d in $PATH;do for f in "$d"/python3.*;do v=${{f##*/python3.}};'
@@ -105,16 +113,22 @@ def describe(python: PythonSpec) -> str:
     return " or ".join(python)
 
 
+def usable(version: tuple[int, ...]) -> bool:
+    """Whether the agent runs on a Python of ``version`` (2.7, or 3.6+)."""
+    return tuple(version[:2]) == PYTHON2 or tuple(version[:2]) >= MIN_VERSION
+
+
 def gate(stage0: str) -> str:
     """Stage-0 behind the version gate, run with ``-c`` from a shell."""
-    return f"import sys;sys.version_info<{_TUPLE}and sys.exit({TOO_OLD});{stage0}"
+    return f"import sys;({_TOO_OLD})and sys.exit({TOO_OLD});{stage0}"
 
 
 def gate_at_prompt(stage0: str) -> str:
     """Stage-0 behind the version gate, typed at a ``>>>`` (fails with
-    ``RPL-OLD x.y.z`` on an older Python, which stays at its prompt)."""
+    ``RPL-OLD x.y.z`` on a Python the agent cannot run on, which stays at
+    its prompt)."""
     return (
-        f"import sys;assert sys.version_info>={_TUPLE},"
+        f"import sys;assert not({_TOO_OLD}),"
         f"'RPL-OLD %d.%d.%d'%tuple(sys.version_info[:3]);{stage0}"
     )
 
@@ -241,10 +255,7 @@ def failure(
     if in_python:
         old = _OLD.search(said)
         if old:
-            return NoUsablePython(
-                f"{where}: its Python is {old.group(1)}: the agent needs Python "
-                f"{_version(MIN_VERSION)} or newer"
-            )
+            return NoUsablePython(f"{where}: its Python is {old.group(1)}: the agent needs {NEEDS}")
         return RunnerTerminalSessionBroken(
             f"{where}: Python did not start the agent; the shell said: {said!r}"
         )
@@ -255,10 +266,10 @@ def failure(
             f"{where}: {describe(python)!r} did not start the agent (and asking which "
             f"Pythons there are failed: {type(error).__name__}); the shell said: {said!r}"
         )
-    usable = [f for f in found if f.version is not None and f.version >= MIN_VERSION]
+    runs = [f for f in found if f.version is not None and usable(f.version)]
     shown = _TRIED.sub("", said).strip()
-    if usable:
-        return _not_started(where, python, said, usable[0], found, shown)
+    if runs:
+        return _not_started(where, python, said, runs[0], found, shown)
     parts = [str(f) for f in found]
     tried = candidates(python)
     if NEWEST in tried and not any(f.name.startswith("python3.") for f in found):
@@ -271,8 +282,7 @@ def failure(
             f"{where}: {describe(python)!r} did not start the agent; the shell said: {shown!r}"
         )
     return NoUsablePython(
-        f"{where}: no usable Python: {', '.join(parts)}: the agent needs Python "
-        f"{_version(MIN_VERSION)} or newer (PATH={path})"
+        f"{where}: no usable Python: {', '.join(parts)}: the agent needs {NEEDS} (PATH={path})"
     )
 
 
@@ -292,8 +302,8 @@ def _not_started(
     if ender != usable.name:
         text += (
             f" and ended the line, so {usable.name} ({_version(usable.version or ())}) "
-            "was not tried (only Pythons older than "
-            f"{_version(MIN_VERSION)}, not found or not executable are passed over)"
+            "was not tried (only Pythons too old for the agent, "
+            "not found or not executable are passed over)"
         )
     return RunnerTerminalSessionBroken(f"{text}; the shell said: {shown!r}")
 

@@ -5,8 +5,9 @@ The runner starts the agent in the current shell of an
 :class:`PythonShell`, or as ``<python> -c`` from any other shell) and then
 speaks frames with it (see :mod:`RemoteProxyLibrary.runner.connection`).
 ``python`` is ``"auto"`` (the newest ``python3.X`` on the target's ``PATH``,
-then ``python3``, then ``python``), a command, or a list of commands tried in
-order; one older than 3.6 is passed over and a target with none usable raises
+then ``python3``, ``python``, ``python2.7``, ``python2``), a command, or a list
+of commands tried in order; one the agent cannot run on (not 2.7, older than
+3.6) is passed over and a target with none usable raises
 :class:`NoUsablePython` naming what it has (see :mod:`.pythons`).
 
 What comes back by value:

@@ -1,4 +1,4 @@
-"""The target's own interactive ``python3``."""
+"""The target's own interactive ``python3`` (or ``python2.7``)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ class PythonShell(Shell):
             "a=t.tcgetattr(0);a[3]&=~t.ECHO;t.tcsetattr(0,t.TCSANOW,a);del a,t;"
             f"sys.ps1={head!r}+{tail!r};sys.ps2=''"
         )
-        return f'env PYTHON_BASIC_REPL=1 {self.python} -q -i -c "{setup}"'
+        # No -q (Python 2.7 has none): with -c no banner is printed anyway.
+        return f'env PYTHON_BASIC_REPL=1 {self.python} -i -c "{setup}"'
 
     def verify(self) -> None:
         output = self.exec_command("print(6*7)").strip()

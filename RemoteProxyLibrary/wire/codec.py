@@ -133,12 +133,35 @@ microseconds (8 bytes, signed little endian, less than a day either way),
 then, with bit 2, its name as text.
 """
 
+import re
 import struct
 import sys
 import types
 from collections import namedtuple
 from keyword import iskeyword
-from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .compat import (
+    INTEGERS,
+    PY2,
+    STRINGS,
+    TEXT,
+    Binary,
+    RecursionLimit,
+    byte_pair,
+    int_from_bytes,
+    int_to_bytes,
+    native_utf8,
+    quiet,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
+    from typing import Any, Callable, Dict, List, Optional, Tuple  # noqa: F401  # novm
+
+    RefEncoder = Callable[[Any], Optional["Ref"]]
+    RefDecoder = Callable[["Ref"], Any]
+    Layout = Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]
+    ValueDecoder = Callable[[Any, int, Optional[RefDecoder], int], Tuple[Any, int]]
 
 __all__ = [
     "MAX_DEPTH",
@@ -180,7 +203,7 @@ class DecodeError(ValueError):
     """The data is not a valid encoding (malformed, truncated or hostile)."""
 
 
-class Ref:
+class Ref(object):
     """Reference to an object that stays on one side and travels by name.
 
     Immutable, hashable and comparable by its three fields:
@@ -195,24 +218,29 @@ class Ref:
 
     __slots__ = ("callable", "name", "type_name")
 
-    name: str
-    type_name: str
-    callable: bool
+    if TYPE_CHECKING:
+        name = ""  # type: str
+        type_name = ""  # type: str
+        callable = False  # type: bool
 
-    def __init__(self, name: str, type_name: str, callable: bool = False) -> None:
-        if not isinstance(name, str) or not isinstance(type_name, str):
+    def __init__(self, name, type_name, callable=False):
+        # type: (str, str, bool) -> None
+        if not isinstance(name, STRINGS) or not isinstance(type_name, STRINGS):
             raise TypeError("Ref name and type_name must be str")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "type_name", type_name)
         object.__setattr__(self, "callable", bool(callable))
 
-    def __setattr__(self, attr: str, value: Any) -> None:
+    def __setattr__(self, attr, value):
+        # type: (str, Any) -> None
         raise AttributeError("Ref is immutable")
 
-    def __delattr__(self, attr: str) -> None:
+    def __delattr__(self, attr):
+        # type: (str) -> None
         raise AttributeError("Ref is immutable")
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other):
+        # type: (object) -> bool
         if not isinstance(other, Ref):
             return NotImplemented
         return (self.name, self.type_name, self.callable) == (
@@ -221,19 +249,23 @@ class Ref:
             other.callable,
         )
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other):
+        # type: (object) -> bool
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
-    def __hash__(self) -> int:
+    def __hash__(self):
+        # type: () -> int
         return hash((Ref, self.name, self.type_name, self.callable))
 
-    def __repr__(self) -> str:
+    def __repr__(self):
+        # type: () -> str
         return "Ref(name={!r}, type_name={!r}, callable={!r})".format(
             self.name, self.type_name, self.callable
         )
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self):
+        # type: () -> Any
         return (Ref, (self.name, self.type_name, self.callable))
 
 
@@ -243,7 +275,7 @@ class Ref:
 _N, _T, _F = 0x4E, 0x54, 0x46
 _INT8, _INT16, _INT32, _INT64, _BIGINT = 0x69, 0x68, 0x77, 0x71, 0x49
 _FLOAT, _COMPLEX = 0x66, 0x63
-_STR, _BYTES, _BYTEARRAY = 0x73, 0x62, 0x61
+_STR, _BYTES_TAG, _BYTEARRAY = 0x73, 0x62, 0x61
 _LIST, _TUPLE, _DICT, _SET, _FROZENSET = 0x6C, 0x74, 0x64, 0x65, 0x7A
 _REF = 0x52
 _DATETIME, _DATE, _TIME, _TIMEDELTA = 0x44, 0x59, 0x4F, 0x47
@@ -251,7 +283,7 @@ _DECIMAL, _FRACTION, _UUID, _PATH, _NAMED_TUPLE = 0x4D, 0x51, 0x55, 0x50, 0x6E
 _INT_TAGS = (_INT8, _INT16, _INT32, _INT64, _BIGINT)
 _POSIX_PATH, _WINDOWS_PATH = 0x70, 0x77
 _SEQUENCE_TAGS = (_TUPLE, _LIST)
-_BYTES_TAGS = (_BYTES, _BYTEARRAY)
+_BYTES_TAGS = (_BYTES_TAG, _BYTEARRAY)
 _SET_TAGS = (_SET, _FROZENSET)
 
 _INT64_MIN = -(1 << 63)
@@ -294,34 +326,44 @@ _DAY_US = 86400 * 1000000
 # Bounded caches (cleared when full): tuple subclass -> layout for encoding,
 # (name, module, fields, extra fields) -> class for decoding.
 _CACHE_SIZE = 256
-_LAYOUTS: Dict[type, Optional[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]]] = {}
-_CLASSES: Dict[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]], type] = {}
+_LAYOUTS = {}  # type: Dict[type, Optional[Layout]]
+_CLASSES = {}  # type: Dict[Layout, type]
 # namedtuple under a plain name: mypy accepts only literal names for it.
-_namedtuple: Callable[..., type] = namedtuple
+_namedtuple = namedtuple  # type: Callable[..., type]
 
 
-def _headers(tag: int) -> List[bytes]:
+def _headers(tag):
+    # type: (int) -> List[bytes]
     """Tag + one-byte length for every length below 128."""
-    return [bytes((tag, n)) for n in range(128)]
+    return [byte_pair(tag, n) for n in range(128)]
 
 
 _HDR_STR = _headers(_STR)
-_HDR_BYTES = _headers(_BYTES)
+_HDR_BYTES = _headers(_BYTES_TAG)
 _HDR_LIST = _headers(_LIST)
 _HDR_TUPLE = _headers(_TUPLE)
 _HDR_DICT = _headers(_DICT)
 # Ints -128..127: tag + one signed byte, indexed by n + 128.
-_SMALL_INT = [bytes((_INT8, n & 0xFF)) for n in range(-128, 128)]
+_SMALL_INT = [byte_pair(_INT8, n & 0xFF) for n in range(-128, 128)]
+# One byte of each value below 128.
+_BYTE = [byte_pair(n, 0)[:1] for n in range(128)]
+
+# The types of text and of bytes that are matched exactly on the fast paths:
+# ``str`` and ``bytes`` on Python 3. On 2.7 text is ``unicode``, and the
+# native ``str`` travels as text too (see compat), only ``Binary`` as bytes.
+_TEXT = TEXT
+_BYTES = Binary
 
 _B_NONE = b"N"
 _B_TRUE = b"T"
 _B_FALSE = b"F"
 
 
-def _uvarint(n: int) -> bytes:
+def _uvarint(n):
+    # type: (int) -> bytes
     """LEB128 encoding of a non-negative int."""
     if n < 0x80:
-        return bytes((n,))
+        return _BYTE[n]
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -330,10 +372,11 @@ def _uvarint(n: int) -> bytes:
     return bytes(out)
 
 
-def _header(tag: int, n: int) -> bytes:
+def _header(tag, n):
+    # type: (int, int) -> bytes
     if n < 0x80:
-        return bytes((tag, n))
-    return bytes((tag,)) + _uvarint(n)
+        return byte_pair(tag, n)
+    return _BYTE[tag] + _uvarint(n)
 
 
 # --------------------------------------------------------------------------
@@ -343,7 +386,8 @@ def _header(tag: int, n: int) -> bytes:
 class _Unencodable(Exception):
     """Internal: carries the object that could not be encoded."""
 
-    def __init__(self, obj: Any) -> None:
+    def __init__(self, obj):
+        # type: (Any) -> None
         Exception.__init__(self)
         self.obj = obj
 
@@ -352,11 +396,10 @@ class _TooDeep(Exception):
     """Internal: container nesting exceeded MAX_DEPTH (maybe a cycle)."""
 
 
-RefEncoder = Callable[[Any], Optional[Ref]]
-RefDecoder = Callable[[Ref], Any]
 
 
-def encode(obj: Any, ref_encoder: Optional[RefEncoder] = None) -> bytes:
+def encode(obj, ref_encoder=None):
+    # type: (Any, Optional[RefEncoder]) -> bytes
     """Encode ``obj`` to bytes.
 
     Any object that is not a handled value (see the module doc) is given to
@@ -372,23 +415,22 @@ def encode(obj: Any, ref_encoder: Optional[RefEncoder] = None) -> bytes:
 
     A large ``bytes``/``bytearray``/``str`` is copied once (into the result).
     """
-    parts: List[Any] = []
+    parts = []  # type: List[Any]
     try:
         _enc(obj, parts, ref_encoder, 0)
     except _Unencodable as exc:
         where = _path_to(obj, exc.obj)
-        raise EncodeError(
-            "cannot encode {} of type {}".format(where, _type_name(exc.obj))
-        ) from None
-    except (_TooDeep, RecursionError):
-        raise EncodeError(_depth_problem(obj)) from None
+        raise quiet(EncodeError("cannot encode {} of type {}".format(where, _type_name(exc.obj))))
+    except (_TooDeep, RecursionLimit):
+        raise quiet(EncodeError(_depth_problem(obj)))
     return b"".join(parts)
 
 
-def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: int) -> None:
+def _enc(obj, parts, ref_encoder, depth):
+    # type: (Any, List[Any], Optional[RefEncoder], int) -> None
     """Append the encoding of ``obj`` to ``parts``."""
     t = type(obj)
-    if t is str:
+    if t is _TEXT:
         data = obj.encode("utf-8", "surrogatepass")
         n = len(data)
         if n < 0x80:
@@ -420,7 +462,7 @@ def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: i
             ti = type(item)
             if ti is int and -128 <= item < 128:
                 append(_SMALL_INT[item + 128])
-            elif ti is str:
+            elif ti is _TEXT:
                 data = item.encode("utf-8", "surrogatepass")
                 n = len(data)
                 if n < 0x80:
@@ -440,7 +482,7 @@ def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: i
         depth += 1
         append = parts.append
         for key, value in obj.items():
-            if type(key) is str:
+            if type(key) is _TEXT:
                 data = key.encode("utf-8", "surrogatepass")
                 n = len(data)
                 if n < 0x80:
@@ -455,18 +497,19 @@ def _enc(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: i
         parts.append(_B_TRUE if obj else _B_FALSE)
     elif t is float:
         parts.append(_pack_float(_FLOAT, obj))
-    elif t is bytes:
+    elif t is _BYTES:
         n = len(obj)
         if n < 0x80:
             parts.append(_HDR_BYTES[n] + obj)
         else:
-            parts.append(_header(_BYTES, n))
+            parts.append(_header(_BYTES_TAG, n))
             parts.append(obj)
     else:
         _enc_other(obj, parts, ref_encoder, depth)
 
 
-def _enc_int(n: int, parts: List[Any]) -> None:
+def _enc_int(n, parts):
+    # type: (int, List[Any]) -> None
     if _INT32_MIN <= n < _INT32_LIMIT:
         parts.append(_pack_int32(_INT32, n))
     elif _INT64_MIN <= n < _INT64_LIMIT:
@@ -474,28 +517,35 @@ def _enc_int(n: int, parts: List[Any]) -> None:
     else:
         size = (n.bit_length() + 8) // 8  # room for the sign bit
         parts.append(_header(_BIGINT, size))
-        parts.append(n.to_bytes(size, "little", signed=True))
+        parts.append(int_to_bytes(n, size))
 
 
-def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: int) -> None:
+def _enc_other(obj, parts, ref_encoder, depth):
+    # type: (Any, List[Any], Optional[RefEncoder], int) -> None
     """Rare types and subclasses of the handled types."""
     if isinstance(obj, Ref):
         _enc_ref(obj, parts)
     elif isinstance(obj, bool):
         parts.append(_B_TRUE if obj else _B_FALSE)
-    elif isinstance(obj, int):
-        _enc(int.__int__(obj), parts, ref_encoder, depth)
+    elif isinstance(obj, INTEGERS):
+        n = int.__int__(obj) if isinstance(obj, int) else int(obj)  # 2.7: a long
+        if type(n) is int:
+            _enc(n, parts, ref_encoder, depth)
+        else:
+            _enc_int(n, parts)  # a 2.7 long beyond int: more than 63 bits
     elif isinstance(obj, float):
         parts.append(_pack_float(_FLOAT, float.__float__(obj)))
     elif isinstance(obj, complex):
         real = complex.real.__get__(obj)
         imag = complex.imag.__get__(obj)
         parts.append(_pack_complex(_COMPLEX, real, imag))
-    elif isinstance(obj, str):
-        _enc(str.__str__(obj), parts, ref_encoder, depth)
+    elif PY2 and isinstance(obj, (str, bytearray)):
+        _enc_py2_bytes(obj, parts)
+    elif isinstance(obj, TEXT):
+        _enc(TEXT.__getitem__(obj, slice(None)), parts, ref_encoder, depth)
     elif isinstance(obj, (bytes, bytearray)):
-        view = memoryview(obj).cast("B")
-        parts.append(_header(_BYTES if isinstance(obj, bytes) else _BYTEARRAY, view.nbytes))
+        view = memoryview(obj).cast("B")  # novm (not on 2.7: above)
+        parts.append(_header(_BYTES_TAG if isinstance(obj, bytes) else _BYTEARRAY, view.nbytes))
         parts.append(view)
     elif isinstance(obj, (list, tuple, set, frozenset)):
         if depth >= MAX_DEPTH:
@@ -527,6 +577,8 @@ def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], de
         for key, value in pairs:
             _enc(key, parts, ref_encoder, depth)
             _enc(value, parts, ref_encoder, depth)
+    elif PY2 and _struct_sequence_py2(obj, parts, ref_encoder, depth):
+        pass  # a 2.7 struct sequence: no tuple there
     elif not _enc_value_type(obj, parts):  # neither a datetime, Decimal, ...: a Ref?
         ref = ref_encoder(obj) if ref_encoder is not None else None
         if ref is None:
@@ -540,9 +592,34 @@ def _enc_other(obj: Any, parts: List[Any], ref_encoder: Optional[RefEncoder], de
         _enc_ref(ref, parts)
 
 
-def _enc_ref(ref: Ref, parts: List[Any]) -> None:
-    name = ref.name.encode("utf-8", "surrogatepass")
-    type_name = ref.type_name.encode("utf-8", "surrogatepass")
+def _enc_py2_bytes(obj, parts):
+    # type: (Any, List[Any]) -> None
+    """Python 2.7: a native ``str`` (text, see compat), ``Binary`` or
+    ``bytearray`` (bytes)."""
+    native = str  # type: Any
+    if isinstance(obj, Binary):
+        tag, data = _BYTES_TAG, native.__getitem__(obj, slice(None))
+    elif isinstance(obj, native):
+        tag, data = _STR, native_utf8(native.__getitem__(obj, slice(None)))
+    else:
+        tag, data = _BYTEARRAY, bytes(obj)
+    parts.append(_header(tag, len(data)))
+    parts.append(data)
+
+
+def _utf8(text):
+    # type: (str) -> bytes
+    """The UTF-8 of a text (lone surrogates kept); on 2.7 of a native
+    ``str`` too (see compat)."""
+    if PY2 and isinstance(text, str):
+        return native_utf8(text)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _enc_ref(ref, parts):
+    # type: (Ref, List[Any]) -> None
+    name = _utf8(ref.name)
+    type_name = _utf8(ref.type_name)
     parts.append(b"R\x01" if ref.callable else b"R\x00")
     parts.append(_uvarint(len(name)))
     parts.append(name)
@@ -550,16 +627,17 @@ def _enc_ref(ref: Ref, parts: List[Any]) -> None:
     parts.append(type_name)
 
 
-def _enc_text(text: str, parts: List[Any]) -> None:
-    data = text.encode("utf-8", "surrogatepass")
+def _enc_text(text, parts):
+    # type: (str, List[Any]) -> None
+    data = _utf8(text)
     parts.append(_uvarint(len(data)))
     parts.append(data)
 
 
-Layout = Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]
 
 
-def _tuple_layout(cls: type) -> Optional[Layout]:
+def _tuple_layout(cls):
+    # type: (type) -> Optional[Layout]
     """(type name, module, fields, extra fields) of a named tuple or struct
     sequence type, None for any other tuple subclass (cached)."""
     try:
@@ -573,7 +651,8 @@ def _tuple_layout(cls: type) -> Optional[Layout]:
     return layout
 
 
-def _find_layout(cls: type) -> Optional[Layout]:
+def _find_layout(cls):
+    # type: (type) -> Optional[Layout]
     fields = getattr(cls, "_fields", None)
     extras = getattr(cls, "_extra_fields", ())
     if fields is None:
@@ -583,19 +662,20 @@ def _find_layout(cls: type) -> Optional[Layout]:
         fields, extras = found
     if not (isinstance(fields, tuple) and isinstance(extras, tuple)):
         return None
-    if not all(isinstance(field, str) for field in fields + extras):
+    if not all(isinstance(field, STRINGS) for field in fields + extras):
         return None
     # A position whose name cannot travel (namedtuple(rename=True) names it
     # "_1") travels unnamed and is named that way again on arrival.
     fields = tuple(field if _is_field_name(field) else "" for field in fields)
     module = getattr(cls, "__module__", "")
-    if not (isinstance(module, str) and _is_module_name(module)):
+    if not (isinstance(module, STRINGS) and _is_module_name(module)):
         module = ""
     layout = (cls.__name__, module, fields, extras)
     return None if _layout_problem(*layout) else layout
 
 
-def _struct_sequence_fields(cls: type) -> Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]]:
+def _struct_sequence_fields(cls):
+    # type: (type) -> Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]]
     """Field names of a struct sequence (``os.stat_result``...): those of the
     tuple's positions ("" where unnamed) and those outside the tuple."""
     for base in cls.__mro__:
@@ -616,7 +696,7 @@ def _struct_sequence_fields(cls: type) -> Optional[Tuple[Tuple[str, ...], Tuple[
         for name, member in vars(base).items()
         if isinstance(member, types.MemberDescriptorType)
     ]
-    if n_unnamed == 0:
+    if n_unnamed == 0 and not PY2:  # 2.7's type dicts keep no order: probe below
         names = members
     else:
         # Unnamed positions (os.stat_result's whole-second times) have none:
@@ -633,24 +713,42 @@ def _struct_sequence_fields(cls: type) -> Optional[Tuple[Tuple[str, ...], Tuple[
     return tuple(names[:n_visible]), tuple(names[n_visible:])
 
 
-def _enc_named_tuple(
-    obj: Any, layout: Layout, parts: List[Any], ref_encoder: Optional[RefEncoder], depth: int
-) -> None:
+def _struct_sequence_py2(obj, parts, ref_encoder, depth):
+    # type: (Any, List[Any], Optional[RefEncoder], int) -> bool
+    """Encode a 2.7 struct sequence (``os.stat_result``...: not a tuple
+    there) as a named tuple; False for anything else. One whose field order
+    cannot be found (it cannot be made to be probed: ``sys.version_info``)
+    travels as a plain tuple."""
+    cls = type(obj)
+    if not hasattr(cls, "n_sequence_fields") or depth >= MAX_DEPTH:
+        return False
+    layout = _tuple_layout(cls)
+    if layout is None:
+        _enc(tuple(obj[:]), parts, ref_encoder, depth)
+    else:
+        _enc_named_tuple(obj, layout, parts, ref_encoder, depth + 1)
+    return True
+
+
+def _enc_named_tuple(obj, layout, parts, ref_encoder, depth):
+    # type: (Any, Layout, List[Any], Optional[RefEncoder], int) -> None
     name, module, fields, extras = layout
-    parts.append(bytes((_NAMED_TUPLE,)))
+    parts.append(_BYTE[_NAMED_TUPLE])
     _enc_text(name, parts)
     _enc_text(module, parts)
     parts.append(_uvarint(len(fields)))
     parts.append(_uvarint(len(extras)))
     for field in fields + extras:
         _enc_text(field, parts)
-    for item in tuple.__getitem__(obj, slice(None)):
+    items = tuple.__getitem__(obj, slice(None)) if isinstance(obj, tuple) else obj[:]  # 2.7
+    for item in items:
         _enc(item, parts, ref_encoder, depth)
     for extra in extras:
         _enc(getattr(obj, extra, None), parts, ref_encoder, depth)
 
 
-def _enc_value_type(obj: Any, parts: List[Any]) -> bool:
+def _enc_value_type(obj, parts):
+    # type: (Any, List[Any]) -> bool
     """Encode a datetime, Decimal, Fraction, UUID or path; False for others.
 
     Only modules already imported are asked: no object of their types exists
@@ -669,13 +767,13 @@ def _enc_value_type(obj: Any, parts: List[Any]) -> bool:
         return True
     fractions = modules.get("fractions")
     if fractions is not None and isinstance(obj, fractions.Fraction):
-        parts.append(bytes((_FRACTION,)))
+        parts.append(_BYTE[_FRACTION])
         _enc(int(obj.numerator), parts, None, 0)
         _enc(int(obj.denominator), parts, None, 0)
         return True
     uuid = modules.get("uuid")
     if uuid is not None and isinstance(obj, uuid.UUID):
-        parts.append(bytes((_UUID,)) + obj.int.to_bytes(16, "big"))
+        parts.append(_BYTE[_UUID] + obj.bytes)
         return True
     pathlib = modules.get("pathlib")
     if pathlib is not None and isinstance(obj, pathlib.PurePath):
@@ -685,18 +783,22 @@ def _enc_value_type(obj: Any, parts: List[Any]) -> bool:
             # flavour of os.path (or of its own ``parser``).
             flavour = getattr(obj, "parser", None) or getattr(obj, "_flavour", None)
             windows = getattr(flavour, "__name__", None) == "ntpath"
-        parts.append(bytes((_PATH, _WINDOWS_PATH if windows else _POSIX_PATH)))
+        parts.append(byte_pair(_PATH, _WINDOWS_PATH if windows else _POSIX_PATH))
         _enc_text(pathlib.PurePath.__str__(obj), parts)
         return True
     return False
 
 
-def _enc_datetime_type(obj: Any, datetime: Any, parts: List[Any]) -> None:
+def _enc_datetime_type(obj, datetime, parts):
+    # type: (Any, Any, List[Any]) -> None
     if isinstance(obj, datetime.datetime):
         flags, zone = _zone(obj, datetime)
-        date = (obj.year, obj.month, obj.day)
-        time = (obj.hour, obj.minute, obj.second, obj.microsecond)
-        parts.append(_pack_datetime(_DATETIME, *date, *time, flags))
+        parts.append(
+            _pack_datetime(
+                _DATETIME, obj.year, obj.month, obj.day, obj.hour, obj.minute, obj.second,
+                obj.microsecond, flags,
+            )
+        )  # fmt: skip
         parts.append(zone)
     elif isinstance(obj, datetime.date):
         parts.append(_pack_date(_DATE, obj.year, obj.month, obj.day))
@@ -708,14 +810,15 @@ def _enc_datetime_type(obj: Any, datetime: Any, parts: List[Any]) -> None:
         parts.append(_pack_timedelta(_TIMEDELTA, obj.days, obj.seconds, obj.microseconds))
 
 
-def _zone(obj: Any, datetime: Any) -> Tuple[int, bytes]:
+def _zone(obj, datetime):
+    # type: (Any, Any) -> Tuple[int, bytes]
     """Flags byte and zone bytes of a datetime or time (see the module doc)."""
-    flags = _FOLD if obj.fold else 0
+    flags = _FOLD if getattr(obj, "fold", 0) else 0  # 2.7 has no fold
     offset = obj.utcoffset() if obj.tzinfo is not None else None
     if offset is None:
         return flags, b""
     tz = obj.tzinfo
-    if type(tz) is datetime.timezone:
+    if type(tz) is getattr(datetime, "timezone", None) or type(tz) is _CLASSES.get(_FIXED_OFFSET):
         args = tz.__getinitargs__()  # (offset,) or (offset, name it was given)
         name = args[1] if len(args) > 1 else None
     else:
@@ -724,26 +827,33 @@ def _zone(obj: Any, datetime: Any) -> Tuple[int, bytes]:
     zone = _pack_offset(micros)
     if name is None:
         return flags | _ZONE, zone
-    data = name.encode("utf-8", "surrogatepass")
+    data = _utf8(name)
     return flags | _ZONE | _ZONE_NAME, zone + _uvarint(len(data)) + data
 
 
-def _is_identifier(name: str) -> bool:
+def _is_identifier(name):
+    # type: (str) -> bool
+    if PY2:  # identifiers are ASCII there
+        return _PY2_IDENTIFIER.match(name) is not None and not iskeyword(name)
     return name.isidentifier() and not iskeyword(name)
 
 
-def _is_field_name(name: str) -> bool:
+_PY2_IDENTIFIER = re.compile("[A-Za-z_][A-Za-z0-9_]*\\Z")
+
+
+def _is_field_name(name):
+    # type: (str) -> bool
     """What ``collections.namedtuple`` accepts as a field name."""
     return _is_identifier(name) and not name.startswith("_")
 
 
-def _is_module_name(name: str) -> bool:
+def _is_module_name(name):
+    # type: (str) -> bool
     return name == "" or all(_is_identifier(part) for part in name.split("."))
 
 
-def _layout_problem(
-    name: str, module: str, fields: Tuple[str, ...], extras: Tuple[str, ...]
-) -> Optional[str]:
+def _layout_problem(name, module, fields, extras):
+    # type: (str, str, Tuple[str, ...], Tuple[str, ...]) -> Optional[str]
     """What makes a named tuple layout unusable, or None when it is fine."""
     if not _is_identifier(name):
         return "type name {!r}".format(name)
@@ -760,16 +870,18 @@ def _layout_problem(
     return None
 
 
-def _type_name(obj: Any) -> str:
+def _type_name(obj):
+    # type: (Any) -> str
     t = type(obj)
     module = getattr(t, "__module__", None)
     name = getattr(t, "__qualname__", t.__name__)
-    if not module or module == "builtins":
+    if not module or module in ("builtins", "__builtin__"):
         return name
     return "{}.{}".format(module, name)
 
 
-def _key_repr(key: Any) -> str:
+def _key_repr(key):
+    # type: (Any) -> str
     try:
         text = repr(key)
     except Exception:
@@ -779,14 +891,15 @@ def _key_repr(key: Any) -> str:
     return text
 
 
-def _children(obj: Any) -> Optional[List[Tuple[str, Any]]]:
+def _children(obj):
+    # type: (Any) -> Optional[List[Tuple[str, Any]]]
     """(path step, child) pairs in encoding order; None for non-containers."""
     if isinstance(obj, Ref):
         return None
     if isinstance(obj, (list, tuple)):
         return [("[{}]".format(i), item) for i, item in enumerate(obj)]
     if isinstance(obj, dict):
-        steps: List[Tuple[str, Any]] = []
+        steps = []  # type: List[Tuple[str, Any]]
         for i, (key, value) in enumerate(obj.items()):
             steps.append(("<key #{}>".format(i), key))
             steps.append(("[{}]".format(_key_repr(key)), value))
@@ -796,7 +909,8 @@ def _children(obj: Any) -> Optional[List[Tuple[str, Any]]]:
     return None
 
 
-def _path_to(root: Any, target: Any) -> str:
+def _path_to(root, target):
+    # type: (Any, Any) -> str
     """Path (``value[1]['k']``) to the first occurrence of ``target``."""
     stack = [("value", root, 0)]
     while stack:
@@ -810,12 +924,14 @@ def _path_to(root: Any, target: Any) -> str:
     return "value"
 
 
-def _depth_problem(root: Any) -> str:
+def _depth_problem(root):
+    # type: (Any) -> str
     """Explain a nesting error: a cycle, or simply too deep."""
     # Depth-first in encoding order; `active` holds the containers on the path.
-    active: Dict[int, bool] = {}
+    active = {}  # type: Dict[int, bool]
 
-    def walk(obj: Any, path: str, depth: int) -> Optional[str]:
+    def walk(obj, path, depth):
+        # type: (Any, str, int) -> Optional[str]
         children = _children(obj)
         if children is None:
             return None
@@ -833,7 +949,7 @@ def _depth_problem(root: Any) -> str:
 
     try:
         found = walk(root, "value", 0)
-    except RecursionError:
+    except RecursionLimit:
         found = None
     return found or "cannot encode value: nesting too deep for the call stack"
 
@@ -845,12 +961,14 @@ def _depth_problem(root: Any) -> str:
 class _RefDecoderFailed(Exception):
     """Internal: wraps an exception raised by the caller's ref_decoder."""
 
-    def __init__(self, exc: BaseException) -> None:
+    def __init__(self, exc):
+        # type: (BaseException) -> None
         Exception.__init__(self)
         self.exc = exc
 
 
-def decode(data: Any, ref_decoder: Optional[RefDecoder] = None) -> Any:
+def decode(data, ref_decoder=None):
+    # type: (Any, Optional[RefDecoder]) -> Any
     """Decode one value from ``data`` (bytes, bytearray or memoryview).
 
     Every :class:`Ref` found is replaced by ``ref_decoder(ref)`` (the Ref
@@ -863,9 +981,11 @@ def decode(data: Any, ref_decoder: Optional[RefDecoder] = None) -> Any:
     :data:`MAX_DEPTH`.  A large bytes value is copied once.
     """
     view = None
-    if type(data) is not bytes or len(data) > 0x10000:
+    if PY2:
+        data = bytearray(data)  # its items are ints, as those of bytes on Python 3
+    elif type(data) is not bytes or len(data) > 0x10000:
         # Slices of a memoryview copy nothing; small bytes are faster as is.
-        data = view = memoryview(data).cast("B")
+        data = view = memoryview(data).cast("B")  # novm (not on 2.7: above)
     try:
         value, pos = _dec(data, 0, ref_decoder, 0)
         if pos != len(data):
@@ -874,19 +994,31 @@ def decode(data: Any, ref_decoder: Optional[RefDecoder] = None) -> Any:
     except DecodeError:
         raise
     except _RefDecoderFailed as failed:
-        raise failed.exc from None
+        raise quiet(failed.exc)
     except (IndexError, struct.error):
-        raise DecodeError("truncated data") from None
-    except RecursionError:
-        raise DecodeError("nesting too deep for the call stack") from None
+        raise quiet(DecodeError("truncated data"))
+    except RecursionLimit:
+        raise quiet(DecodeError("nesting too deep for the call stack"))
     except (TypeError, ValueError, OverflowError, MemoryError) as exc:
-        raise DecodeError("invalid data: {}".format(exc)) from None
+        raise quiet(DecodeError("invalid data: {}".format(exc)))
     finally:
         if view is not None:
             view.release()  # the caller may resize its bytearray right away
 
 
-def _varint(data: Any, pos: int) -> Tuple[int, int]:
+if sys.version_info[0] == 2:
+
+    def _decode_text(data, encoding, errors):
+        """``str(data, encoding, errors)`` of Python 3 (2.7's UTF-8 codec lets
+        surrogates pass)."""
+        return bytes(data).decode(encoding)
+
+else:
+    _decode_text = str
+
+
+def _varint(data, pos):
+    # type: (Any, int) -> Tuple[int, int]
     """Decode a LEB128 varint at ``pos``: (value, position after it)."""
     result = 0
     shift = 0
@@ -900,7 +1032,8 @@ def _varint(data: Any, pos: int) -> Tuple[int, int]:
     raise DecodeError("varint too long at offset {}".format(pos))
 
 
-def _length(data: Any, pos: int) -> Tuple[int, int]:
+def _length(data, pos):
+    # type: (Any, int) -> Tuple[int, int]
     """A byte or item count that must fit in the remaining data."""
     n = data[pos]
     pos += 1
@@ -911,7 +1044,8 @@ def _length(data: Any, pos: int) -> Tuple[int, int]:
     return n, pos
 
 
-def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> Tuple[Any, int]:
+def _dec(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     """Decode the value at ``pos``: (value, position after it)."""
     tag = data[pos]
     pos += 1
@@ -924,9 +1058,9 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
         if end > len(data):
             raise DecodeError("length {} at offset {} exceeds the data".format(n, pos))
         try:
-            return str(data[pos:end], "utf-8", "surrogatepass"), end
+            return _decode_text(data[pos:end], "utf-8", "surrogatepass"), end
         except UnicodeDecodeError:
-            raise DecodeError("invalid UTF-8 in str at offset {}".format(pos)) from None
+            raise quiet(DecodeError("invalid UTF-8 in str at offset {}".format(pos)))
     if tag == _INT8:
         n = data[pos]
         return (n - 256 if n >= 0x80 else n), pos + 1
@@ -939,7 +1073,7 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
             raise DecodeError("nesting deeper than {} levels".format(MAX_DEPTH))
         n, pos = _length(data, pos)
         depth += 1
-        items: List[Any] = []
+        items = []  # type: List[Any]
         append = items.append
         for _ in range(n):
             # Inlined fast paths for the commonest items.
@@ -971,9 +1105,9 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
             _check_collisions(keys)
             return dict(zip(keys, values)), pos
         except TypeError:
-            raise DecodeError(
-                "unhashable dict key of type {}".format(_type_name(_unhashable(keys)))
-            ) from None
+            raise quiet(
+                DecodeError("unhashable dict key of type {}".format(_type_name(_unhashable(keys))))
+            )
     if tag == _T:
         return True, pos
     if tag == _F:
@@ -983,13 +1117,14 @@ def _dec(data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int) -> 
     if tag in _BYTES_TAGS:
         n, pos = _length(data, pos)
         end = pos + n
-        if tag == _BYTES:
+        if tag == _BYTES_TAG:
             return bytes(data[pos:end]), end
         return bytearray(memoryview(data)[pos:end]), end
     return _dec_other(tag, data, pos, ref_decoder, depth)
 
 
-def _check_collisions(items: List[Any]) -> None:
+def _check_collisions(items):
+    # type: (List[Any]) -> None
     """Refuse more than MAX_HASH_COLLISIONS shared hashes among ``items``
     (in linear time: hash values of distinct hashes do not collide again)."""
     if len(items) > MAX_HASH_COLLISIONS:
@@ -1001,7 +1136,8 @@ def _check_collisions(items: List[Any]) -> None:
             )
 
 
-def _unhashable(items: List[Any]) -> Any:
+def _unhashable(items):
+    # type: (List[Any]) -> Any
     """The first item of ``items`` that cannot be hashed."""
     for item in items:
         try:
@@ -1011,9 +1147,8 @@ def _unhashable(items: List[Any]) -> Any:
     return None
 
 
-def _dec_other(
-    tag: int, data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_other(tag, data, pos, ref_decoder, depth):
+    # type: (int, Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     if tag == _INT32:
         return _unpack_int32(data, pos)[0], pos + 4
     if tag == _INT64:
@@ -1021,7 +1156,7 @@ def _dec_other(
     if tag == _BIGINT:
         n, pos = _length(data, pos)
         end = pos + n
-        return int.from_bytes(data[pos:end], "little", signed=True), end
+        return int_from_bytes(data[pos:end]), end
     if tag == _COMPLEX:
         real, imag = _unpack_2double(data, pos)
         return complex(real, imag), pos + 16
@@ -1038,19 +1173,19 @@ def _dec_other(
             _check_collisions(items)
             return (set(items) if tag == _SET else frozenset(items)), pos
         except TypeError:
-            raise DecodeError("unhashable set item") from None
+            raise quiet(DecodeError("unhashable set item"))
     if tag == _REF:
         flag = data[pos]
         if flag > 1:
             raise DecodeError("invalid Ref callable flag at offset {}".format(pos))
         n, pos = _length(data, pos + 1)
         try:
-            name = str(data[pos : pos + n], "utf-8", "surrogatepass")
+            name = _decode_text(data[pos : pos + n], "utf-8", "surrogatepass")
             pos += n
             n, pos = _length(data, pos)
-            type_name = str(data[pos : pos + n], "utf-8", "surrogatepass")
+            type_name = _decode_text(data[pos : pos + n], "utf-8", "surrogatepass")
         except UnicodeDecodeError:
-            raise DecodeError("invalid UTF-8 in Ref at offset {}".format(pos)) from None
+            raise quiet(DecodeError("invalid UTF-8 in Ref at offset {}".format(pos)))
         pos += n
         ref = Ref(name, type_name, flag == 1)
         if ref_decoder is None:
@@ -1058,37 +1193,41 @@ def _dec_other(
         try:
             return ref_decoder(ref), pos
         except Exception as exc:
-            raise _RefDecoderFailed(exc) from None
+            raise quiet(_RefDecoderFailed(exc))
     decoder = _VALUE_DECODERS.get(tag)
     if decoder is None:
         raise DecodeError("unknown tag 0x{:02x} at offset {}".format(tag, pos - 1))
     return decoder(data, pos, ref_decoder, depth)
 
 
-def _stdlib(name: str) -> Any:
+def _stdlib(name):
+    # type: (str) -> Any
     """The standard library module ``name``, imported when first needed."""
     module = sys.modules.get(name)
     return module if module is not None else __import__(name)
 
 
-def _make(what: str, pos: int, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _make(what, pos, factory, *args, **kwargs):
+    # type: (str, int, Callable[..., Any], *Any, **Any) -> Any
     """``factory(*args, **kwargs)``; a value it refuses is a DecodeError."""
     try:
         return factory(*args, **kwargs)
     except (ValueError, ArithmeticError) as exc:
-        raise DecodeError("invalid {} at offset {}: {}".format(what, pos, exc)) from None
+        raise quiet(DecodeError("invalid {} at offset {}: {}".format(what, pos, exc)))
 
 
-def _dec_text(data: Any, pos: int) -> Tuple[str, int]:
+def _dec_text(data, pos):
+    # type: (Any, int) -> Tuple[str, int]
     n, pos = _length(data, pos)
     end = pos + n
     try:
-        return str(data[pos:end], "utf-8", "surrogatepass"), end
+        return _decode_text(data[pos:end], "utf-8", "surrogatepass"), end
     except UnicodeDecodeError:
-        raise DecodeError("invalid UTF-8 in text at offset {}".format(pos)) from None
+        raise quiet(DecodeError("invalid UTF-8 in text at offset {}".format(pos)))
 
 
-def _dec_zone(datetime: Any, flags: int, data: Any, pos: int) -> Tuple[Any, int]:
+def _dec_zone(datetime, flags, data, pos):
+    # type: (Any, int, Any, int) -> Tuple[Any, int]
     """The tzinfo of a datetime or time (see the module doc): (tz, position)."""
     if flags & ~(_FOLD | _ZONE | _ZONE_NAME) or flags & (_ZONE | _ZONE_NAME) == _ZONE_NAME:
         raise DecodeError("invalid flags 0x{:02x} before offset {}".format(flags, pos))
@@ -1099,43 +1238,93 @@ def _dec_zone(datetime: Any, flags: int, data: Any, pos: int) -> Tuple[Any, int]
         raise DecodeError("UTC offset at offset {} is not within a day".format(pos))
     offset = datetime.timedelta(microseconds=micros)
     if not flags & _ZONE_NAME:
-        return _make("UTC offset", pos, datetime.timezone, offset), pos + 8
+        return _make("UTC offset", pos, _timezone(datetime), offset), pos + 8
     name, end = _dec_text(data, pos + 8)
-    return _make("UTC offset", pos, datetime.timezone, offset, name), end
+    return _make("UTC offset", pos, _timezone(datetime), offset, name), end
 
 
-def _dec_datetime(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _timezone(datetime):
+    # type: (Any) -> Any
+    """``datetime.timezone``; on 2.7, which has none, a class made once that
+    does what it does: a fixed offset, and the name it was given."""
+    timezone = getattr(datetime, "timezone", None)
+    if timezone is not None:
+        return timezone
+    cls = _CLASSES.get(_FIXED_OFFSET)
+    if cls is None:
+
+        def __init__(self, offset, name=None):
+            if offset.microseconds or offset.seconds % 60:
+                raise ValueError("offset must be whole minutes on Python 2.7")
+            self._offset = offset
+            self._name = name
+
+        def tzname(self, dt):
+            if self._name is not None:
+                return self._name
+            minutes = _micros(self._offset) // 60000000
+            if not minutes:
+                return "UTC"
+            sign = "-" if minutes < 0 else "+"
+            return "UTC{}{:02d}:{:02d}".format(sign, *divmod(abs(minutes), 60))
+
+        namespace = {
+            "__doc__": "A fixed UTC offset (what ``datetime.timezone`` is on Python 3).",
+            "__init__": __init__,
+            "utcoffset": lambda self, dt: self._offset,
+            "dst": lambda self, dt: None,
+            "tzname": tzname,
+            "__repr__": lambda self: "timezone({!r}, {!r})".format(self._offset, self._name),
+            "__getinitargs__": lambda self: (self._offset,) if self._name is None
+            else (self._offset, self._name),
+        }  # fmt: skip
+        cls = type("timezone", (datetime.tzinfo,), namespace)
+        _CLASSES[_FIXED_OFFSET] = cls
+    return cls
+
+
+_FIXED_OFFSET = ("timezone", "datetime", (), ())  # its key in _CLASSES
+
+
+def _fold(flags):
+    # type: (int) -> Dict[str, int]
+    """The ``fold`` argument of a datetime or time (none on 2.7: not kept)."""
+    return {} if PY2 else {"fold": flags & _FOLD}
+
+
+def _micros(delta):
+    # type: (Any) -> int
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
+
+
+def _dec_datetime(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     _, year, month, day, hour, minute, second, micro, flags = _unpack_datetime(data, pos - 1)
     datetime = _stdlib("datetime")
     tz, end = _dec_zone(datetime, flags, data, pos - 1 + _DATETIME_STRUCT.size)
     fields = (year, month, day, hour, minute, second, micro, tz)
-    return _make("datetime", pos, datetime.datetime, *fields, fold=flags & _FOLD), end
+    return _make("datetime", pos, datetime.datetime, *fields, **_fold(flags)), end
 
 
-def _dec_date(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_date(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     _, year, month, day = _unpack_date(data, pos - 1)
     datetime = _stdlib("datetime")
     return _make("date", pos, datetime.date, year, month, day), pos - 1 + _DATE_STRUCT.size
 
 
-def _dec_time(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_time(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     _, hour, minute, second, micro, flags = _unpack_time(data, pos - 1)
     datetime = _stdlib("datetime")
     tz, end = _dec_zone(datetime, flags, data, pos - 1 + _TIME_STRUCT.size)
     return _make(
-        "time", pos, datetime.time, hour, minute, second, micro, tz, fold=flags & _FOLD
+        "time", pos, datetime.time, hour, minute, second, micro, tz, **_fold(flags)
     ), end
 
 
-def _dec_timedelta(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_timedelta(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     _, days, seconds, micro = _unpack_timedelta(data, pos - 1)
     if seconds >= 86400 or micro >= 1000000:
         raise DecodeError("timedelta seconds or microseconds out of range at offset {}".format(pos))
@@ -1144,24 +1333,22 @@ def _dec_timedelta(
     return _make("timedelta", pos, datetime.timedelta, days, seconds, micro), end
 
 
-def _dec_decimal(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_decimal(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     n, pos = _length(data, pos)
     end = pos + n
     try:
-        text = str(data[pos:end], "ascii")
+        text = _decode_text(data[pos:end], "ascii", "strict")
     except UnicodeDecodeError:
-        raise DecodeError("Decimal at offset {} is not ASCII".format(pos)) from None
+        raise quiet(DecodeError("Decimal at offset {} is not ASCII".format(pos)))
     value = _make("Decimal", pos, _stdlib("decimal").Decimal, text)
     if str(value) != text:  # also catches a NaN made by a context without traps
         raise DecodeError("Decimal at offset {} is not in the form str() gives".format(pos))
     return value, end
 
 
-def _dec_fraction(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_fraction(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     terms = []
     for _ in range(2):
         if data[pos] not in _INT_TAGS:
@@ -1173,30 +1360,30 @@ def _dec_fraction(
     return _stdlib("fractions").Fraction(terms[0], terms[1]), pos
 
 
-def _dec_uuid(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_uuid(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     end = pos + 16
     if end > len(data):
         raise DecodeError("truncated UUID at offset {}".format(pos))
     return _stdlib("uuid").UUID(bytes=bytes(data[pos:end])), end
 
 
-def _dec_path(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_path(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     flavour = data[pos]
     if flavour not in (_POSIX_PATH, _WINDOWS_PATH):
         raise DecodeError("unknown path flavour 0x{:02x} at offset {}".format(flavour, pos))
     text, end = _dec_text(data, pos + 1)
-    pathlib = _stdlib("pathlib")
+    try:
+        pathlib = _stdlib("pathlib")
+    except ImportError:  # Python 2.7 without a pathlib backport: the path's text
+        return text, end
     cls = pathlib.PurePosixPath if flavour == _POSIX_PATH else pathlib.PureWindowsPath
     return _make("path", pos, cls, text), end
 
 
-def _dec_named_tuple(
-    data: Any, pos: int, ref_decoder: Optional[RefDecoder], depth: int
-) -> Tuple[Any, int]:
+def _dec_named_tuple(data, pos, ref_decoder, depth):
+    # type: (Any, int, Optional[RefDecoder], int) -> Tuple[Any, int]
     if depth >= MAX_DEPTH:
         raise DecodeError("nesting deeper than {} levels".format(MAX_DEPTH))
     start = pos - 1
@@ -1227,9 +1414,8 @@ def _dec_named_tuple(
     return result, pos
 
 
-def _named_tuple_class(
-    name: str, module: str, fields: Tuple[str, ...], extras: Tuple[str, ...], pos: int
-) -> Any:
+def _named_tuple_class(name, module, fields, extras, pos):
+    # type: (str, str, Tuple[str, ...], Tuple[str, ...], int) -> Any
     """The look-alike class of a named tuple layout (see the module doc), cached."""
     key = (name, module, fields, extras)
     cached = _CLASSES.get(key)
@@ -1240,7 +1426,12 @@ def _named_tuple_class(
         raise DecodeError("invalid named tuple at offset {}: {}".format(pos, problem))
     # rename=True names the positions without a name "_<index>"; every other
     # name passed the checks above, the ones namedtuple makes itself.
-    made = _namedtuple(name, fields, rename=True, module=module)
+    if PY2:  # no module argument; names are ASCII there (no other identifiers)
+        name, module, fields = str(name), str(module), tuple(str(field) for field in fields)
+        made = _namedtuple(name, fields, rename=True)
+        made.__module__ = module
+    else:
+        made = _namedtuple(name, fields, rename=True, module=module)
     if extras:
         namespace = {"__module__": module, "__doc__": made.__doc__, "_extra_fields": extras}
         made = type(name, (made,), namespace)
@@ -1250,7 +1441,7 @@ def _named_tuple_class(
     return made
 
 
-_VALUE_DECODERS: Dict[int, Callable[[Any, int, Optional[RefDecoder], int], Tuple[Any, int]]] = {
+_VALUE_DECODERS = {  # type: Dict[int, ValueDecoder]
     _DATETIME: _dec_datetime,
     _DATE: _dec_date,
     _TIME: _dec_time,

@@ -91,8 +91,15 @@ The protocol rules
 
 import binascii
 import re
-import zlib
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union
+import sys
+
+from .compat import PY2, b64_line, crc32
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
+    from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union  # noqa: F401  # novm
+
+    Event = Union["Message", "Noise", "CorruptFrame"]
 
 __all__ = [
     "CorruptFrame",
@@ -102,7 +109,7 @@ __all__ = [
 ]
 
 
-class Message:
+class Message(object):
     """A complete message received.
 
     ``payload`` is ``bytes`` for a single-frame message and a ``bytearray``
@@ -112,12 +119,14 @@ class Message:
 
     __slots__ = ("kind", "payload", "request_id")
 
-    def __init__(self, request_id: int, kind: str, payload: Union[bytes, bytearray]) -> None:
+    def __init__(self, request_id, kind, payload):
+        # type: (int, str, Union[bytes, bytearray]) -> None
         self.request_id = request_id
         self.kind = kind
         self.payload = payload
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other):
+        # type: (object) -> bool
         if not isinstance(other, Message):
             return NotImplemented
         return (self.request_id, self.kind, self.payload) == (
@@ -126,42 +135,48 @@ class Message:
             other.payload,
         )
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other):
+        # type: (object) -> bool
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self) -> str:
+    def __repr__(self):
+        # type: () -> str
         return "Message(request_id={!r}, kind={!r}, payload={})".format(
             self.request_id, self.kind, _short(self.payload)
         )
 
 
-class Noise:
+class Noise(object):
     """Bytes seen outside frames (terminal output), in arrival order."""
 
     __slots__ = ("data",)
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data):
+        # type: (bytes) -> None
         self.data = data
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other):
+        # type: (object) -> bool
         if not isinstance(other, Noise):
             return NotImplemented
         return self.data == other.data
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other):
+        # type: (object) -> bool
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self) -> str:
+    def __repr__(self):
+        # type: () -> str
         return "Noise({})".format(_short(self.data))
 
 
-class CorruptFrame:
+class CorruptFrame(object):
     """A frame (and the message it belonged to) was damaged and dropped.
 
     ``request_id`` is the id from the frame header, or None when unknown.
@@ -171,12 +186,14 @@ class CorruptFrame:
 
     __slots__ = ("fatal", "reason", "request_id")
 
-    def __init__(self, request_id: Optional[int], reason: str, fatal: bool = False) -> None:
+    def __init__(self, request_id, reason, fatal=False):
+        # type: (Optional[int], str, bool) -> None
         self.request_id = request_id
         self.reason = reason
         self.fatal = fatal
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other):
+        # type: (object) -> bool
         if not isinstance(other, CorruptFrame):
             return NotImplemented
         return (self.request_id, self.reason, self.fatal) == (
@@ -185,36 +202,38 @@ class CorruptFrame:
             other.fatal,
         )
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other):
+        # type: (object) -> bool
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self) -> str:
+    def __repr__(self):
+        # type: () -> str
         return "CorruptFrame(request_id={!r}, reason={!r}{})".format(
             self.request_id, self.reason, ", fatal=True" if self.fatal else ""
         )
 
 
-Event = Union[Message, Noise, CorruptFrame]
 
 
-def _short(data: Any) -> str:
+def _short(data):
+    # type: (Any) -> str
     if len(data) <= 60:
         return repr(data)
     return "<{} bytes: {!r}...>".format(len(data), bytes(data[:40]))
 
 
-_HEADER = re.compile(rb"\{RPL:([0-9a-f]{1,16}):([A-Za-z])([+.]):([0-9a-f]{1,16})([:;])")
+_HEADER = re.compile(br"\{RPL:([0-9a-f]{1,16}):([A-Za-z])([+.]):([0-9a-f]{1,16})([:;])")
 # Longest prefix of a header; reaching the end of the data means "undecided".
 _HEADER_PREFIX = re.compile(
-    rb"\{(?:R(?:P(?:L(?::(?:[0-9a-f]{1,16}"
-    rb"(?::(?:[A-Za-z](?:[+.](?::[0-9a-f]{0,16})?)?)?)?)?)?)?)?)?"
+    br"\{(?:R(?:P(?:L(?::(?:[0-9a-f]{1,16}"
+    br"(?::(?:[A-Za-z](?:[+.](?::[0-9a-f]{0,16})?)?)?)?)?)?)?)?)?"
 )
-_TRAILER = re.compile(rb":([0-9a-f]{8})\}")
-_TRAILER_PREFIX = re.compile(rb":[0-9a-f]{0,8}")
-_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_TRAILER = re.compile(br":([0-9a-f]{8})\}")
+_TRAILER_PREFIX = re.compile(br":[0-9a-f]{0,8}")
+_NOT_BASE64 = re.compile(br"[^A-Za-z0-9+/=]")
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _KINDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ID_LIMIT = 1 << 64
@@ -223,12 +242,13 @@ _SCAN, _PAYLOAD, _TRAILER_STATE = 0, 1, 2
 _LF, _CR = 0x0A, 0x0D
 
 
-class _Partial:
+class _Partial(object):
     """A message being reassembled: its data so far and crc chain value."""
 
     __slots__ = ("crc", "data")
 
-    def __init__(self, data: bytearray, crc: int) -> None:
+    def __init__(self, data, crc):
+        # type: (bytearray, int) -> None
         self.data = data
         self.crc = crc
 
@@ -237,7 +257,7 @@ class _Partial:
 PARTIAL_OVERHEAD = 1024
 
 
-class FrameProtocol:
+class FrameProtocol(object):
     """Frames outgoing messages and parses incoming bytes (both directions).
 
     ``max_chunk`` is the largest raw payload put in one frame when sending,
@@ -259,12 +279,9 @@ class FrameProtocol:
     """
 
     def __init__(
-        self,
-        max_chunk: int = 1 << 20,
-        max_message: int = 1 << 31,
-        max_unfinished: int = 64 << 20,
-        accept_raw: bool = False,
-    ) -> None:
+        self, max_chunk=1 << 20, max_message=1 << 31, max_unfinished=64 << 20, accept_raw=False
+    ):
+        # type: (int, int, int, bool) -> None
         if max_chunk < 1:
             raise ValueError("max_chunk must be at least 1")
         if max_message < 0:
@@ -279,7 +296,8 @@ class FrameProtocol:
         self.raw_received = 0
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self):
+        # type: () -> None
         """Forget everything received so far (buffered bytes and partials)."""
         self._buf = bytearray()
         self._state = _SCAN
@@ -294,13 +312,14 @@ class FrameProtocol:
         self._more = False
         self._raw = False
         self._skip = False
-        self._partials: Dict[Tuple[int, str], _Partial] = {}
-        self._discarding: Set[Tuple[int, str]] = set()
+        self._partials = {}  # type: Dict[Tuple[int, str], _Partial]
+        self._discarding = set()  # type: Set[Tuple[int, str]]
         self._unfinished = 0  # bytes of data in self._partials
-        self._arriving: Optional[Tuple[int, str]] = None  # the partial extended last
+        self._arriving = None  # type: Optional[Tuple[int, str]]  # the partial extended last
 
     @property
-    def unfinished(self) -> int:
+    def unfinished(self):
+        # type: () -> int
         """Bytes counted against ``max_unfinished`` now: data and overhead of
         the unfinished messages but the one arriving."""
         held = len(self._partials) + len(self._discarding)
@@ -309,14 +328,16 @@ class FrameProtocol:
         return data + held * PARTIAL_OVERHEAD
 
     @property
-    def buffered(self) -> int:
+    def buffered(self):
+        # type: () -> int
         """Bytes held back: an unfinished frame or possible frame start."""
         return len(self._buf)
 
     # ------------------------------------------------------------------
     # Sending
 
-    def frame(self, request_id: int, kind: str, payload: Any, raw: bool = False) -> bytes:
+    def frame(self, request_id, kind, payload, raw=False):
+        # type: (int, str, Any, bool) -> bytes
         """All frame bytes for one message (one or more frames).
 
         ``payload`` is bytes-like.  ``kind`` is one ASCII letter and
@@ -330,15 +351,14 @@ class FrameProtocol:
                 [piece for pieces in self._pieces(prefix, payload, True) for piece in pieces]
             )
         if len(payload) <= self.max_chunk and type(payload) is bytes:
-            b64 = binascii.b2a_base64(payload, newline=False)
+            b64 = b64_line(payload)
             head = b"%s.:%x:" % (prefix, len(b64))
-            crc = zlib.crc32(b64, zlib.crc32(head))
+            crc = crc32(b64, crc32(head))
             return b"".join((head, b64, b":%08x}\n" % crc))
         return b"".join([piece for pieces in self._pieces(prefix, payload) for piece in pieces])
 
-    def frame_parts(
-        self, request_id: int, kind: str, payload: Any, raw: bool = False
-    ) -> Iterator[bytes]:
+    def frame_parts(self, request_id, kind, payload, raw=False):
+        # type: (int, str, Any, bool) -> Iterator[bytes]
         """Yield the frames of one message one at a time (same bytes as
         :meth:`frame`), to stream a huge message without holding all of it
         encoded.  The payload must not change while iterating."""
@@ -346,25 +366,26 @@ class FrameProtocol:
         for pieces in self._pieces(prefix, payload, raw):
             yield b"".join(pieces)
 
-    def _pieces(
-        self, prefix: bytes, payload: Any, raw: bool = False
-    ) -> Iterator[Tuple[bytes, bytes, bytes]]:
+    def _pieces(self, prefix, payload, raw=False):
+        # type: (bytes, Any, bool) -> Iterator[Tuple[bytes, bytes, bytes]]
         view = memoryview(payload)
-        if view.format != "B" or view.ndim != 1:
-            view = view.cast("B")
-        size = view.nbytes
+        if PY2:
+            if view.format != "B" or view.ndim != 1:
+                view = memoryview(view.tobytes())
+            size = len(view)
+        else:
+            if view.format != "B" or view.ndim != 1:
+                view = view.cast("B")  # novm (not on 2.7: above)
+            size = view.nbytes  # novm
         step = self.max_chunk
         crc = 0
         start = 0
         while True:
             end = start + step
-            if raw:
-                b64 = bytes(view[start:end])
-            else:
-                b64 = binascii.b2a_base64(view[start:end], newline=False)
+            b64 = view[start:end].tobytes() if raw else b64_line(view[start:end])
             more = end < size
             head = b"%s%s:%x%s" % (prefix, b"+" if more else b".", len(b64), b";" if raw else b":")
-            crc = zlib.crc32(b64, zlib.crc32(head, crc))
+            crc = crc32(b64, crc32(head, crc))
             yield head, b64, b":%08x}\n" % crc
             if not more:
                 return
@@ -373,7 +394,8 @@ class FrameProtocol:
     # ------------------------------------------------------------------
     # Receiving
 
-    def receive(self, data: Any) -> List[Event]:
+    def receive(self, data):
+        # type: (Any) -> List[Event]
         """Feed bytes read from the other end; return the events they complete.
 
         Events are :class:`Message`, :class:`Noise` and :class:`CorruptFrame`
@@ -382,7 +404,7 @@ class FrameProtocol:
         """
         buf = self._buf
         buf += data
-        events: List[Event] = []
+        events = []  # type: List[Event]
         size = len(buf)
         state = self._state
         noise_start = 0
@@ -453,7 +475,7 @@ class FrameProtocol:
                     state = _SCAN
                     continue
                 if not self._skip:
-                    self._finish(int(match.group(1), 16), events)
+                    self._finish(_int(match.group(1), 16), events)
                 pos = noise_start = match.end()
                 self._eat_newline = True
                 state = _SCAN
@@ -476,11 +498,12 @@ class FrameProtocol:
         self._checked = pos
         return events
 
-    def _start_frame(self, match: Any, start: int, events: List[Event]) -> int:
+    def _start_frame(self, match, start, events):
+        # type: (Any, int, List[Event]) -> int
         """Set up the frame whose header matched; return the payload start,
         or -1 when the header is refused (rules 2b and 2c)."""
-        request_id = int(match.group(1), 16)
-        length = int(match.group(4), 16)
+        request_id = _int(match.group(1), 16)
+        length = _int(match.group(4), 16)
         payload_start = match.end()
         self._id = request_id
         self._kind = match.group(2).decode("ascii")
@@ -509,10 +532,12 @@ class FrameProtocol:
         return payload_start
 
     @property
-    def _too_large(self) -> str:
+    def _too_large(self):
+        # type: () -> str
         return "message larger than max_message ({} bytes)".format(self.max_message)
 
-    def _fail(self, reason: str, events: List[Event], fatal: bool = False) -> None:
+    def _fail(self, reason, events, fatal=False):
+        # type: (str, List[Event], bool) -> None
         """The current frame is corrupt: report it (unless already known and
         not fatal)."""
         if self._skip and not fatal:
@@ -526,14 +551,16 @@ class FrameProtocol:
         else:
             self._discarding.discard(key)
 
-    def _drop(self, key: Tuple[int, str]) -> Optional[_Partial]:
+    def _drop(self, key):
+        # type: (Tuple[int, str]) -> Optional[_Partial]
         """Forget the unfinished message of ``key`` (returned, if any)."""
         partial = self._partials.pop(key, None)
         if partial is not None:
             self._unfinished -= len(partial.data)
         return partial
 
-    def _check_unfinished(self, events: List[Event]) -> bool:
+    def _check_unfinished(self, events):
+        # type: (List[Event]) -> bool
         """Within ``max_unfinished``? Else drop every unfinished message and
         report a fatal corrupt frame (rule 7); False then."""
         if self.unfinished <= self.max_unfinished:
@@ -551,7 +578,8 @@ class FrameProtocol:
         )
         return False
 
-    def _finish(self, crc: int, events: List[Event]) -> None:
+    def _finish(self, crc, events):
+        # type: (int, List[Event]) -> None
         """Check and deliver the frame whose trailer carries ``crc``."""
         request_id = self._id
         kind = self._kind
@@ -559,9 +587,10 @@ class FrameProtocol:
         key = (request_id, kind)
         partial = self._partials.get(key)
         start = self._frame_start
-        with memoryview(self._buf)[start : self._payload_end] as frame:
-            actual = zlib.crc32(frame, partial.crc if partial is not None else 0)
-            if actual != crc and partial is not None and zlib.crc32(frame) == crc:
+        frame = _view(self._buf, start, self._payload_end)
+        try:
+            actual = crc32(frame, partial.crc if partial is not None else 0)
+            if actual != crc and partial is not None and crc32(frame) == crc:
                 # A new message begins: the previous one lost its last chunks.
                 self._drop(key)
                 events.append(CorruptFrame(request_id, "incomplete message (chunks lost)"))
@@ -582,6 +611,8 @@ class FrameProtocol:
                 self._fail("bad base64 payload", events)
                 return
             self.progress += len(frame)
+        finally:
+            _release(frame)  # the buffer stays resizable
         self._discarding.discard(key)
         if (len(partial.data) if partial is not None else 0) + len(data) > self.max_message:
             self._fail(self._too_large, events)
@@ -607,7 +638,8 @@ class FrameProtocol:
         self._check_unfinished(events)
 
 
-def _prefix(request_id: int, kind: str) -> bytes:
+def _prefix(request_id, kind):
+    # type: (int, str) -> bytes
     """Checked ``{RPL:<id>:<kind>`` for a message."""
     if kind not in _KINDS or len(kind) != 1:
         raise ValueError("kind must be one ASCII letter, not {!r}".format(kind))
@@ -616,7 +648,34 @@ def _prefix(request_id: int, kind: str) -> bytes:
     return b"{RPL:%x:%s" % (request_id, kind.encode("ascii"))
 
 
-def _copy(buf: bytearray, start: int, end: int) -> bytes:
+def _copy(buf, start, end):
+    # type: (bytearray, int, int) -> bytes
     """``bytes(buf[start:end])`` with a single copy, leaving buf resizable."""
+    if PY2:
+        return bytes(buf[start:end])
     with memoryview(buf) as view:
         return view[start:end].tobytes()
+
+
+def _view(buf, start, end):
+    # type: (bytearray, int, int) -> Any
+    """``buf[start:end]`` without a copy (a copy on 2.7); :func:`_release` it."""
+    if PY2:
+        return buf[start:end]
+    return memoryview(buf)[start:end]
+
+
+def _release(view):
+    # type: (Any) -> None
+    if not PY2:
+        view.release()  # novm
+
+
+if sys.version_info[0] == 2:
+
+    def _int(digits, base):
+        """``int(digits, base)`` of bytes-like digits (2.7 takes only ``str``)."""
+        return int(bytes(digits), base)
+
+else:
+    _int = int

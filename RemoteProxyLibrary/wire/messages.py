@@ -42,6 +42,7 @@ Decoding checks the layout and raises :class:`codec.DecodeError` (a
 import struct
 
 from . import codec
+from .compat import TEXT
 
 KIND_HELLO = "H"
 KIND_REQUEST = "R"
@@ -119,11 +120,11 @@ def decode_request(payload, ref_decoder=None):
     release, op, args, mode, assign_to = fields
     if not (
         isinstance(release, list)
-        and all(isinstance(name, str) for name in release)
-        and isinstance(op, str)
+        and all(isinstance(name, TEXT) for name in release)
+        and isinstance(op, TEXT)
         and isinstance(args, tuple)
         and mode in MODES
-        and (assign_to is None or isinstance(assign_to, str))
+        and (assign_to is None or isinstance(assign_to, TEXT))
     ):
         raise codec.DecodeError("malformed request fields")
     return Request(release, op, args, mode, assign_to)
@@ -169,13 +170,13 @@ def decode_reply(payload):
     if not (
         type(status) is int
         and status in STATUSES
-        and isinstance(stdout, str)
-        and isinstance(stderr, str)
+        and isinstance(stdout, TEXT)
+        and isinstance(stderr, TEXT)
         and isinstance(described, dict)
         and all(
-            isinstance(key, str)
+            isinstance(key, TEXT)
             and isinstance(names, (list, tuple))
-            and all(isinstance(name, str) for name in names)
+            and all(isinstance(name, TEXT) for name in names)
             for key, names in described.items()
         )
     ):
@@ -192,11 +193,11 @@ def check_exception_description(description):
     if not (isinstance(description, tuple) and len(description) == 6):
         raise codec.DecodeError("an exception description is a 6-tuple")
     module, qualname, args, message, text, attributes = description
-    if not all(isinstance(x, str) for x in (module, qualname, message, text)):
+    if not all(isinstance(x, TEXT) for x in (module, qualname, message, text)):
         raise codec.DecodeError("exception description has non-text fields")
     if args is not None and not isinstance(args, tuple):
         raise codec.DecodeError("exception description args is not a tuple")
-    if not (isinstance(attributes, dict) and all(isinstance(k, str) for k in attributes)):
+    if not (isinstance(attributes, dict) and all(isinstance(k, TEXT) for k in attributes)):
         raise codec.DecodeError("exception description attributes is not a dict by name")
     return description
 
@@ -212,8 +213,8 @@ def decode_output(payload):
     if not (
         isinstance(fields, tuple)
         and len(fields) == 2
-        and isinstance(fields[0], str)
-        and isinstance(fields[1], str)
+        and isinstance(fields[0], TEXT)
+        and isinstance(fields[1], TEXT)
     ):
         raise codec.DecodeError("an output message is (stream str, text str)")
     return fields
