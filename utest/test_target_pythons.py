@@ -27,6 +27,7 @@ from RemoteProxyLibrary import (
     RemoteTimeout,
     RunnerTerminal,
 )
+from RemoteProxyLibrary.errors import CommandTimeout
 from RemoteProxyLibrary.recovery.autorunnerterminal import AutoRunnerTerminal
 
 
@@ -239,6 +240,19 @@ def test_commands_and_files(target, tmp_path):
     assert os.readlink(tmp_path / "tree" / "link") == name
     runner.files.get_directory(str(tmp_path / "tree"), str(tmp_path / "back"))
     assert (tmp_path / "back" / name).read_bytes() == b"x" * 1000
+    # a source named as a link is followed; one that cannot be says so
+    runner.files.get(str(tmp_path / "src" / "link"), str(tmp_path / "got"))
+    assert not os.path.islink(tmp_path / "got")
+    assert (tmp_path / "got").read_bytes() == b"x" * 1000
+    os.symlink("nowhere", tmp_path / "dangling")
+    with pytest.raises(OSError, match="source is a symbolic link to 'nowhere', which cannot be "
+                       "followed on the target"):  # fmt: skip
+        runner.files.get(str(tmp_path / "dangling"), str(tmp_path / "x"))
+    with pytest.raises(OSError, match="its working directory cannot be entered"):
+        runner.commands.run("true", cwd=str(tmp_path / "no-such-dir"), timeout=10)
+    with pytest.raises(CommandTimeout, match="exited with rc 5, but a process it started still "
+                       "held its output open"):  # fmt: skip
+        runner.commands.run("sleep 3133.625 & exit 5", timeout=1)
 
 
 def test_garbage_and_the_heartbeat(target):
