@@ -46,7 +46,6 @@ import errno
 import hashlib
 import os
 import posixpath
-import reprlib
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -56,7 +55,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from ..agent import filerules as rules
 from ..agent.filerules import LOCAL, AtomicFile
 from ..errors import ProtocolViolation, TransferTimeout
-from ..remotetext import safe_line
+from ..remotetext import safe_repr
 from ..timeouts import TimeLike, seconds
 from ..wire.messages import MODE_VALUE
 from .connection import Pending
@@ -231,23 +230,9 @@ def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
 
 
 # ---- what the target says ---------------------------------------------------------------
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 200
-
-
 def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
     return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
-                             f"{shown_value(value)}")  # fmt: skip
-
-
-def shown_value(value: Any, limit: int = 200) -> str:
-    """``repr(value)`` cut to ``limit`` characters, safe to show (an int too
-    large for ``repr`` by its size)."""
-    try:
-        text = _REPR.repr(value)
-    except ValueError:  # an int beyond str()'s digits, in it
-        return f"a {type(value).__name__} holding an int too large to show"
-    return safe_line(text if len(text) <= limit else text[:limit] + "...")
+                             f"{safe_repr(value)}")  # fmt: skip
 
 
 def _count(op: str, what: str, value: Any) -> int:
