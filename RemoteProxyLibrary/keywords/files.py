@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Union
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..remotetext import safe_line
 from ..runner.transfers import TransferResult, format_size
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
@@ -23,7 +24,7 @@ class _ProgressLog:
     seconds, then at most one per ``interval``."""
 
     def __init__(self, what: str, interval: float) -> None:
-        self.what = what
+        self.what = safe_line(what)
         self.interval = interval
         self.started = time.monotonic()
         self.next = self.started + interval
@@ -55,7 +56,7 @@ class FileKeywords(LibraryCore):
         """Run one transfer with progress lines; log its summary line."""
         runner = self._entry(terminal).runner()
         result = run(runner.files, _ProgressLog(f"{name} {source}", self._progress_interval))
-        logger.info(f"{name} {result.summary()}")
+        logger.info(safe_line(f"{name} {result.summary()}"))  # remote paths: any text
         return result
 
     @keyword("Put File", tags=["files"])
