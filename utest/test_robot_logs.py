@@ -89,18 +89,23 @@ Suite Setup     Open Local Terminal
 Suite Teardown  Close All Terminals
 
 *** Variables ***
-${BASE}    %(base)s
+${BASE}       %(base)s
+${FORGED}     printf '\\033[2J\\033]0;owned\\007\\n\\342\\200\\256FAIL forged\\n'; sleep 5
 
 *** Test Cases ***
 Command Output In A Timeout Message
-    Execute Command    printf '\\033[2J\\033]0;owned\\007\\n\\342\\200\\256FAIL forged\\n'; sleep 5    timeout=1 s
+    Execute Command    ${FORGED}    timeout=1 s
 
 Remote Root With Control Characters In The Get Directory Summary
-    Run Python    import os; d = os.path.join('${BASE}', 'evil\\x1b[31m\\nINFO forged\\u202e'); os.makedirs(d); os.chdir(d)
+    Run Python    import os
+    ...    d = os.path.join('${BASE}', 'evil\\x1b[31m\\nINFO forged\\u202e')
+    ...    os.makedirs(d); os.chdir(d)
     Get Directory    .    ${BASE}/local1    create_dirs=True
 
 Non UTF-8 Remote Root In The Get Directory Summary
-    Run Python    import os; d = os.path.join(b'${BASE}', b'latin1-\\xe9'); os.makedirs(d); os.chdir(d); open(b'f\\xe9', 'w').close()
+    Run Python    import os
+    ...    d = os.path.join(b'${BASE}', b'latin1-\\xe9')
+    ...    os.makedirs(d); os.chdir(d); open(b'f\\xe9', 'w').close()
     Get Directory    .    ${BASE}/local2    create_dirs=True
 
 Non UTF-8 Name In A Failure

@@ -29,6 +29,13 @@ what happens: ``kill`` (the default: the group is killed), ``terminate``
 its own ``start(timeout=)`` ended, as ``run`` does (the error's ``result``
 holds its result; ``terminate()`` and ``kill()`` return it without raising).
 Commands still running when the agent stops are killed with their groups.
+Every wait has a deadline: ``kill`` (and ``terminate`` after its grace)
+waits at most ``KILL_WAIT`` seconds for the end after SIGKILL; past it the
+target is told to forget the command and :class:`CommandTimeout` says so.
+``run`` waits ``timeout`` + ``KILL_MARGIN`` for the target's own kill before
+it kills. What the target says of a command (its id, pid, return code and
+output) is checked before it is used or shown; a reply that makes no sense
+fails the call with :class:`ProtocolViolation`.
 
 A command ends when its process has exited and its output is closed: a
 background process it started that keeps stdout or stderr open (``daemon &``)

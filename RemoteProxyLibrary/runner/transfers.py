@@ -17,7 +17,11 @@ whatever the file's size.
 A source named in the call is followed when it is a symbolic link (as ``cp
 -H`` does): ``put`` and ``get`` copy what it points to, and a directory given
 as a link is copied as the directory; links met inside a directory transfer
-travel as links unless ``follow_symlinks=True``. Relative paths on the target
+travel as links unless ``follow_symlinks=True``. Nothing is written, and no
+mode set, through a link at the destination (an earlier transfer may have
+made it): a destination that is a link to a directory is that directory only
+when it ends with ``/``; inside a directory copy a link where a directory is
+expected fails the copy, and links are made last (``filerules``). Relative paths on the target
 are relative to the agent's working directory: the directory the top shell
 was in when Python started (after an ssh login, the login user's home; ``su``
 without ``-`` and ``sudo`` keep the directory they were started in); ``~`` is
@@ -36,7 +40,15 @@ the files (batches) not yet done. Without recovery it fails with
 target's temporary file is removed by the next transfer to that destination).
 
 ``timeout`` bounds a whole transfer (default: the runner's ``timeout``):
-past it the transfer is abandoned and :class:`TransferTimeout` raised.
+past it the transfer is abandoned and :class:`TransferTimeout` raised, at
+most ``ABORT_MARGIN`` later, whatever the target does.
+
+What the target says is checked before it is used: kinds, sizes, modes,
+times and names of a listing or an opened file, the length of every chunk
+(the length asked for), the size and SHA-256 at the end, before anything is
+renamed into place. A reply that makes no sense fails the call with
+:class:`ProtocolViolation` (the session goes on); a file listed as a file
+must be opened as one.
 ``progress(done, total)`` is called with byte counts as the transfer goes.
 """
 
