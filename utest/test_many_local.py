@@ -208,6 +208,8 @@ def test_terminals_may_be_one_alias_or_index_or_a_list_of_them(lib):
                       terminals=["d1", "2"]) == {"d1": pids["d1"], "d2": pids["d2"]}  # fmt: skip
     with pytest.raises(ValueError, match="cannot be converted to Terminals"):
         robot_call(lib, "run_python_on_terminals", "1", terminals="['d1', 2.5]")
+    with pytest.raises(ValueError, match=r"no terminal \(none is open, or none was given\)"):
+        robot_call(lib, "run_python_on_terminals", "1", terminals="")
 
 
 def test_on_failure_continue_gives_the_errors_as_text_with_the_other_results(lib):

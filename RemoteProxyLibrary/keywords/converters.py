@@ -50,6 +50,8 @@ class Terminals(list):
                         f"a terminal is an index or an alias, not {type(item).__name__}: {item!r}"
                     )
             return cls(value)
+        if value == "":
+            return cls()  # none given (as an empty list)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             return cls([value])
         raise ValueError("expected an index or alias of a terminal, or a list of them")
