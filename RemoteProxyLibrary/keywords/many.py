@@ -121,11 +121,13 @@ class ManyTerminalKeywords(LibraryCore):
         | ${local} = | Create Dictionary | shells=${{[{'shellname': 'BashShell'}]}} | alias=here |
         | Open Terminals | ${root} | ${local} | username=admin | password=${PASSWORD} |
         | ...            | python=python3 |
+
+        With ``on_failure=continue``, a target that cannot be reached:
         | ${down} = | Create Dictionary | host=10.0.0.9 | port=${1} | alias=down |
         | ${opened} = | Open Terminals | 10.0.0.2 | ${down} | username=admin |
         | ...         | password=${PASSWORD} | on_failure=continue |
         | Should Be Equal | ${opened}[10.0.0.2] | ${2} |
-        | Should Start With | ${opened}[down] | SshConnectionFailed: |
+        | Should Start With | ${opened}[down] | SessionInitializationFailed: |
         """
         common: dict[str, Any] = {
             "username": username,
