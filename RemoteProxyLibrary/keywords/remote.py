@@ -84,7 +84,7 @@ class RemoteInterface:
         self._calls: dict[str, RemoteCall] = {}
         self._commands: dict[str, RemoteCommand] = {}
         self._numbers = itertools.count(1)
-        #: Why the last name given for a call or command is not known.
+        #: Why the last command name given (in this run_keyword) is not known.
         self._unknown_name = ""
 
     # ---- the dynamic library API ---------------------------------------------------
