@@ -126,3 +126,17 @@ def test_many_terminals_keywords_take_one_alias_and_continue_on_failure(remote):
     remote.run_keyword("Run Python", ["x = 1"], {"terminal": "d2"})
     values = remote.run_keyword("Run Python On Terminals", ["x"], {"on_failure": "continue"})
     assert values == {"d1": "NameError: name 'x' is not defined", "d2": 1} and crosses(values)
+
+
+def test_what_xml_rpc_cannot_carry_crosses_as_text(remote):
+    """A lone surrogate (a non-UTF-8 name on the target, a 2.7 native str) and
+    an int beyond XML-RPC's 32 bits would fail the call on the client's side."""
+    remote.run_keyword("Open Local Terminal", [], {})
+    value = remote.run_keyword(
+        "Run Python", ["{'name': b'caf\\xe9'.decode('utf-8', 'surrogateescape'), 'big': 2**80}"]
+    )
+    sent = KeywordResult()._handle_return_value(value)
+    parsed, _ = xmlrpc.client.loads(xmlrpc.client.dumps((sent,), allow_none=False))
+    assert parsed[0] == {"name": "caf\\udce9", "big": str(2**80)}
+    assert remote.run_keyword("Run Python", ["2**31 - 1"]) == 2**31 - 1
+    assert remote.run_keyword("Run Python", ["-2**31 - 1"]) == str(-(2**31) - 1)

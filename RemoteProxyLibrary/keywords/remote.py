@@ -138,7 +138,18 @@ class RemoteInterface:
     def _remote_value(self, value: Any, results: bool = False) -> Any:
         """``value`` as it crosses; with ``results`` (a command or file
         keyword's value) result objects become dictionaries of their fields."""
-        if value is None or isinstance(value, (str, bytes, int, float)):
+        if isinstance(value, str):
+            # XML cannot carry a lone surrogate (a name that is not UTF-8 on the target)
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and not (
+            XMLRPC_MIN_INT <= value <= XMLRPC_MAX_INT
+        ):
+            return int_text(value)
+        if value is None or isinstance(value, (bytes, int, float)):
             return value
         if RunnerTerminal.isproxy(value):
             return self._proxy_name(value)
@@ -208,6 +219,18 @@ class RemoteInterface:
 RESULT_TAGS = {"commands", "files"}
 #: This library's top package (``__name__`` is ``__main__`` when served with ``-m``).
 PACKAGE = RunnerTerminal.__module__.split(".")[0]
+
+
+#: XML-RPC's ints are 32 bits: larger ones cross as their text.
+XMLRPC_MIN_INT, XMLRPC_MAX_INT = -(2**31), 2**31 - 1
+
+
+def int_text(value: int) -> str:
+    """``value`` in decimal, or in hex past Python's limit on decimal digits."""
+    try:
+        return str(value)
+    except ValueError:
+        return hex(value)
 
 
 def result_fields(value: Any) -> Optional[dict[str, Any]]:
