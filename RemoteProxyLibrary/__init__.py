@@ -2,6 +2,7 @@
 hold remote objects as if they were local."""
 
 from .errors import (
+    DirectChannelUnavailable,
     HostKeyChanged,
     HostKeyRejected,
     InvalidProxySession,
@@ -55,6 +56,7 @@ __all__ = [
     "AutoRecoveringTerminal",
     "AutoRunnerTerminal",
     "BashShell",
+    "DirectChannelUnavailable",
     "HostKeyChanged",
     "HostKeyRejected",
     "InteractiveSession",

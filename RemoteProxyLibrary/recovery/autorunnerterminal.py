@@ -74,9 +74,15 @@ class AutoRunnerTerminal(RunnerTerminal):
     """RunnerTerminal with automatic recovery (see module doc)."""
 
     def __init__(
-        self, timeout: TimeLike = 3600, prompt_timeout: TimeLike = 30, python: str = "python3"
+        self,
+        timeout: TimeLike = 3600,
+        prompt_timeout: TimeLike = 30,
+        python: str = "python3",
+        direct: Optional[str] = None,
     ) -> None:
-        super().__init__(timeout=timeout, prompt_timeout=prompt_timeout, python=python)
+        super().__init__(
+            timeout=timeout, prompt_timeout=prompt_timeout, python=python, direct=direct
+        )
         self._auto: Optional[AutoRecoveringTerminal] = None
         self._user_prepare: Callable[[], Any] = _nothing
         self._user_finalize: Callable[[], Any] = _nothing

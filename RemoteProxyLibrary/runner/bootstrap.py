@@ -29,6 +29,7 @@ _MODULES = (
     ("agent", "ops_commands"),
     ("agent", "filerules"),
     ("agent", "ops_files"),
+    ("agent", "direct"),
     ("agent", "agent"),
 )
 
