@@ -151,6 +151,10 @@ class DirectLink(object):
     def __init__(self, agent, sock):
         self.agent = agent
         self.sock = sock
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, socket.error):
+            pass
         self.protocol = framing.FrameProtocol(accept_raw=True)
         self.write_lock = threading.Lock()
         self.closed = False
