@@ -14,6 +14,7 @@ import pytest
 from RemoteProxyLibrary import InteractiveSession, SshShell, SudoShell, SuShell
 from RemoteProxyLibrary.errors import CommandTimeout
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
+from paths import direct_for, expected
 
 TIMEOUT = 10
 
@@ -29,8 +30,10 @@ def open_runner(shells) -> tuple[RunnerTerminal, InteractiveSession]:
     session.spawn(shells[0])
     for shell in shells[1:]:
         session.push(shell)
-    runner = RunnerTerminal(timeout=60, prompt_timeout=TIMEOUT)
+    stay = all(shell.stays_on_host for shell in shells[1:])
+    runner = RunnerTerminal(timeout=60, prompt_timeout=TIMEOUT, direct=direct_for(stay))
     runner.initialize(session)
+    assert runner.path == expected(stay)
     return runner, session
 
 

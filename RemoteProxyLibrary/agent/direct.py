@@ -70,8 +70,13 @@ class Acceptor(object):
         self.refused = 0  # connections closed for a wrong token, none, or too late
 
     def withdraw(self):
-        """Stop waiting (the controller gave up): the listener closes."""
+        """Stop waiting (the controller gave up): from now on connections are
+        refused, and the waiting thread closes the listener."""
         self.withdrawn = True
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except (OSError, socket.error):
+            pass
 
     def accept(self):
         """The connection that presented the token (its token read), or None."""

@@ -27,8 +27,10 @@ from ..errors import TerminalClosed
 class DirectStream(abc.ABC):
     """Bytes to and from a loopback port on the target."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, port: int = 0) -> None:
         self.description = description
+        #: The target's loopback port it is connected to.
+        self.port = port
         self._write_lock = threading.Lock()
         self.closed = False
 
@@ -69,8 +71,8 @@ class SocketStream(DirectStream):
     The socket stays blocking (writers are never cut short by a reader's
     timeout); :meth:`read` waits with ``select``."""
 
-    def __init__(self, sock: socket.socket, description: str) -> None:
-        super().__init__(description)
+    def __init__(self, sock: socket.socket, description: str, port: int = 0) -> None:
+        super().__init__(description, port)
         self.sock = sock
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -83,7 +85,7 @@ class SocketStream(DirectStream):
             sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         except OSError as error:
             raise TerminalClosed(f"direct stream to {where}: {error}") from error
-        return cls(sock, f"direct stream to {where}")
+        return cls(sock, f"direct stream to {where}", port)
 
     def _write_all(self, data: bytes) -> None:
         if self.closed:

@@ -86,8 +86,8 @@ class ChannelStream(DirectStream):
     Writes go through :func:`write_channel` (bounded by the write stall
     timeout, like the terminal's own)."""
 
-    def __init__(self, channel: paramiko.Channel, description: str) -> None:
-        super().__init__(description)
+    def __init__(self, channel: paramiko.Channel, description: str, port: int = 0) -> None:
+        super().__init__(description, port)
         self.channel = channel
 
     def _write_all(self, data: bytes) -> None:
@@ -274,7 +274,7 @@ class SshTerminal(Terminal):
             ) from error
         except (OSError, EOFError, paramiko.SSHException) as error:
             raise TerminalClosed(f"no channel to {where}: {_cause(error)}") from error
-        return ChannelStream(channel, f"direct channel to {where}")
+        return ChannelStream(channel, f"direct channel to {where}", port)
 
     def close(self) -> None:
         self._spawn.closed = True
