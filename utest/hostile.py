@@ -165,7 +165,8 @@ class HostileTarget:
         session = InteractiveSession()
         session.spawn(BashShell(timeout=10))
         self._sessions.append(session)
-        runner = RunnerTerminal(prompt_timeout=10, python=self.python, direct=self.direct)
+        direct = settings.pop("direct", self.direct)
+        runner = RunnerTerminal(prompt_timeout=10, python=self.python, direct=direct)
         for name, value in settings.items():
             setattr(runner, name, value)
         self._runners.append(runner)
