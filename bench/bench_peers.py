@@ -164,9 +164,7 @@ def floors(target: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     try:
         cat = channel()
         cat.exec_command("cat")
-        out["exec_echo_ms"] = ms_stats(latencies(_echo(cat), args.calls, args.warmup))[
-            "median_ms"
-        ]
+        out["exec_echo_ms"] = ms_stats(latencies(_echo(cat), args.calls, args.warmup))["median_ms"]
         cats = []
         for _ in range(args.threads):
             other = channel()

@@ -10,11 +10,11 @@ import signal
 import time
 
 import pytest
+from paths import direct_for, expected
 
 from RemoteProxyLibrary import InteractiveSession, SshShell, SudoShell, SuShell
 from RemoteProxyLibrary.errors import CommandTimeout
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
-from paths import direct_for, expected
 
 TIMEOUT = 10
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from paths import direct_for, expected
 
 from RemoteProxyLibrary import InteractiveSession, PythonShell, SshShell, SudoShell
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
-from paths import direct_for, expected
 
 TIMEOUT = 10
 
@@ -27,9 +27,7 @@ def stack(target, python_shell: bool, typed_ssh: bool = True) -> InteractiveSess
     )
     if typed_ssh:
         session.push(
-            SshShell(
-                target.host, pw_user.name, pw_user.password, port=target.port, timeout=TIMEOUT
-            )
+            SshShell(target.host, pw_user.name, pw_user.password, port=target.port, timeout=TIMEOUT)
         )
     session.push(SudoShell(password=pw_user.password, timeout=TIMEOUT))
     if python_shell:

@@ -80,7 +80,7 @@ class Acceptor(object):
 
     def accept(self):
         """The connection that presented the token (its token read), or None."""
-        candidates = {}  # socket -> [bytes received, deadline]
+        candidates = {}  # type: dict  # socket -> [bytes received, deadline]
         winner = None
         try:
             while not self.withdrawn:

@@ -16,6 +16,7 @@ from ..errors import NoSuchTerminal
 from ..managed import ManagedTerminal, TerminalSettings
 from ..runner import RunnerTerminal
 from ..runner.commands import RemoteCommand
+from ..runner.runnerterminal import direct_mode
 from ..shells import Shell
 
 #: How keywords name a terminal: its index (1, 2, ...) or its alias.
@@ -82,8 +83,11 @@ class LibraryCore:
         prompt_timeout: Optional[float],
         python: Optional[str],
         auto_recovery: Optional[bool],
+        direct: Optional[str] = None,
     ) -> TerminalSettings:
         changes: dict[str, Any] = {}
+        if direct:
+            changes["direct"] = direct_mode(direct)
         if timeout is not None:
             changes["timeout"] = float(timeout)
         if prompt_timeout is not None:

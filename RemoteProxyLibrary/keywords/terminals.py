@@ -79,6 +79,7 @@ class TerminalKeywords(LibraryCore):
         prompt_timeout: Optional[Seconds] = None,
         python: Optional[str] = None,
         auto_recovery: Optional[bool] = None,
+        direct: Optional[str] = None,
     ) -> int:
         """Opens a terminal on this machine (a local pty) and returns its index.
 
@@ -87,8 +88,9 @@ class TerminalKeywords(LibraryCore):
         interactive POSIX shell, or ``auto`` (the default): bash without rc
         files where there is bash, else ``sh``.
 
-        ``timeout``, ``prompt_timeout``, ``python`` and ``auto_recovery`` override
-        the library's settings for this terminal (see `Importing`).
+        ``timeout``, ``prompt_timeout``, ``python``, ``auto_recovery`` and
+        ``direct`` override the library's settings for this terminal (see
+        `Importing`).
 
         The new terminal becomes the current one.
 
@@ -97,7 +99,7 @@ class TerminalKeywords(LibraryCore):
         | ${index} = | Open Local Terminal | alias=local | timeout=10 min |
         | Open Local Terminal | alias=sh | shell=sh -i | auto_recovery=True |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery, direct)
         shells: list[Shell] = [BashShell(timeout=settings.prompt_timeout, shell=shell)]
         return self._open(shells, alias, settings)
 
@@ -128,6 +130,7 @@ class TerminalKeywords(LibraryCore):
         prompt_timeout: Optional[Seconds] = None,
         python: Optional[str] = None,
         auto_recovery: Optional[bool] = None,
+        direct: Optional[str] = None,
     ) -> int:
         """Opens a terminal on ``host`` over SSH and returns its index.
 
@@ -164,8 +167,8 @@ class TerminalKeywords(LibraryCore):
           user running sudo: ``su_password`` after ``su``, else ``password``;
         - ``hops``: a list of shell dictionaries, as with `Open Terminal`.
 
-        ``alias``, ``timeout``, ``prompt_timeout``, ``python`` and
-        ``auto_recovery`` as with `Open Local Terminal`.
+        ``alias``, ``timeout``, ``prompt_timeout``, ``python``,
+        ``auto_recovery`` and ``direct`` as with `Open Local Terminal`.
 
         Examples:
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | alias=target |
@@ -180,7 +183,7 @@ class TerminalKeywords(LibraryCore):
         | ...      | password=${PASSWORD} |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery, direct)
         wait = settings.prompt_timeout
         shells: list[Shell] = [
             SshShell(
@@ -216,6 +219,7 @@ class TerminalKeywords(LibraryCore):
         prompt_timeout: Optional[Seconds] = None,
         python: Optional[str] = None,
         auto_recovery: Optional[bool] = None,
+        direct: Optional[str] = None,
     ) -> int:
         """Opens a terminal from a stack of shell dictionaries and returns its index.
 
@@ -241,7 +245,7 @@ class TerminalKeywords(LibraryCore):
         | @{STACK} = | Create List | ${ssh} | ${sudo} |
         | Open Terminal | @{STACK} | auto_recovery=True |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery, direct)
         if not shells:
             raise ValueError("Open Terminal needs at least one shell dictionary.")
         stack = _shells_from_dicts(shells, settings)

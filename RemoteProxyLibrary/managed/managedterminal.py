@@ -50,6 +50,7 @@ from ..shells import Shell
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.managed")
 
+
 @dataclass(frozen=True)
 class TerminalSettings:
     """How a terminal is run; the library's defaults, overridable per terminal."""
@@ -60,6 +61,8 @@ class TerminalSettings:
     auto_recovery: bool = False
     max_tries: int = 3
     sleep_between_tries: float = 1.0
+    #: The direct channel: ``auto``, ``on``, ``off``; None: ``RPL_DIRECT``, else auto.
+    direct: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ class ManagedTerminal:
             reopen=auto,
         )
         self._runner = AutoRunnerTerminal(
-            settings.timeout, settings.prompt_timeout, settings.python
+            settings.timeout, settings.prompt_timeout, settings.python, direct=settings.direct
         )
         self._runner.initialize(self._stack, prepare=self._import_again)
 

@@ -4,7 +4,8 @@ first shell runs, beside the terminal, for the agent's direct channel.
 A :class:`DirectStream` moves bytes both ways with no pty in between: over
 SSH a ``direct-tcpip`` channel of the terminal's own connection (sshd
 connects to the port, as the login user: ``ssh.ChannelStream``), for a local
-terminal a TCP socket on this machine (:class:`SocketStream`). Which terminal can open one, and for which first shell, is
+terminal a TCP socket on this machine (:class:`SocketStream`). Which
+terminal can open one, and for which first shell, is
 :meth:`Terminal.direct_reach`; the terminal opens it with
 :meth:`Terminal.open_direct`.
 
