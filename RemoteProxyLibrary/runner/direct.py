@@ -245,8 +245,10 @@ class DirectReader:
                 if not pending.done() and _expired(deadline):
                     return False
                 continue
-            woken = pending.sleep(None if deadline is None else deadline - time.monotonic())
-            self._leave(pending)
+            try:
+                woken = pending.sleep(None if deadline is None else deadline - time.monotonic())
+            finally:  # an exception of a signal handler (a Robot timeout) included
+                self._leave(pending)
             if pending.done():
                 break
             if not woken:
@@ -283,17 +285,25 @@ class DirectReader:
             wait = READ_TICK if deadline is None else min(deadline - time.monotonic(), READ_TICK)
             try:
                 data = stream.read(READ_SIZE, max(wait, 0))
-                if data:
-                    self._dispatch(data)
-                else:
-                    self._check_stall()
             except TerminalError as error:
                 if not (connection.closing or connection.closed):
                     connection.mark_broken(error)
                 return
-            except Exception as error:  # the reader never fails silently
-                connection.mark_broken(connection.reader_failed(error))
-                return
+            # Anything else came from a signal handler of this thread (a Robot
+            # timeout, Ctrl-C) while it waited: nothing was read, the session
+            # is fine, and it is the caller's to handle.
+            if data:
+                try:
+                    self._dispatch(data)
+                except BaseException as error:  # the reader never fails silently
+                    # A failure of our own, or a signal handler's exception in the
+                    # middle: what the receiver holds can no longer be trusted.
+                    connection.mark_broken(connection.reader_failed(error))
+                    if not isinstance(error, Exception):
+                        raise
+                    return
+            else:
+                self._check_stall()
             if wait <= 0:
                 return
 

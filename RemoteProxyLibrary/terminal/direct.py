@@ -52,7 +52,8 @@ class DirectStream(abc.ABC):
     @abc.abstractmethod
     def read(self, size: int, timeout: Optional[float]) -> bytes:
         """Up to ``size`` bytes, ``b""`` if none came within ``timeout``;
-        :class:`TerminalClosed` when the other end is gone."""
+        :class:`TerminalClosed` when the other end is gone. What a signal
+        handler raises while it waits (a Robot timeout) goes through as it is."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -105,6 +106,8 @@ class SocketStream(DirectStream):
                 if not ready:
                     return b""
             data = self.sock.recv(size)
+        except TimeoutError:
+            raise  # a signal handler's (we set no socket timeout): the caller's
         except (OSError, ValueError) as error:
             raise self._closed(f"read failed: {error}") from error
         if not data:
