@@ -341,7 +341,7 @@ class AgentConnection:
                 self._fail_all(self.reader_failed(error))
                 return
 
-    def reader_failed(self, error: Exception) -> ProtocolViolation:
+    def reader_failed(self, error: BaseException) -> ProtocolViolation:
         """The session's cause of death when the reader itself failed."""
         try:
             text = f"{type(error).__name__}: {error}"
