@@ -22,6 +22,7 @@ Kept free of annotations, f-strings and keyword-only arguments: simple old
 syntax travels furthest.
 """
 
+import collections
 import errno
 import hmac
 import select
@@ -39,6 +40,8 @@ TOKEN_WAIT = 2.0
 MAX_TRIES = 16
 #: Bytes read at once from the connection.
 READ_SIZE = 1 << 18
+#: Messages up to this size may be queued and sent together with others.
+QUEUED = 1 << 16
 
 _clock = getattr(time, "monotonic", time.time)
 
@@ -162,19 +165,43 @@ class DirectLink(object):
             pass
         self.protocol = framing.FrameProtocol(accept_raw=True)
         self.write_lock = threading.Lock()
+        self.queue = collections.deque()  # small messages waiting for the writer
         self.closed = False
 
     def send(self, request_id, kind, payload, raw=None):
         """Frame and write one message (always raw: the link carries every
-        byte); a closed link drops it (the controller is gone)."""
-        with self.write_lock:
-            if self.closed:
+        byte); a closed link drops it (the controller is gone). A small one
+        sent while another thread writes is queued, and that thread sends it
+        right after its own, together with any others."""
+        if len(payload) <= QUEUED:
+            self.queue.append(self.protocol.frame(request_id, kind, payload, True))
+        else:
+            with self.write_lock:
+                try:
+                    for part in self.protocol.frame_parts(request_id, kind, payload, True):
+                        if self.closed:
+                            return
+                        self.sock.sendall(part)
+                except (OSError, socket.error):
+                    self._close()
+        self.flush()
+
+    def flush(self):
+        """Write what is queued, unless another thread writes (it does then)."""
+        queue = self.queue
+        while queue:
+            if not self.write_lock.acquire(False):
                 return
             try:
-                for part in self.protocol.frame_parts(request_id, kind, payload, True):
-                    self.sock.sendall(part)
+                parts = []
+                while queue:
+                    parts.append(queue.popleft())
+                if not self.closed:
+                    self.sock.sendall(b"".join(parts))
             except (OSError, socket.error):
                 self._close()
+            finally:
+                self.write_lock.release()
 
     def read(self):
         """Read until requests come; hand the reading to another thread and

@@ -287,7 +287,11 @@ class DirectReader:
                 data = stream.read(READ_SIZE, max(wait, 0))
             except TerminalError as error:
                 if not (connection.closing or connection.closed):
-                    connection.mark_broken(error)
+                    lost = TerminalClosed(
+                        f"{connection.name}: the direct channel to the agent was lost ({error})"
+                    )
+                    lost.__cause__ = error
+                    connection.mark_broken(lost)
                 return
             # Anything else came from a signal handler of this thread (a Robot
             # timeout, Ctrl-C) while it waited: nothing was read, the session

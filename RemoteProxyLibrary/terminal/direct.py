@@ -19,6 +19,7 @@ import abc
 import select
 import socket
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import Optional
 
@@ -33,18 +34,41 @@ class DirectStream(abc.ABC):
         #: The target's loopback port it is connected to.
         self.port = port
         self._write_lock = threading.Lock()
+        self._queue: deque[bytes] = deque()
         self.closed = False
 
     def write(self, data: bytes) -> None:
-        """Send ``data`` entirely; thread-safe (whole buffers never interleave)."""
-        with self._write_lock:
-            self._write_all(data)
+        """Send ``data`` whole; thread-safe (whole buffers never interleave).
+
+        Buffers written while another thread writes are queued and sent by
+        that thread right after its own, together (one packet, one system
+        call for many callers): this call may return before its bytes left,
+        and a failure then is raised to the thread that wrote them (which
+        breaks the session, so every caller learns of it)."""
+        self._queue.append(data)
+        self._drain()
 
     def write_parts(self, parts: Iterable[bytes]) -> None:
         """Send several buffers back to back, no other write in between."""
         with self._write_lock:
             for part in parts:
                 self._write_all(part)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Write what is queued unless another thread is writing: it then
+        does, right after its own write (it looks again once it let go)."""
+        queue = self._queue
+        while queue:
+            if not self._write_lock.acquire(False):
+                return
+            try:
+                parts = []
+                while queue:
+                    parts.append(queue.popleft())
+                self._write_all(parts[0] if len(parts) == 1 else b"".join(parts))
+            finally:
+                self._write_lock.release()
 
     @abc.abstractmethod
     def _write_all(self, data: bytes) -> None: ...
