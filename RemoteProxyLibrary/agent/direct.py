@@ -165,7 +165,7 @@ class DirectLink(object):
             pass
         self.protocol = framing.FrameProtocol(accept_raw=True)
         self.write_lock = threading.Lock()
-        self.queue = collections.deque()  # small messages waiting for the writer
+        self.queue = collections.deque()  # type: collections.deque  # small messages to write
         self.closed = False
 
     def send(self, request_id, kind, payload, raw=None):
