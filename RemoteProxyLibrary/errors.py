@@ -29,7 +29,9 @@
      |    +-- CommandTimeout           (also TimeoutError) a command ran past its timeout;
      |    |                            carries the output so far (and the result once killed)
      |    +-- TransferTimeout          (also TimeoutError) a file transfer did not finish in time
+     |    +-- NoUsablePython           no Python the agent runs on; names what was found
      +-- SessionInitializationFailed   recovery gave up; args[0] is the last error
+ +-- ParallelError                 some of many targets failed; every failure by target
  +-- NoSuchTerminal                (also LookupError) no open terminal has that index or alias
  +-- NoSuchProxy                   (also LookupError) no proxy is registered under that name
  +-- TerminalInterrupted           stopped (a Robot timeout) while the terminal changed state
@@ -230,6 +232,10 @@ class CommandTimeout(RunnerException, TimeoutError):
 class TransferTimeout(RunnerException, TimeoutError):
     """A file transfer did not finish within its timeout; nothing was left
     under the destination's name."""
+class NoUsablePython(RunnerException):
+    """The target has no Python the agent can run on: none of the candidates
+    of ``python=`` was found, or each was older than 3.6. The message names
+    what was found. Not a broken session: recovery does not try again."""
 
 
 class SessionInitializationFailed(RunnerException):
@@ -238,6 +244,37 @@ class SessionInitializationFailed(RunnerException):
     def __init__(self, original: Optional[BaseException] = None, *args: Any) -> None:
         super().__init__(original, *args)
         self.original = original
+
+
+class ParallelError(RemoteProxyLibraryError):
+    """Work on many targets in parallel failed on some of them (all ended).
+
+    ``errors`` maps each target that failed to its exception, ``results``
+    each other one to its result; the message names every failure, one line
+    each: ``calling os.uname(): 2 of 20 failed: dut3: ShellAuthenticationFailed: ...``.
+    """
+
+    #: Robot Framework shows the message without the class name (it names each error).
+    ROBOT_SUPPRESS_NAME = True
+
+    def __init__(
+        self,
+        doing: str,
+        errors: dict[Any, BaseException],
+        results: dict[Any, Any],
+        note: str = "",
+    ) -> None:
+        self.doing = doing
+        self.errors = dict(errors)
+        self.results = dict(results)
+        total = len(self.errors) + len(self.results)
+        note = f" ({note})" if note else ""
+        lines = [f"{doing}: {len(self.errors)} of {total} failed{note}:"]
+        for key, error in self.errors.items():
+            text = str(error).strip().replace("\n", "\n    ")
+            lines.append(f"  {key}: {type(error).__name__}: {text}" if text else
+                         f"  {key}: {type(error).__name__}")  # fmt: skip
+        super().__init__("\n".join(lines))
 
 
 class NoSuchTerminal(RemoteProxyLibraryError, LookupError):

@@ -43,11 +43,43 @@ Auto Recovery After Dut1's Session Is Killed
     Host And User Should Be    dut1    root
 
 The BusyBox Board Without Bash With Sudo
+    [Documentation]    No python3 there: python=auto finds its python3.X.
     ${shells} =    Get Lab Shells    board    sudo=${True}
-    Open Terminal    @{shells}    python=${DUT2_PYTHON}
+    Open Terminal    @{shells}    alias=board
     Host And User Should Be    dut2    root
+    ${info} =    Get Terminal    board
+    Should Be Equal    ${info.python}    ${DUT2_PYTHON}
     ${shell} =    Run Python    __import__('os').readlink('/proc/%d/exe' % __import__('os').getppid())
     Should Be Equal    ${shell}    /usr/bin/busybox
+
+Many Terminals At Once Through The Bastion
+    [Documentation]    Opened in parallel; one call on each, results by alias.
+    ${targets} =    Create List
+    FOR    ${role}    IN    bash    dash    board
+        ${shells} =    Get Lab Shells    ${role}
+        ${target} =    Create Dictionary    shells=${shells}    alias=${role}
+        Append To List    ${targets}    ${target}
+    END
+    ${indices} =    Open Terminals    @{targets}
+    Should Be Equal    ${indices}    ${{{'bash': 1, 'dash': 2, 'board': 3}}}
+    Import Remote Module    socket    terminal=bash
+    ${hosts} =    Call Remote Function On Terminals    socket.gethostname    terminals=${{['bash']}}
+    Should Be Equal    ${hosts}    ${{{'bash': 'dut1'}}}
+    ${hosts} =    Run Python On Terminals    __import__('socket').gethostname()
+    Should Be Equal    ${hosts}    ${{{'bash': 'dut1', 'dash': 'dut1', 'board': 'dut2'}}}
+    ${info} =    Get Terminal    board
+    Should Be Equal    ${info.python}    ${DUT2_PYTHON}
+
+A Failure On One Of Many Terminals Names It
+    [Documentation]    FAIL GLOB: Run Python On Terminals: 1 of 2 failed:\n*board: KeyError: 'dut2'
+    ${targets} =    Create List
+    FOR    ${role}    IN    busybox    board
+        ${shells} =    Get Lab Shells    ${role}
+        ${target} =    Create Dictionary    shells=${shells}    alias=${role}
+        Append To List    ${targets}    ${target}
+    END
+    Open Terminals    @{targets}
+    Run Python On Terminals    {'dut1': 1}[__import__('socket').gethostname()]
 
 A Wrong Password On Dut1 Fails Clearly
     [Documentation]    FAIL GLOB: ShellAuthenticationFailed: SshShell(*@${DUT1_HOST}:22) via SshShell(*@${BASTION_HOST}:22): permission denied*

@@ -188,7 +188,7 @@ Runner Exceptions Derive As In The Reference
 # ---- background commands ------------------------------------------------------
 Command That Ends By Itself
     Open Remote Commands
-    ${started} =    Start Command    echo to stdout; echo to stderr >&2
+    ${started} =    ReferenceHelpers.Start Command    echo to stdout; echo to stderr >&2
     ${result} =    Stop Command    ${started}
     Should Be Equal    ${result.returncode}    ${0}
     Should Be Equal    ${result.stdout}    ${{b'to stdout\n'}}
@@ -196,16 +196,16 @@ Command That Ends By Itself
 
 Command Stopped While It Runs
     Open Remote Commands
-    ${started} =    Start Command    echo started; sleep 60
-    Run Keyword And Expect Error    RemoteTimeout: *    Wait For Command    ${started}    timeout=${0.3}
+    ${started} =    ReferenceHelpers.Start Command    echo started; sleep 60
+    Run Keyword And Expect Error    RemoteTimeout: *    ReferenceHelpers.Wait For Command    ${started}    timeout=${0.3}
     ${result} =    Stop Command    ${started}
     Should Be Equal    ${result.returncode}    ${-15}
     Should Be Equal    ${result.stdout}    ${{b'started\n'}}
 
 Two Commands At Once
     Open Remote Commands
-    ${first} =    Start Command    echo first; sleep 60
-    ${second} =    Start Command    echo second; sleep 60
+    ${first} =    ReferenceHelpers.Start Command    echo first; sleep 60
+    ${second} =    ReferenceHelpers.Start Command    echo second; sleep 60
     ${result} =    Stop Command    ${second}
     Should Be Equal    ${result.stdout}    ${{b'second\n'}}
     Should Be Equal    ${result.returncode}    ${-15}
@@ -217,7 +217,7 @@ Proxies Filled In Prepare Work Again After A Recovery
     ${commands} =    Open Remote Commands
     ${pid} =    Remote Python Pid
     Kill Target Python    ${pid}
-    ${started} =    Start Command    echo after recovery
+    ${started} =    ReferenceHelpers.Start Command    echo after recovery
     ${result} =    Stop Command    ${started}
     Should Be Equal    ${result.stdout}    ${{b'after recovery\n'}}
     ${new pid} =    Remote Python Pid
@@ -301,8 +301,8 @@ Background Command Over SSH
     [Setup]    SSH Target Is Up
     ${shell} =    New Shell    SshShell    ${SSH_HOST}    ${PW_USER}    ${PW_PASSWORD}    port=${SSH_PORT}
     Open Remote Commands    ${shell}
-    ${started} =    Start Command    id -un; sleep 60
-    Run Keyword And Expect Error    RemoteTimeout: *    Wait For Command    ${started}    timeout=${0.3}
+    ${started} =    ReferenceHelpers.Start Command    id -un; sleep 60
+    Run Keyword And Expect Error    RemoteTimeout: *    ReferenceHelpers.Wait For Command    ${started}    timeout=${0.3}
     ${result} =    Stop Command    ${started}
     Should Be Equal    ${result.stdout}    ${{($PW_USER + '\n').encode()}}
     Should Be Equal    ${result.returncode}    ${-15}

@@ -27,7 +27,7 @@ Get Proxy Of A File Opened For Writing Keeps The File
     Get Proxy    open(r'${path}', 'w')    name=out
     Call Proxy Method    out    write    text
     Call Proxy Method    out    close
-    ${content} =    Get File    ${path}
+    ${content} =    OperatingSystem.Get File    ${path}
     Should Be Equal    ${content}    text
 
 A Struct Sequence Comes Back With Its Fields
@@ -58,8 +58,8 @@ A Value That Cannot Travel Says The Code Ran And What To Do
     [Documentation]    FAIL GLOB: UnableToSerialize: The code ran on the target, but its value cannot come back by value (*cannot encode value of type _thread.lock). Use Evaluate Python to get it as a proxy, or assign it to a name in the code (item = ...) and use Get Proxy with that name.
     Run Python    __import__('threading').Lock()    terminal=main
 
-A Wrong Python Fails At Once With The Shell's Words
-    [Documentation]    FAIL GLOB: RunnerTerminalSessionBroken: BashShell: 'no-such-python3' did not start the agent; the shell said: '*no-such-python3: command not found'
+A Wrong Python Fails At Once Naming What Was Found
+    [Documentation]    FAIL GLOB: NoUsablePython: BashShell: no usable Python: no-such-python3 not found: the agent needs Python 3.6 or newer (PATH=*)
     [Timeout]    5 s
     Open Local Terminal    alias=wrong python    python=no-such-python3
     TRY

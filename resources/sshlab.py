@@ -27,7 +27,10 @@ client key and with their password, DUT users may ``sudo`` with it):
   ``/usr/bin``), ``sh`` and the core tools are BusyBox applets, no
   ``python3`` but the oldest Python 3 found (3.6 or later) as ``python3.X``;
   user ``board`` (login shell ``/bin/sh``, an ``$ENV`` file setting its own
-  ``PS1`` and printing).
+  ``PS1`` and printing), and user ``oldpy``, who has no usable Python: its
+  ``PATH`` (set by sshd) leaves out ``/usr/local/bin`` (the board's
+  ``python3.X``) and starts with ``~/bin``, where a stand-in ``python3`` says
+  it is 3.4.10 and ``python`` links to the Python 2.7 found (if any).
 
 The Pythons found under ``$PYENV_ROOT/versions`` (default ``/root/.pyenv``)
 are visible to every user of every host at their own paths (their
@@ -111,6 +114,10 @@ class UserSpec:
     #: directory; ``("@locale", "latin1")`` sets a non-UTF-8 ``LANG``.
     env: tuple[tuple[str, str], ...] = ()
     files: tuple[tuple[str, str], ...] = ()  # (path relative to home, text)
+    scripts: tuple[tuple[str, str], ...] = ()  # as files, executable
+    #: (path relative to home, target); the target ``@python2`` is the
+    #: Python 2.7 found (see :func:`find_python2`; no link without one).
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,15 @@ BANNER = """\
 *****************************************************************
 """
 
+#: A stand-in for an old python3, on the PATH of the user without a usable Python.
+OLD_PYTHON3 = """#!/bin/sh
+# A stand-in for an old python3 (3.4): says its version and runs nothing.
+case "$1" in
+-V|--version) echo "Python 3.4.10" ;;
+*) echo "python3 (3.4.10, a stand-in) cannot run this" >&2; exit 1 ;;
+esac
+"""
+
 HOSTS: tuple[HostSpec, ...] = (
     HostSpec("bastion", via=None),
     HostSpec("dut1", via="bastion", python="newest", banner=BANNER),
@@ -160,7 +176,32 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec(
         "board", "o", "dut2", "sh", env=(("ENV", "@home/.shrc"),), files=((".shrc", BOARD_SHRC),)
     ),
+    UserSpec(
+        "oldpy",
+        "p",
+        "dut2",
+        "sh",
+        env=(("PATH", "@home/bin:/usr/bin:/bin"),),
+        scripts=(("bin/python3", OLD_PYTHON3),),
+        links=(("bin/python", "@python2"),),
+    ),
 )
+
+
+def fleet(count: int) -> tuple[tuple[HostSpec, ...], tuple[UserSpec, ...]]:
+    """Specs of a lab of ``count`` alike DUTs behind the bastion, for many
+    targets at once: hosts ``dut01``, ``dut02``, ... each with one user
+    (roles ``u01``, ``u02``, ...; login shell ``sh``) and the system's
+    Python; the bastion's user is ``jump``. ``SshLab(*fleet(20))``."""
+    if not 1 <= count <= 60:
+        raise ValueError(f"a fleet has 1 to 60 DUTs (the /24 of a lab), not {count}")
+    hosts = [HostSpec("bastion", via=None)]
+    users = [UserSpec("jump", "j", "bastion", "bash")]
+    for number in range(1, count + 1):
+        name = f"{number:02d}"
+        hosts.append(HostSpec(f"dut{name}", via="bastion"))
+        users.append(UserSpec(f"u{name}", f"u{name}", f"dut{name}", "sh"))
+    return tuple(hosts), tuple(users)
 
 
 # --------------------------------------------------------------------------- #
@@ -240,6 +281,14 @@ def find_pythons(root: Optional[str] = None) -> dict[tuple[int, int], str]:
         if minor >= (3, 6) and (minor not in found or found[minor][0] < version):
             found[minor] = (version, path)
     return {minor: path for minor, (_, path) in sorted(found.items())}
+
+
+def find_python2(root: Optional[str] = None) -> str:
+    """A Python 2.7 of pyenv's ``versions`` directory ('' if none): a Python
+    too old for the agent."""
+    root = root or os.environ.get("PYENV_ROOT") or "/root/.pyenv"
+    found = sorted(glob.glob(os.path.join(root, "versions", "2.7.*", "bin", "python2.7")))
+    return next((path for path in reversed(found) if os.access(path, os.X_OK)), "")
 
 
 # --------------------------------------------------------------------------- #
@@ -494,10 +543,22 @@ class SshLab:
             password = _random_password()
             entry = create_user(name, _login_shell(spec), password)
             hop_key = keys.install(entry, auth_dir)
-            for relative, text in spec.files:
+            python2 = find_python2()
+            made = [(r, t, 0o644) for r, t in spec.files]
+            made += [(r, t, 0o755) for r, t in spec.scripts]
+            made += [(r, python2, None) for r, t in spec.links if t == "@python2" and python2]
+            made += [(r, t, None) for r, t in spec.links if t != "@python2"]
+            for relative, text, mode in made:
                 path = os.path.join(entry.pw_dir, relative)
-                _write(path, text, 0o644)
-                os.chown(path, entry.pw_uid, entry.pw_gid)
+                directory = os.path.dirname(path)
+                if not os.path.isdir(directory):
+                    os.makedirs(directory)
+                    os.chown(directory, entry.pw_uid, entry.pw_gid)
+                if mode is None:
+                    os.symlink(text, path)
+                else:
+                    _write(path, text, mode)
+                os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
             self.users[spec.role] = LabUser(
                 role=spec.role,
                 name=name,
@@ -813,5 +874,7 @@ __all__ = [
     "available_lab",
     "cleanup_stale_labs",
     "ensure_lab_packages",
+    "find_python2",
     "find_pythons",
+    "fleet",
 ]

@@ -78,7 +78,7 @@ def test_only_keywords_are_public():
         if not name.startswith("_")
     }
     assert public == keyword_methods
-    assert len(keyword_methods) == 37
+    assert len(keyword_methods) == 40
 
 
 def test_init_opens_nothing_and_takes_time_strings():

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pytest
-from sshlab import find_pythons
+from sshlab import find_python2, find_pythons
 
 from RemoteProxyLibrary import (
     InteractiveSession,
+    NoUsablePython,
     PythonShell,
     Shell,
     SshShell,
@@ -35,7 +36,7 @@ TIMEOUT = 10
 PID = "__import__('os').getpid()"
 TEXT = "Grüße, ½ € ✓"
 ROLES = ("bash", "dash", "busybox", "board")
-HOST_OF = {"bash": "dut1", "dash": "dut1", "busybox": "dut1", "board": "dut2"}
+HOST_OF = {"bash": "dut1", "dash": "dut1", "busybox": "dut1", "board": "dut2", "oldpy": "dut2"}
 
 
 @dataclass(frozen=True)
@@ -334,3 +335,61 @@ def test_paramiko_jump_through_the_bastion(ssh_lab):
         auto.close()
     assert wait_until(lambda: ssh_lab.user_processes("board") == 0)
     assert wait_until(lambda: ssh_lab.user_processes("jump") == 0)
+
+
+# ---- which Python: auto, lists, and a user without a usable one ------------------
+PYTHON_CASES = {
+    # dut2 has no python3, only the oldest python3.X found
+    "board-auto": ("board", "auto"),
+    # dut1 has the newest python3.X next to the system python3
+    "bash-auto": ("bash", "auto"),
+    "busybox-list": ("busybox", ["python3.99", "python3"]),
+    # oldpy: python3 says 3.4.10, python is Python 2.7; the list skips 2.7
+    "oldpy-list": ("oldpy", ["python", "@oldest"]),
+    "oldpy-auto": ("oldpy", "auto"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON_CASES))
+def test_which_python_starts_on_the_duts(ssh_lab, name):
+    role, python = PYTHON_CASES[name]
+    if not ssh_lab.pythons:
+        pytest.skip("no pyenv Pythons found")
+    oldest, newest = min(ssh_lab.pythons), max(ssh_lab.pythons)
+    if isinstance(python, list):
+        python = [ssh_lab.pythons[oldest] if p == "@oldest" else p for p in python]
+    expected = {
+        "board-auto": (f"python3.{oldest[1]}", oldest),
+        "bash-auto": (f"python3.{newest[1]}", newest),
+        "busybox-list": ("python3", None),  # the system's
+        "oldpy-list": (ssh_lab.pythons[oldest], oldest),
+    }
+    session = InteractiveSession()
+    try:
+        for shell in shells(ssh_lab, Case(role, "password", False, None)):
+            session.push(shell)
+        runner = RunnerTerminal(prompt_timeout=TIMEOUT, python=python)
+        if name == "oldpy-auto":
+            started = time.monotonic()
+            with pytest.raises(NoUsablePython) as info:
+                runner.initialize(session)
+            assert time.monotonic() - started < 5
+            message = str(info.value)
+            assert "no usable Python: no python3.X, python3 is 3.4.10, python " in message
+            assert ("python is 2.7." if find_python2() else "python not found") in message
+            assert message.endswith(
+                f"the agent needs Python 3.6 or newer (PATH={ssh_lab.users[role].home}/bin:"
+                "/usr/bin:/bin)"
+            )
+            return
+        runner.initialize(session)
+        try:
+            command, version = expected[name]
+            assert runner.python_started == command
+            found = tuple(runner.run_python("tuple(__import__('sys').version_info[:2])"))
+            assert found == version or (version is None and found >= (3, 6))
+            assert runner.run_python("__import__('socket').gethostname()") == HOST_OF[role]
+        finally:
+            runner.close()
+    finally:
+        session.close_terminal()

@@ -6,6 +6,8 @@ method as a keyword.
 
 from __future__ import annotations
 
+import ast
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Optional, Union
 
@@ -14,6 +16,7 @@ from robot.utils import ConnectionCache
 
 from ..errors import NoSuchTerminal
 from ..managed import ManagedTerminal, TerminalSettings
+from ..recovery.parallel import MAX_PARALLEL
 from ..runner import RunnerTerminal
 from ..runner.commands import RemoteCommand
 from ..runner.runnerterminal import direct_mode
@@ -21,11 +24,26 @@ from ..shells import Shell
 
 #: How keywords name a terminal: its index (1, 2, ...) or its alias.
 TerminalId = Union[int, str, None]
+#: The ``python`` argument: ``auto``, a command, or a list of commands.
+PythonCommand = Union[list[str], str, None]
 
 NO_TERMINAL = (
     "No open terminal: open one with 'Open Local Terminal', 'Open SSH Terminal' or "
     "'Open Terminal', or switch to an open one with 'Switch Terminal'."
 )
+
+
+def python_argument(value: Union[list[str], str]) -> Union[list[str], str]:
+    """The ``python`` argument: a list given as text (``['python3.12', 'python3']``:
+    Robot keeps a string given for ``list | str``) as that list."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"python: {value!r} is not a list of commands") from None
+        if isinstance(parsed, list):
+            return [str(item) for item in parsed]
+    return value
 
 
 class LibraryCore:
@@ -36,6 +54,13 @@ class LibraryCore:
         self._terminals: ConnectionCache[ManagedTerminal] = ConnectionCache(NO_TERMINAL)
         #: Commands of `Start Command` per terminal, not yet waited for (last is latest).
         self._started_commands: dict[ManagedTerminal, list[RemoteCommand]] = {}
+        #: Threads of the keywords working on many terminals, kept between them.
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(MAX_PARALLEL, "rpl-keywords")
+        return self._pool
 
     # ---- registry ----------------------------------------------------------------
     def _entry(self, terminal: TerminalId = None, usable: bool = True) -> ManagedTerminal:
@@ -81,10 +106,12 @@ class LibraryCore:
         self,
         timeout: Optional[float],
         prompt_timeout: Optional[float],
-        python: Optional[str],
+        python: PythonCommand,
         auto_recovery: Optional[bool],
+        base: Optional[TerminalSettings] = None,
         direct: Optional[str] = None,
     ) -> TerminalSettings:
+        """``base`` (default: the library's settings) with the values given."""
         changes: dict[str, Any] = {}
         if direct:
             changes["direct"] = direct_mode(direct)
@@ -93,19 +120,23 @@ class LibraryCore:
         if prompt_timeout is not None:
             changes["prompt_timeout"] = float(prompt_timeout)
         if python:
-            changes["python"] = python
+            changes["python"] = python_argument(python)
         if auto_recovery is not None:
             changes["auto_recovery"] = bool(auto_recovery)
-        return replace(self._settings, **changes)
+        return replace(base or self._settings, **changes)
 
     def _open(self, shells: list[Shell], alias: Optional[str], settings: TerminalSettings) -> int:
         if alias:
             self._check_alias_free(alias)
         entry = ManagedTerminal(shells, settings, alias)
         entry.open()
-        index = self._terminals.register(entry, alias)
-        entry.index = index
         how = "opened" if not settings.auto_recovery else "ready (opened at first use)"
+        return self._register(entry, how)
+
+    def _register(self, entry: ManagedTerminal, how: str) -> int:
+        """Register an opened terminal; it becomes the current one."""
+        index = self._terminals.register(entry, entry.alias)
+        entry.index = index
         logger.info(f"{entry.name.capitalize()} {how}: {entry.describe_shells()}")
         return index
 
@@ -133,3 +164,6 @@ class LibraryCore:
         for entry in list(self._terminals):
             self._close_entry(entry)
         self._terminals.empty_cache()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)

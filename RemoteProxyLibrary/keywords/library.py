@@ -10,15 +10,22 @@ from ..runner.runnerterminal import direct_mode
 from ..terminal.hostkeys import check_policy
 from .commands import CommandKeywords
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
+from .core import python_argument
 from .files import FileKeywords
 from .listener import LibraryListener
+from .many import ManyTerminalKeywords
 from .proxies import ProxyKeywords
 from .python import PythonKeywords
 from .terminals import HostKeyPolicy, SshDefaults, TerminalKeywords
 
 
 class RemoteProxyLibrary(
-    TerminalKeywords, PythonKeywords, ProxyKeywords, CommandKeywords, FileKeywords
+    TerminalKeywords,
+    ManyTerminalKeywords,
+    PythonKeywords,
+    ProxyKeywords,
+    CommandKeywords,
+    FileKeywords,
 ):
     """Runs Python on targets through interactive terminals and holds remote
     objects as local proxies.
@@ -88,6 +95,28 @@ class RemoteProxyLibrary(
     and ``UserKnownHostsFile`` options (paths there are on that host), and
     OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED" fails them with
     ``HostKeyChanged``.
+
+    = Python on the target =
+
+    The library starts the target's own Python (nothing is installed there).
+    Which one is set by ``python``, an argument of the library and of the
+    Open keywords:
+
+    | =python=           | =Starts=                                                     |
+    | ``auto`` (default) | the newest ``python3.X`` on ``PATH``, else ``python3``, else ``python`` |
+    | a command          | that command: ``python3``, ``/opt/py/bin/python3.9``          |
+    | a list of commands | the first usable one: ``${{['python3.12', 'python3']}}``       |
+
+    A list may hold ``auto``.
+
+    The agent needs Python 3.6 or newer: an older candidate (or one not
+    found) is passed over for the next, in the same command line, so the
+    choice costs no extra round trip. A target with none usable fails at once
+    with ``NoUsablePython`` naming what it has, e.g.
+    ``no usable Python: no python3.X, python3 is 3.4.10, python is 2.7.18:
+    the agent needs Python 3.6 or newer (PATH=/usr/bin:/bin)``. `Get Terminal`
+    tells which command started Python (``${info.python}``). In a
+    ``PythonShell`` hop, Python runs in that shell's own Python.
 
     = Python and proxies =
 
@@ -324,7 +353,7 @@ class RemoteProxyLibrary(
         self,
         timeout: Union[Seconds, str] = DEFAULT_TIMEOUT,
         prompt_timeout: Union[Seconds, str] = DEFAULT_PROMPT_TIMEOUT,
-        python: str = "python3",
+        python: Union[list[str], str] = "auto",
         auto_recovery: bool = False,
         host_key_policy: Optional[HostKeyPolicy] = None,
         known_hosts: Optional[str] = None,
@@ -335,7 +364,9 @@ class RemoteProxyLibrary(
         - ``timeout``: how long a remote call may take (default one hour).
         - ``prompt_timeout``: how long each step of starting a shell or Python
           may take (default 30 seconds).
-        - ``python``: the command starting Python on targets.
+        - ``python``: which Python to start on targets: ``auto`` (the
+          default), a command, or a list of commands tried in order (see
+          `Python on the target`).
         - ``auto_recovery``: whether terminals recover automatically (see
           `Auto recovery`; `Configure Auto Recovery` tunes it).
         - ``host_key_policy``: ``accept``, ``accept-new`` or ``reject``, for
@@ -357,12 +388,13 @@ class RemoteProxyLibrary(
         | Library | RemoteProxyLibrary |
         | Library | RemoteProxyLibrary | timeout=5 min | prompt_timeout=10 s | auto_recovery=True |
         | Library | RemoteProxyLibrary | host_key_policy=accept-new | known_hosts=${CURDIR}/hosts |
+        | Library | RemoteProxyLibrary | python=['python3.12', 'python3'] |
         """
         super().__init__(
             TerminalSettings(
                 timeout=Seconds.from_value(timeout),
                 prompt_timeout=Seconds.from_value(prompt_timeout),
-                python=python,
+                python=python_argument(python),
                 auto_recovery=bool(auto_recovery),
                 direct=direct_mode(direct) if direct else None,
             )

@@ -15,7 +15,7 @@ from ..managed import TerminalInfo, TerminalSettings
 from ..shells import BashShell, Shell, ShellStack, SshShell, SudoShell, SuShell
 from ..shells.bash import DEFAULT_SHELL
 from .converters import DEFAULT_SLEEP_BETWEEN_TRIES, Seconds
-from .core import LibraryCore, TerminalId
+from .core import LibraryCore, PythonCommand, TerminalId
 
 Password = Union[Secret, str, None]
 #: The host-key policies of SSH hops (see `SSH`).
@@ -46,7 +46,7 @@ class SshDefaults:
                 shell.known_hosts = self.known_hosts
 
 
-def _shells_from_dicts(
+def shells_from_dicts(
     shelldicts: Sequence[Mapping[str, Any]], settings: TerminalSettings
 ) -> list[Shell]:
     """Shells from shell dicts; ``timeout`` defaults to the prompt timeout."""
@@ -63,6 +63,57 @@ def _shells_from_dicts(
     return ShellStack().initialize(dicts)
 
 
+def ssh_stack(
+    settings: TerminalSettings,
+    defaults: SshDefaults,
+    host: str,
+    username: Optional[str] = None,
+    password: Password = None,
+    port: Optional[int] = None,
+    key_file: Optional[str] = None,
+    *,
+    host_key_policy: Optional[str] = None,
+    known_hosts: Optional[str] = None,
+    ssh_config: Optional[str] = None,
+    passphrase: Password = None,
+    jump: Union[dict[str, Any], str, None] = None,
+    su_user: Optional[str] = None,
+    su_password: Password = None,
+    sudo: bool = False,
+    sudo_user: str = "root",
+    sudo_password: Password = None,
+    hops: Optional[Sequence[Mapping[str, Any]]] = None,
+    second_factor: Union[list[Password], Password] = None,
+    connect_timeout: Optional[float] = None,
+) -> list[Shell]:
+    """The shells of `Open SSH Terminal` (and of each target of `Open Terminals`)."""
+    wait = settings.prompt_timeout
+    shells: list[Shell] = [
+        SshShell(
+            host,
+            username,
+            password,
+            port=port,
+            key_file=key_file or None,
+            timeout=wait,
+            host_key_policy=host_key_policy,
+            known_hosts=known_hosts,
+            ssh_config=ssh_config,
+            passphrase=passphrase,
+            jump=jump,
+            second_factor=second_factor,
+            connect_timeout=connect_timeout,
+        )
+    ]
+    if su_user:
+        shells.append(SuShell(su_user, su_password, timeout=wait))
+    if sudo:
+        shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
+    shells += shells_from_dicts(hops or [], settings)
+    defaults.apply(shells, first=True)
+    return shells
+
+
 class TerminalKeywords(LibraryCore):
     """Open Local Terminal, Open SSH Terminal, Open Terminal, Push Shell, ..."""
 
@@ -77,7 +128,7 @@ class TerminalKeywords(LibraryCore):
         *,
         timeout: Optional[Seconds] = None,
         prompt_timeout: Optional[Seconds] = None,
-        python: Optional[str] = None,
+        python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
         direct: Optional[str] = None,
     ) -> int:
@@ -90,7 +141,8 @@ class TerminalKeywords(LibraryCore):
 
         ``timeout``, ``prompt_timeout``, ``python``, ``auto_recovery`` and
         ``direct`` override the library's settings for this terminal (see
-        `Importing`).
+        `Importing`); ``python`` is ``auto``, a command or a list of commands
+        (see `Python on the target`).
 
         The new terminal becomes the current one.
 
@@ -98,8 +150,12 @@ class TerminalKeywords(LibraryCore):
         | Open Local Terminal |
         | ${index} = | Open Local Terminal | alias=local | timeout=10 min |
         | Open Local Terminal | alias=sh | shell=sh -i | auto_recovery=True |
+        | Open Local Terminal | alias=py | python=['python3.99', 'python3'] |
+        | Run Python | 1 | terminal=py |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery, direct)
+        settings = self._terminal_settings(
+            timeout, prompt_timeout, python, auto_recovery, direct=direct
+        )
         shells: list[Shell] = [BashShell(timeout=settings.prompt_timeout, shell=shell)]
         return self._open(shells, alias, settings)
 
@@ -128,7 +184,7 @@ class TerminalKeywords(LibraryCore):
         hops: Optional[list[dict[str, Any]]] = None,
         timeout: Optional[Seconds] = None,
         prompt_timeout: Optional[Seconds] = None,
-        python: Optional[str] = None,
+        python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
         direct: Optional[str] = None,
     ) -> int:
@@ -183,31 +239,31 @@ class TerminalKeywords(LibraryCore):
         | ...      | password=${PASSWORD} |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery, direct)
-        wait = settings.prompt_timeout
-        shells: list[Shell] = [
-            SshShell(
-                host,
-                username,
-                password,
-                port=port,
-                key_file=key_file or None,
-                timeout=wait,
-                host_key_policy=host_key_policy,
-                known_hosts=known_hosts,
-                ssh_config=ssh_config,
-                passphrase=passphrase,
-                jump=jump,
-                second_factor=second_factor,
-                connect_timeout=connect_timeout,
-            )
-        ]
-        if su_user:
-            shells.append(SuShell(su_user, su_password, timeout=wait))
-        if sudo:
-            shells.append(SudoShell(sudo_user, sudo_password, timeout=wait))
-        shells += _shells_from_dicts(hops or [], settings)
-        self._ssh_defaults.apply(shells, first=True)
+        settings = self._terminal_settings(
+            timeout, prompt_timeout, python, auto_recovery, direct=direct
+        )
+        shells = ssh_stack(
+            settings,
+            self._ssh_defaults,
+            host,
+            username,
+            password,
+            port,
+            key_file,
+            host_key_policy=host_key_policy,
+            known_hosts=known_hosts,
+            ssh_config=ssh_config,
+            passphrase=passphrase,
+            jump=jump,
+            su_user=su_user,
+            su_password=su_password,
+            sudo=sudo,
+            sudo_user=sudo_user,
+            sudo_password=sudo_password,
+            hops=hops,
+            second_factor=second_factor,
+            connect_timeout=connect_timeout,
+        )
         return self._open(shells, alias, settings)
 
     @keyword("Open Terminal", tags=["terminal"])
@@ -217,7 +273,7 @@ class TerminalKeywords(LibraryCore):
         alias: Optional[str] = None,
         timeout: Optional[Seconds] = None,
         prompt_timeout: Optional[Seconds] = None,
-        python: Optional[str] = None,
+        python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
         direct: Optional[str] = None,
     ) -> int:
@@ -245,10 +301,12 @@ class TerminalKeywords(LibraryCore):
         | @{STACK} = | Create List | ${ssh} | ${sudo} |
         | Open Terminal | @{STACK} | auto_recovery=True |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery, direct)
+        settings = self._terminal_settings(
+            timeout, prompt_timeout, python, auto_recovery, direct=direct
+        )
         if not shells:
             raise ValueError("Open Terminal needs at least one shell dictionary.")
-        stack = _shells_from_dicts(shells, settings)
+        stack = shells_from_dicts(shells, settings)
         self._ssh_defaults.apply(stack, first=True)
         return self._open(stack, alias, settings)
 
@@ -287,7 +345,7 @@ class TerminalKeywords(LibraryCore):
             shelldict = {**hop, **options}
         else:
             shelldict = {"shellname": hop, **options}
-        (new_shell,) = _shells_from_dicts([shelldict], entry.settings)
+        (new_shell,) = shells_from_dicts([shelldict], entry.settings)
         self._ssh_defaults.apply([new_shell], first=False)
         entry.push(new_shell)
         logger.info(f"{entry.name.capitalize()}: {entry.describe_shells()}")
@@ -332,12 +390,15 @@ class TerminalKeywords(LibraryCore):
         ``shells`` (the hops, bottom first), ``auto_recovery``,
         ``python_running``, ``proxies`` (the names in its proxy registry),
         ``round_trips`` (requests sent to Python on the target so far, each one
-        round trip) and ``closed``. A closed terminal can be asked for by its
-        index or alias.
+        round trip), ``closed`` and ``python`` (the command that started
+        Python on the target, e.g. the one ``auto`` chose; empty before Python
+        first ran). A closed terminal can be asked for by its index or alias.
 
         Example:
         | ${info} = | Get Terminal | dut |
         | Should Be Equal | ${info.alias} | dut |
+        | Run Python | 1 | terminal=dut |
+        | Log | ${info.python} |
         """
         return self._entry(terminal, usable=False).info()
 

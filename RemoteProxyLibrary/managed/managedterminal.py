@@ -46,6 +46,7 @@ from ..errors import (
 from ..recovery import AutoRecoveringTerminal, AutoRunnerTerminal
 from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS, TRANSIENT_OPEN_FAILURES
 from ..runner import RunnerTerminal
+from ..runner.pythons import AUTO, PythonSpec, normalize
 from ..shells import Shell
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.managed")
@@ -57,20 +58,25 @@ class TerminalSettings:
 
     timeout: float = 3600.0
     prompt_timeout: float = 30.0
-    python: str = "python3"
+    #: ``"auto"``, a command, or commands tried in order (a list is kept as a tuple).
+    python: PythonSpec = AUTO
     auto_recovery: bool = False
     max_tries: int = 3
     sleep_between_tries: float = 1.0
     #: The direct channel: ``auto``, ``on``, ``off``; None: ``RPL_DIRECT``, else auto.
     direct: Optional[str] = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "python", normalize(self.python))
+
 
 @dataclass(frozen=True)
 class TerminalInfo:
     """What `Get Terminal` returns: ``index``, ``alias``, ``shells`` (the hops,
     bottom first), ``auto_recovery``, ``python_running``, ``proxies`` (the
-    registered names), ``round_trips`` (requests sent to Python so far) and
-    ``closed``."""
+    registered names), ``round_trips`` (requests sent to Python so far),
+    ``closed`` and ``python`` (the command that started Python last, ``''``
+    before it first ran: with ``python=auto`` the one chosen)."""
 
     index: int
     alias: Optional[str]
@@ -80,6 +86,7 @@ class TerminalInfo:
     proxies: tuple[str, ...]
     round_trips: int
     closed: bool
+    python: str = ""
 
 
 class ManagedTerminal:
@@ -161,6 +168,7 @@ class ManagedTerminal:
             proxies=tuple(self.proxies),
             round_trips=self._runner.round_trips,
             closed=self._closed,
+            python=self._runner.python_started,
         )
 
     # ---- life cycle ------------------------------------------------------------------
@@ -168,6 +176,11 @@ class ManagedTerminal:
         """Open the stack now (without auto recovery); with it, at first use."""
         if not self.auto_recovery:
             self._stack.open_stack()
+
+    def start(self) -> None:
+        """Open the stack and start Python now, whatever the recovery policy."""
+        self.open()
+        self.runner()
 
     def close(self) -> list[str]:
         """Stop Python and close the stack; returns the problems met (no raise)."""

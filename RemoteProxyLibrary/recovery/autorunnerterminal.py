@@ -35,6 +35,7 @@ from ..errors import (
     TerminalError,
 )
 from ..robotnames import not_keyword
+from ..runner.pythons import AUTO, PythonSpec
 from ..runner.runnerterminal import RunnerTerminal
 from ..shells import Shell, ShellStack
 from ..timeouts import TimeLike
@@ -52,7 +53,6 @@ BROKEN_EXCEPTIONS: tuple[type[BaseException], ...] = (
     OSError,
     EOFError,
 )
-
 
 #: What is worth another try while opening: not refused credentials or rights
 #: (a wrong password fails at once instead of max_tries times).
@@ -77,7 +77,7 @@ class AutoRunnerTerminal(RunnerTerminal):
         self,
         timeout: TimeLike = 3600,
         prompt_timeout: TimeLike = 30,
-        python: str = "python3",
+        python: PythonSpec = AUTO,
         direct: Optional[str] = None,
     ) -> None:
         super().__init__(

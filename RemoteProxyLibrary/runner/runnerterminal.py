@@ -2,8 +2,12 @@
 
 The runner starts the agent in the current shell of an
 :class:`~RemoteProxyLibrary.shells.InteractiveSession` (at the ``>>>`` of a
-:class:`PythonShell`, or as ``python3 -c`` from any other shell) and then
+:class:`PythonShell`, or as ``<python> -c`` from any other shell) and then
 speaks frames with it (see :mod:`RemoteProxyLibrary.runner.connection`).
+``python`` is ``"auto"`` (the newest ``python3.X`` on the target's ``PATH``,
+then ``python3``, then ``python``), a command, or a list of commands tried in
+order; one older than 3.6 is passed over and a target with none usable raises
+:class:`NoUsablePython` naming what it has (see :mod:`.pythons`).
 
 What comes back by value:
 
@@ -80,7 +84,6 @@ from ..errors import (
 from ..remotetext import safe_block, safe_line
 from ..robotnames import not_keyword
 from ..shells import InteractiveSession, PythonShell
-from ..shells.base import clean_output
 from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire import codec, messages
 from ..wire.messages import (
@@ -90,7 +93,7 @@ from ..wire.messages import (
     MODE_REF,
     MODE_VALUE,
 )
-from . import bootstrap, decoding, direct, replies
+from . import bootstrap, decoding, direct, pythons, replies
 from .commands import Commands
 from .connection import AgentConnection, Pending
 from .proxies import (
@@ -153,7 +156,7 @@ class RunnerTerminal:
         self,
         timeout: TimeLike = 3600,
         prompt_timeout: TimeLike = 30,
-        python: str = "python3",
+        python: pythons.PythonSpec = pythons.AUTO,
         direct: Optional[str] = None,
     ) -> None:
         #: ``auto``, ``on`` or ``off``: the direct channel (see the module doc).
@@ -170,7 +173,11 @@ class RunnerTerminal:
         self.timeout = seconds(timeout)
         #: Seconds each step of starting a shell or the agent may take.
         self.prompt_timeout = seconds(prompt_timeout)
-        self.python = python
+        #: The Python to start (see :mod:`.pythons`): ``"auto"``, a command, or a
+        #: list of commands tried in order.
+        self.python = pythons.normalize(python)
+        #: The command that started the running agent (``""`` before the first).
+        self.python_started = ""
         self.session: Any = None
         #: Identity of the running agent (0 before the first start); new at each start.
         self.session_id = 0
@@ -230,7 +237,7 @@ class RunnerTerminal:
         if interactive is None:
             return "a runner with no agent running"
         stack = " > ".join(shell.describe() for shell in interactive.shells)
-        return f"{self.python} in {stack}"
+        return f"{self.python_started or pythons.describe(self.python)} in {stack}"
 
     # ---- life cycle ----------------------------------------------------------------
     def initialize(self, session: Any) -> None:
@@ -253,7 +260,10 @@ class RunnerTerminal:
         assert terminal is not None
         boot = bootstrap.build()
         in_python = isinstance(shell, PythonShell)
-        line = boot.stage0 if in_python else boot.command_for_shell(self.python)
+        if in_python:
+            line = pythons.gate_at_prompt(boot.stage0)
+        else:
+            line = pythons.launch_line(self.python, boot.stage0)
         spawn = terminal.spawn
         spawn.sendline(line)
         ready = bootstrap.READY + "\r\n"
@@ -267,11 +277,10 @@ class RunnerTerminal:
                 f"{self.prompt_timeout:g} s ({type(error).__name__}); last output: {last!r}"
             ) from None
         if found != 0:
-            said = clean_output(str(spawn.before)).strip()[-500:]
-            what = "Python" if in_python else repr(self.python)
-            raise RunnerTerminalSessionBroken(
-                f"{shell.describe()}: {what} did not start the agent; the shell said: {said!r}"
+            raise pythons.failure(
+                shell, self.python, str(spawn.before), in_python, self.prompt_timeout
             )
+        started = "Python" if in_python else pythons.started(self.python, str(spawn.before))
         leftover = terminal.take_buffered()
         terminal.write(boot.blob)
         sentinels = tuple(s.prompt for s in interactive.shells)
@@ -302,6 +311,7 @@ class RunnerTerminal:
             self._interactive = interactive
             self._connection = connection
             self._started_in_python_shell = in_python
+            self.python_started = started
             self._methods = {}
             self._timed_out = {}
             self._decodings = {}
