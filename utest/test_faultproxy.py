@@ -191,8 +191,11 @@ def test_unreachable_target_closes_client() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     # The reset may come before connect() returns, or at the first read.
-    reset = pytest.raises((ConnectionResetError, EOFError))
-    with FaultProxy("127.0.0.1", port) as proxy, reset, client(proxy) as sock:
+    with (
+        FaultProxy("127.0.0.1", port) as proxy,
+        pytest.raises((ConnectionResetError, EOFError)),
+        client(proxy) as sock,
+    ):
         sock.settimeout(2)
         recv_exactly(sock, 1)
 

@@ -252,3 +252,56 @@ def test_threads_share_one_terminal(runner):
         t.join(60)
     assert not errors
     assert not any(t.is_alive() for t in threads)
+
+
+CONTEXT_MANAGER = """
+class Recorder:
+    def __init__(self, suppress=False):
+        self.suppress = suppress
+        self.seen = None
+    def __enter__(self):
+        return 'entered'
+    def __exit__(self, kind, error, traceback):
+        self.seen = (kind.__name__, str(error)) if kind is not None else 'clean'
+        return self.suppress
+"""
+
+
+def test_with_on_a_proxy_enters_and_exits_the_remote_object(runner, tmp_path):
+    path = str(tmp_path / "written.txt")
+    runner.import_libraries("builtins")
+    with runner.get_proxy_object_from_call("open", path, "w") as remote_file:
+        remote_file.write("through the proxy")
+    with open(path) as local_file:  # closed by the remote __exit__: all written
+        assert local_file.read() == "through the proxy"
+    runner.run_python(CONTEXT_MANAGER)
+    runner.run_python("recorder = Recorder()")
+    recorder = runner.get_recursive_proxy("recorder")
+    with recorder as entered:
+        assert entered == "entered"
+    assert recorder.seen == "clean"
+
+
+class LocalOnlyError(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "error, seen",
+    [
+        (ValueError("boom"), ("ValueError", "boom")),
+        (LocalOnlyError("local"), ("RuntimeError", "LocalOnlyError: local")),
+    ],
+)
+def test_a_local_exception_in_with_reaches_the_remote_exit(runner, error, seen):
+    runner.run_python(CONTEXT_MANAGER)
+    runner.run_python("recorder = Recorder(); suppressing = Recorder(suppress=True)")
+    recorder = runner.get_recursive_proxy("recorder")
+    with pytest.raises(type(error)), recorder:
+        raise error
+    assert tuple(recorder.seen) == seen
+    suppressing = runner.get_recursive_proxy("suppressing")
+    with suppressing:
+        raise error
+    assert tuple(suppressing.seen) == seen
+    assert runner.run_python("1 + 1") == 2

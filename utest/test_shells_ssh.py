@@ -173,6 +173,23 @@ def test_paramiko_hop_to_a_silent_server_times_out(ssh_target, fault_proxy, sess
     assert time.monotonic() - start < 2 + MARGIN
 
 
+def test_silent_server_fails_at_connect_timeout_saying_so(ssh_target, fault_proxy, session):
+    fault_proxy.blackhole(True)
+    user = ssh_target.users["key"]
+    shell = SshShell(
+        "127.0.0.1",
+        user.name,
+        port=fault_proxy.port,
+        key_file=user.key_file,
+        timeout=30,
+        connect_timeout=2,
+    )
+    start = time.monotonic()
+    with pytest.raises(ShellStartTimeout, match="no answer from the server within 2 s"):
+        session.spawn(shell)
+    assert time.monotonic() - start < 2 + MARGIN
+
+
 def test_paramiko_hop_whose_prompt_never_comes(ssh_target, session):
     user = ssh_target.users["key"].name
     before = count_user_processes(user)
@@ -395,3 +412,32 @@ def test_sudo_without_a_password_answers_with_the_login_password_everywhere(ssh_
         assert runner.run_python("os.getuid()") == 0
     finally:
         runner.close()
+
+
+@pytest.fixture
+def shell_only_server():
+    from shellonly_server import ShellOnlyServer
+
+    server = ShellOnlyServer()
+    yield server
+    server.stop()
+
+
+def test_a_server_refusing_exec_gets_the_command_typed_into_its_shell(shell_only_server):
+    from shellonly_server import PASSWORD, USER
+
+    from RemoteProxyLibrary.runner import RunnerTerminal
+
+    session = InteractiveSession()
+    session.spawn(
+        SshShell("127.0.0.1", USER, PASSWORD, port=shell_only_server.port, timeout=TIMEOUT)
+    )
+    try:
+        assert shell_only_server.servers[0].exec_refused.is_set()
+        assert session.current_shell().exec_command("echo $((6*7))").strip() == "42"
+        runner = RunnerTerminal()
+        runner.initialize(session)
+        assert runner.run_python("6*7") == 42
+        runner.close()
+    finally:
+        session.close_terminal()

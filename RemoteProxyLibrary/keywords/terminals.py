@@ -209,8 +209,13 @@ class TerminalKeywords(LibraryCore):
         ``second_factor`` answers the prompts of a keyboard-interactive login
         that come after the password one (a one-time code, a second password):
         one answer, or a list of answers in order. ``connect_timeout`` bounds
-        the TCP connection (default: ``prompt_timeout``, or the ssh_config's
-        ``ConnectTimeout``).
+        the TCP connection and the server's first answer (default:
+        ``prompt_timeout``, or the ssh_config's ``ConnectTimeout``): a server
+        that accepts the connection but stays silent fails then, saying so.
+
+        The shell is started by asking the server to run it with our prompt;
+        a server that refuses to run commands (as some devices' do) gets it
+        typed into its login shell instead, which must then be a POSIX shell.
 
         ``jump``: log in through this host first, like OpenSSH's ``ProxyJump``:
         ``user@host:port`` (logging in with keys), or a dictionary of its

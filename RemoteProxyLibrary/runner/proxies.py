@@ -31,6 +31,7 @@ is the :class:`~.proxyrunner.ProxyRunner` protocol.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from typing import Any, Callable, Optional, Union
 
@@ -370,6 +371,29 @@ class _RemoteProxyBase:
 
     def __next__(self) -> Any:
         return self._rpl_request("next", (_SELF,))
+
+    def __enter__(self) -> Any:
+        """``with proxy as x``: the remote ``__enter__``'s result (a value of
+        the handled types, else a proxy)."""
+        return self._rpl_request(
+            "method", (_SELF, "__enter__", (), {}), MODE_AUTO, asynchronous=False
+        )
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
+        """The remote ``__exit__``. A local exception reaches it as a remote
+        exception of the same builtin type (others as ``RuntimeError`` naming
+        the type) with the same text, so a remote transaction rolls back."""
+        args: tuple = (None, None, None)
+        if exc_type is not None:
+            name = exc_type.__name__
+            if getattr(builtins, name, None) is not exc_type:
+                name, text = "RuntimeError", f"{exc_type.__name__}: {exc}"
+            else:
+                text = str(exc)
+            kind = self._rpl_request("eval", (f"__import__('builtins').{name}",), MODE_REF)
+            args = (kind, self._rpl_request("apply", (kind, (text,), {}), MODE_REF), None)
+        exit_ = ("method", (_SELF, "__exit__", args, {}), MODE_VALUE)
+        return bool(self._rpl_request(*exit_, asynchronous=False))
 
 
 def _binary(op: str, reflected: bool = False) -> Callable[[_RemoteProxyBase, Any], Any]:

@@ -57,7 +57,9 @@ def connect_error(
     ``login`` (through ``jump``'s host when that failed); ``error`` itself
     when it is no failure to log in (a bug, an interrupt)."""
     where = f"jump host {jump.login.describe()}: " if jump is not None else ""
-    timeout = jump.login.timeout if jump is not None else login.timeout
+    failed = jump.login if jump is not None else login
+    # A silent server fails at the first deadline: the connection's, or a login step's.
+    timeout = min(failed.connect_timeout or failed.timeout, failed.timeout)
     if isinstance(error, HostKeyMismatch):
         return HostKeyChanged(where + changed_key_message(error), hop)
     if isinstance(error, HostKeyUnknown):

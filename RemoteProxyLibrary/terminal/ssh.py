@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -15,6 +16,8 @@ from ..errors import TerminalClosed
 from .base import COLUMNS, ROWS, Terminal
 from .direct import DirectStream
 from .sshconnect import MAX_PACKET_SIZE, WINDOW_SIZE, SshConnection, SshLogin
+
+LOGGER = logging.getLogger("RemoteProxyLibrary.terminal")
 
 #: Seconds a write may go without the other end accepting a single byte
 #: (SSH send window closed) before the link counts as dead. paramiko's
@@ -200,16 +203,22 @@ class SshTerminal(Terminal):
             watchdog.daemon = True
             watchdog.start()
             try:
-                channel = transport.open_session(
-                    window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE, timeout=timeout
-                )
-                channel.get_pty(term="dumb", width=COLUMNS, height=ROWS)
-                if environment:
-                    channel.update_environment(environment)
+                channel = self._session(transport, environment, timeout)
                 if command is None:
                     channel.invoke_shell()
                 else:
-                    channel.exec_command(command)
+                    try:
+                        channel.exec_command(command)
+                    except paramiko.SSHException:
+                        if expired.is_set() or not transport.is_active():
+                            raise
+                        # The server refuses to run commands (some devices' servers
+                        # do) but may give a login shell: type the command there.
+                        LOGGER.info("%s: exec refused; typing into its shell", login.describe())
+                        channel = self._session(transport, environment, timeout)
+                        channel.invoke_shell()
+                        channel.sendall(f"exec {command}\n".encode())
+                        self.description += " (the server refused exec: typed into its shell)"
             except (OSError, EOFError, paramiko.SSHException) as error:
                 if expired.is_set():
                     raise socket.timeout(
@@ -227,6 +236,18 @@ class SshTerminal(Terminal):
         self.client = connection.client
         self.channel = channel
         self._spawn = ChannelSpawn(channel, timeout=timeout)
+
+    @staticmethod
+    def _session(
+        transport: paramiko.Transport, environment: dict[str, str] | None, timeout: float
+    ) -> paramiko.Channel:
+        channel = transport.open_session(
+            window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE, timeout=timeout
+        )
+        channel.get_pty(term="dumb", width=COLUMNS, height=ROWS)
+        if environment:
+            channel.update_environment(environment)
+        return channel
 
     @property
     def spawn(self) -> ChannelSpawn:

@@ -174,7 +174,7 @@ class SshConnection:
                 username=login.username,
                 sock=sock,
                 timeout=login.connect_timeout or login.timeout,
-                banner_timeout=login.timeout,
+                banner_timeout=login.connect_timeout or login.timeout,
                 auth_timeout=login.timeout,
                 transport_factory=_fast_transport,
                 auth_strategy=LoginAuth(login),
