@@ -392,7 +392,7 @@ class _RemoteProxyBase:
                 text = str(exc)
             kind = self._rpl_request("eval", (f"__import__('builtins').{name}",), MODE_REF)
             args = (kind, self._rpl_request("apply", (kind, (text,), {}), MODE_REF), None)
-        exit_ = ("method", (_SELF, "__exit__", args, {}), MODE_VALUE)
+        exit_: tuple = ("method", (_SELF, "__exit__", args, {}), MODE_VALUE)
         return bool(self._rpl_request(*exit_, asynchronous=False))
 
 
