@@ -392,8 +392,8 @@ class _RemoteProxyBase:
                 text = str(exc)
             kind = self._rpl_request("eval", (f"__import__('builtins').{name}",), MODE_REF)
             args = (kind, self._rpl_request("apply", (kind, (text,), {}), MODE_REF), None)
-        exit_: tuple = ("method", (_SELF, "__exit__", args, {}), MODE_VALUE)
-        return bool(self._rpl_request(*exit_, asynchronous=False))
+        exit_args: tuple = (_SELF, "__exit__", args, {})
+        return bool(self._rpl_request("method", exit_args, MODE_VALUE, asynchronous=False))
 
 
 def _binary(op: str, reflected: bool = False) -> Callable[[_RemoteProxyBase, Any], Any]:
