@@ -2,6 +2,7 @@
 hold remote objects as if they were local."""
 
 from .errors import (
+    DirectChannelUnavailable,
     HostKeyChanged,
     HostKeyRejected,
     InvalidProxySession,
@@ -57,6 +58,7 @@ __all__ = [
     "AutoRecoveringTerminal",
     "AutoRunnerTerminal",
     "BashShell",
+    "DirectChannelUnavailable",
     "HostKeyChanged",
     "HostKeyRejected",
     "InteractiveSession",

@@ -18,6 +18,7 @@
      |    +-- ShellStackEmpty          pop() or exec on a terminal with no shell
      +-- RunnerException               (reference name) the Python runner failed
      |    +-- RunnerTerminalSessionBroken   the runner's session is unusable
+     |    +-- DirectChannelUnavailable  direct="on", but the direct channel could not be opened
      |    +-- RunnerTerminalSessionClosed   used after close() or before initialize()
      |    +-- RunnerTerminalUnableToDeserialize  a reply could not be decoded
      |    +-- UnableToSerialize        a value cannot travel (either direction)
@@ -131,6 +132,12 @@ class RunnerException(RemoteProxyLibraryError):
 
 class RunnerTerminalSessionBroken(RunnerException):
     """The runner's session is broken; ``args[0]`` is the original exception."""
+
+
+class DirectChannelUnavailable(RunnerException):
+    """``direct="on"`` was asked for, but the direct channel could not be
+    opened (the hops leave the host, the server refuses forwarding, ...); the
+    message says why."""
 
 
 class RunnerTerminalSessionClosed(RunnerException):

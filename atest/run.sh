@@ -74,7 +74,8 @@ fi
 [ -f "$out/output.xml" ] || { tail -40 "$out/pabot-console.txt" >&2; echo "pabot wrote no $out/output.xml" >&2; exit 2; }
 # Every terminal goes the same way through the engine, whatever its recovery
 # policy: the suites that use the library's default run again with auto
-# recovery on (only when the whole atest/ ran), and both runs are checked.
+# recovery on (only when the whole atest/ ran), and the runner's suites with
+# the direct channel forced on and off; every run is checked.
 if [ "$whole" = yes ]; then
     echo "== the same local suites with auto_recovery=True"
     mv "$out/output.xml" "$out/output-default.xml"
@@ -82,8 +83,18 @@ if [ "$whole" = yes ]; then
         --outputdir "$out" --output output-auto.xml --log NONE --report NONE \
         atest/python.robot atest/proxies.robot atest/terminals.robot \
         > "$out/auto-console.txt" 2>&1 || true
+    # The runner's suites once more with the direct channel forced on, then
+    # off (the runs above leave RPL_DIRECT unset: auto).
+    for mode in on off; do
+        echo "== the runner's suites with RPL_DIRECT=$mode"
+        RPL_DIRECT=$mode "$python" -m robot --name "Direct ${mode^}" \
+            --outputdir "$out" --output "output-direct-$mode.xml" --log NONE --report NONE \
+            atest/python.robot atest/proxies.robot atest/recovery.robot \
+            > "$out/direct-$mode-console.txt" 2>&1 || true
+    done
     "$python" -m robot.rebot --name Acceptance --outputdir "$out" --output output.xml \
         --log NONE --report NONE "$out/output-default.xml" "$out/output-auto.xml" \
+        "$out/output-direct-on.xml" "$out/output-direct-off.xml" \
         > /dev/null 2>&1 || true
 fi
 

@@ -107,7 +107,9 @@ def ours_put_get(runner: RunnerTerminal, source: str, workdir: str, reps: int) -
     for path in (remote, back):
         with contextlib.suppress(OSError):
             os.unlink(path)
-    return {"put": median_rate(size, puts), "get": median_rate(size, gets)}
+    path = runner.path  # the direct channel or the terminal's pty
+    return {"put": {**median_rate(size, puts), "path": path},
+            "get": {**median_rate(size, gets), "path": path}}  # fmt: skip
 
 
 def ours_small_files(runner: RunnerTerminal, tree: str, workdir: str) -> dict[str, Any]:

@@ -88,6 +88,15 @@ class Agent:
         """Bytes for the agent to write to its tty, as they are."""
         self.send(("write", bytes(data)))
 
+    def write_direct(self, data: bytes) -> None:
+        """Bytes for the agent to write on the direct channel (config
+        ``direct="serve"``), as they are."""
+        self.send(("write_direct", bytes(data)))
+
+    def close_direct(self) -> None:
+        """The agent closes its end of the direct channel."""
+        self.send(("close_direct",))
+
     def honest(self, request_id: int, payload: bytes) -> None:
         """Answer the request as the real agent would."""
         self.send(("honest", request_id, bytes(payload)))
@@ -145,12 +154,19 @@ class HostileTarget:
         return self.agents[-1]
 
     # ---- runners on it ---------------------------------------------------------------
+    @property
+    def direct(self) -> str:
+        """The runners' ``direct=``: ``on`` when the agents serve the direct
+        channel, else ``auto`` (they refuse it: the terminal is the path)."""
+        return "on" if self.config.get("direct") == "serve" else "auto"
+
     def runner(self, **settings: Any) -> RunnerTerminal:
         """A RunnerTerminal started on a new hostile agent in a local bash."""
         session = InteractiveSession()
         session.spawn(BashShell(timeout=10))
         self._sessions.append(session)
-        runner = RunnerTerminal(prompt_timeout=10, python=self.python)
+        direct = settings.pop("direct", self.direct)
+        runner = RunnerTerminal(prompt_timeout=10, python=self.python, direct=direct)
         for name, value in settings.items():
             setattr(runner, name, value)
         self._runners.append(runner)
@@ -159,7 +175,7 @@ class HostileTarget:
 
     def auto_runner(self, **settings: Any) -> AutoRunnerTerminal:
         """An AutoRunnerTerminal on hostile agents (a new one at each recovery)."""
-        runner = AutoRunnerTerminal(prompt_timeout=10, python=self.python)
+        runner = AutoRunnerTerminal(prompt_timeout=10, python=self.python, direct=self.direct)
         for name, value in settings.items():
             setattr(runner, name, value)
         runner.initialize_with_shells([BashShell(timeout=10)], sleep_between_tries=0)

@@ -13,10 +13,18 @@ For an honest answer to a request it runs the real agent's worker (the test
 asks for it request by request), so a test can mix honest and crafted replies
 in one session.
 
+The direct channel (config ``direct``): ``refuse`` (the default) answers the
+offer with port 0, so the session stays on the terminal at once; ``none``
+never answers; ``serve`` listens as the real agent does, and once the
+controller presented its token, reports what comes on that connection too and
+answers its pings and honest requests there; ``wrong_token`` answers the
+controller with a token that is not the one it was told.
+
 Control messages are length-prefixed (4 bytes, big endian) values of the
 project's own codec: to the test ``("started", pid)``, ``("message", id,
 kind, payload)``, ``("corrupt", id, reason, fatal)``; from the test
-``("config", {...})``, ``("write", bytes)``, ``("honest", id, payload)``,
+``("config", {...})``, ``("write", bytes)``, ``("write_direct", bytes)``
+(on the direct channel), ``("close_direct",)``, ``("honest", id, payload)``,
 ``("exit",)``. The first message from the test is the config.
 """
 
@@ -33,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from RemoteProxyLibrary.agent import agent as real_agent  # noqa: E402
+from RemoteProxyLibrary.agent import direct as real_direct  # noqa: E402
 from RemoteProxyLibrary.wire import codec, framing, messages  # noqa: E402
 
 LENGTH = struct.Struct(">I")
@@ -45,6 +54,7 @@ DEFAULTS = {
     "probe": "raw",
     "ping": True,  # answer pings
     "close": True,  # answer Z, give the tty back and exit
+    "direct": "refuse",  # "refuse", "none", "serve", "wrong_token" (see module doc)
 }
 
 
@@ -124,17 +134,88 @@ def main():
         termios.tcsetattr(0, termios.TCSADRAIN, attrs)
 
 
+class Direct:
+    """The direct channel as the harness plays it (see module doc)."""
+
+    def __init__(self):
+        self.listener = None
+        self.token = b""
+        self.ours = b""
+        self.sock = None
+        self.receiver = framing.FrameProtocol(accept_raw=True)
+        self.requests = set()  # ids of requests that came this way
+
+    def offer(self, request_id, payload, config, sender):
+        how = config["direct"]
+        if how == "none":
+            return
+        port = 0
+        if how in ("serve", "wrong_token") and self.listener is None:
+            self.token = messages.decode_direct_offer(payload)
+            self.listener = real_direct.listen()
+            port = self.listener.getsockname()[1]
+            self.ours = os.urandom(messages.DIRECT_TOKEN_SIZE)
+        answer = messages.encode_direct_answer(port, self.ours if port else b"")
+        write(sender.frame(request_id, messages.KIND_DIRECT, answer))
+
+    def accept(self, config):
+        sock = self.listener.accept()[0]
+        self.listener.close()
+        self.listener = None
+        sock.settimeout(5)
+        got = b""
+        while len(got) < len(self.token):
+            chunk = sock.recv(len(self.token) - len(got))
+            if not chunk:
+                break
+            got += chunk
+        sock.settimeout(None)
+        if got != self.token:
+            sock.close()
+            return
+        if config["direct"] == "wrong_token":
+            sock.sendall(os.urandom(len(self.ours)))
+        else:
+            sock.sendall(self.ours)
+        self.sock = sock
+
+    def write(self, data):
+        if self.sock is not None:
+            self.sock.sendall(data)
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 def serve(channel, config, sender, receiver, agent, worker):
     """Until the tty or the control socket closes, or close is answered."""
+    direct = Direct()
     while True:
-        ready, _, _ = select.select([0, channel.sock], [], [])
+        watched = [0, channel.sock]
+        watched += [s for s in (direct.listener, direct.sock) if s is not None]
+        ready, _, _ = select.select(watched, [], [])
         if channel.sock in ready:
             values = channel.feed()
             if values is None:
                 return
             for value in values:
-                if command(value, config, sender, agent, worker) == "exit":
+                if command(value, config, sender, agent, worker, direct) == "exit":
                     return
+        if direct.listener is not None and direct.listener in ready:
+            direct.accept(config)
+        if direct.sock is not None and direct.sock in ready:
+            try:
+                data = direct.sock.recv(1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                direct.close()
+            for event in direct.receiver.receive(data):
+                if isinstance(event, framing.Message):
+                    direct.requests.add(event.request_id)
+                react(event, channel, config, sender, agent, direct, direct.write)
         if 0 in ready:
             try:
                 data = os.read(0, 1 << 16)
@@ -143,19 +224,26 @@ def serve(channel, config, sender, receiver, agent, worker):
             if not data:
                 return
             for event in receiver.receive(data):
-                if react(event, channel, config, sender, agent) == "exit":
+                if react(event, channel, config, sender, agent, direct, write) == "exit":
                     return
 
 
-def command(value, config, sender, agent, worker):
+def command(value, config, sender, agent, worker, direct):
     """Carry out one command of the test."""
     what = value[0]
     if what == "config":
         config.update(value[1])
     elif what == "write":
         write(value[1])
+    elif what == "write_direct":
+        direct.write(value[1])
+    elif what == "close_direct":
+        direct.close()
     elif what == "honest":
         reply = worker.reply(value[2])
+        if value[1] in direct.requests:
+            direct.write(sender.frame(value[1], messages.KIND_REQUEST, reply, raw=True))
+            return None
         raw = agent.raw_replies and len(reply) > real_agent.RAW_THRESHOLD
         write(sender.frame(value[1], messages.KIND_REQUEST, reply, raw=raw))
     elif what == "exit":
@@ -163,8 +251,9 @@ def command(value, config, sender, agent, worker):
     return None
 
 
-def react(event, channel, config, sender, agent):
-    """Report one event to the test; answer what is answered by itself."""
+def react(event, channel, config, sender, agent, direct, send):
+    """Report one event to the test; answer what is answered by itself
+    (``send`` writes on the link the event came on)."""
     if isinstance(event, framing.CorruptFrame):
         channel.send(("corrupt", event.request_id, event.reason, event.fatal))
         return None
@@ -173,7 +262,9 @@ def react(event, channel, config, sender, agent):
     request_id, kind, payload = event.request_id, event.kind, bytes(event.payload)
     channel.send(("message", request_id, kind, payload))
     if kind == messages.KIND_PING and config["ping"]:
-        write(sender.frame(request_id, kind, payload))
+        send(sender.frame(request_id, kind, payload, raw=send is not write))
+    elif kind == messages.KIND_DIRECT:
+        direct.offer(request_id, payload, config, sender)
     elif kind == messages.KIND_PROBE and config["probe"] == "raw":
         write(sender.frame(request_id, kind, payload, raw=True))
     elif kind == messages.KIND_PROBE and config["probe"] == "refuse":

@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import pytest
+from paths import direct_for, expected
 
 from RemoteProxyLibrary import InteractiveSession, SshShell, SudoShell, SuShell
 from RemoteProxyLibrary.errors import CommandTimeout
@@ -31,8 +32,10 @@ def open_runner(shells) -> tuple[RunnerTerminal, InteractiveSession]:
     session.spawn(shells[0])
     for shell in shells[1:]:
         session.push(shell)
-    runner = RunnerTerminal(timeout=60, prompt_timeout=TIMEOUT)
+    stay = all(shell.stays_on_host for shell in shells[1:])
+    runner = RunnerTerminal(timeout=60, prompt_timeout=TIMEOUT, direct=direct_for(stay))
     runner.initialize(session)
+    assert runner.path == expected(stay)
     return runner, session
 
 

@@ -176,7 +176,8 @@ def test_background_command_group_is_counted_then_killed(runner):
 def test_start_timeout_is_enforced_on_the_target_without_anyone_waiting(runner):
     marker = "3133.75"
     command = runner.commands.start(f"sleep {marker}", timeout=0.5)
-    assert processes_with(f"sleep {marker}")
+    # the shell running the command may not have started sleep yet
+    assert wait_until(lambda: processes_with(f"sleep {marker}"), 0.4)
     time.sleep(1.5)
     assert not processes_with(f"sleep {marker}")
     with pytest.raises(CommandTimeout, match=r"ran past its timeout of 0.5 s and was killed"):

@@ -533,3 +533,116 @@ def test_handle_names_containing_code_are_only_names(target, canary):
     proxy = runner.evaluate("x", timeout=5)
     assert proxy.anything == 1
     assert seen[0][0] == codec.Ref(code, code, True)  # sent back as it came
+
+
+# ---- 6. the direct channel ------------------------------------------------------------------
+# The same bounds where requests and replies travel on the direct channel: the
+# hostile agent serves it (``direct="serve"``) and writes its crafted replies there.
+@pytest.fixture
+def direct_target() -> Iterator[HostileTarget]:
+    hostile = HostileTarget(direct="serve")
+    yield hostile
+    hostile.close()
+
+
+def on_direct(*make: Callable[[int], bytes]) -> Step:
+    """A step writing ``b"".join(m(request_id) for m in make)`` on the direct channel."""
+
+    def step(agent: Agent, request_id: int, payload: bytes) -> None:
+        agent.write_direct(b"".join(m(request_id) for m in make))
+
+    return step
+
+
+def test_honest_replies_travel_on_the_direct_channel(direct_target):
+    runner = direct_target.runner()
+    assert runner.path == "direct"
+    assert runner.run_python("1+1", timeout=5) == 2
+    blob = os.urandom(3 << 20)
+    assert runner.run_python_call("bytes", blob) == blob
+
+
+def test_noise_and_wrong_kinds_on_the_direct_channel_cost_their_call_only(direct_target):
+    runner = direct_target.runner()
+    wrong_kind = on_direct(lambda rid: b"\x1b[31mnoise\x00{RPL:", lambda rid: frame(rid, "P", b""))
+    direct_target.handler = scripted(wrong_kind)
+    error, took = timed(lambda: runner.run_python("1", timeout=5))
+    assert isinstance(error, ProtocolViolation) and took < 1, error
+    assert runner.run_python("2+2", timeout=5) == 4
+
+
+def test_a_raw_frame_failing_its_check_on_the_direct_channel_breaks_the_session(direct_target):
+    runner = direct_target.runner()
+
+    def damaged(request_id: int) -> bytes:
+        data = bytearray(frame(request_id, "R", reply_payload(codec.encode(1)), raw=True))
+        data[-4] ^= 1
+        return bytes(data)
+
+    direct_target.handler = scripted(on_direct(damaged))
+    error, took = timed(lambda: runner.run_python("1", timeout=10))
+    assert isinstance(error, RunnerTerminalSessionBroken), error
+    assert "can no longer be trusted" in str(error) and took < 1
+
+
+def test_a_lying_raw_header_on_the_direct_channel_breaks_within_the_budget(direct_target):
+    """The terminal still answers pings, so liveness alone would not see it:
+    a frame stopped halfway on the direct channel is the lie."""
+    runner = direct_target.runner()
+    direct_target.handler = scripted(on_direct(lambda rid: b"{RPL:%x:R.:%x;" % (rid, 1 << 20)))
+    error, took = timed(lambda: runner.run_python("1+1", timeout=20))
+    assert isinstance(error, RunnerTerminalSessionBroken), error
+    assert "stopped halfway" in str(error) and took < BUDGET + SLACK + 0.5
+
+
+def test_unfinished_messages_on_the_direct_channel_are_bounded(direct_target):
+    runner = direct_target.runner(max_unfinished=4 << 20)
+    sender = framing.FrameProtocol(max_chunk=512 << 10)
+
+    def first_chunks(request_id: int) -> bytes:
+        return b"".join(
+            next(sender.frame_parts(1000 + n, "R", os.urandom(1 << 20), raw=True))
+            for n in range(20)
+        )
+
+    direct_target.handler = scripted(on_direct(first_chunks))
+    error, took = timed(lambda: runner.run_python("1", timeout=10))
+    assert isinstance(error, RunnerTerminalSessionBroken), error
+    assert "max_unfinished" in str(error) and took < 3
+
+
+def test_the_direct_channel_closing_breaks_the_session_at_once(direct_target):
+    runner = direct_target.runner()
+
+    def close(agent: Agent, request_id: int, payload: bytes) -> None:
+        agent.close_direct()
+
+    direct_target.handler = scripted(close)
+    error, took = timed(lambda: runner.run_python("1", timeout=10))
+    assert isinstance(error, RunnerTerminalSessionBroken), error
+    assert took < 1
+
+
+def test_a_silent_direct_channel_costs_the_timeout_while_pings_are_answered(direct_target):
+    runner = direct_target.runner()
+    direct_target.handler = scripted(silent)
+    error, took = timed(lambda: runner.run_python("1", timeout=3))
+    assert isinstance(error, RemoteTimeout), error
+    assert 3 <= took < 3 + SLACK
+    assert runner.run_python("2", timeout=5) == 2
+
+
+def test_an_agent_answering_with_a_wrong_token_is_not_taken(direct_target):
+    direct_target.config["direct"] = "wrong_token"
+    runner = direct_target.runner(direct="auto")
+    assert runner.path == "pty"
+    assert runner.run_python("1+1", timeout=5) == 2
+
+
+def test_an_agent_that_never_answers_the_offer_costs_the_setup_timeout_only(direct_target):
+    direct_target.config["direct"] = "none"
+    started = time.monotonic()
+    runner = direct_target.runner(direct="auto")
+    assert runner.path == "pty"
+    assert time.monotonic() - started < 5 + 3
+    assert runner.run_python("1+1", timeout=5) == 2

@@ -179,3 +179,92 @@ def test_open_terminals_checks_its_targets_before_opening_any(lib):
     with pytest.raises(ValueError, match="'host' or 'shells', not both"):
         lib.open_terminals({"host": "10.0.0.2", "shells": [BASH]})
     assert [info.alias for info in lib.get_terminals()] == ["a"]
+
+
+def robot_call(lib, method, *args, **kwargs):
+    """``method`` of ``lib`` with its arguments converted as Robot converts them."""
+    from robot.running.arguments import PythonArgumentParser
+    from robot.running.arguments.customconverters import CustomArgumentConverters
+
+    from RemoteProxyLibrary.keywords.converters import CONVERTERS
+
+    bound = getattr(lib, method)
+    spec = PythonArgumentParser().parse(bound, method)
+    converters = CustomArgumentConverters.from_dict(CONVERTERS)
+    positional, named = spec.convert(list(args), list(kwargs.items()), converters)
+    return bound(*positional, **dict(named))
+
+
+def test_terminals_may_be_one_alias_or_index_or_a_list_of_them(lib):
+    lib.open_terminals(local("d1"), local("d2"), {"shells": [BASH]})
+    pids = lib.run_python_on_terminals("os.getpid()")
+    assert robot_call(lib, "run_python_on_terminals", "os.getpid()", terminals="d1") == {
+        "d1": pids["d1"]
+    }
+    assert robot_call(lib, "run_python_on_terminals", "os.getpid()", terminals="3") == {3: pids[3]}
+    assert robot_call(lib, "call_remote_function_on_terminals", "os.getpid",
+                      terminals="['d2', 3]") == {"d2": pids["d2"], 3: pids[3]}  # fmt: skip
+    assert robot_call(lib, "call_remote_function_on_terminals", "os.getpid",
+                      terminals=["d1", "2"]) == {"d1": pids["d1"], "d2": pids["d2"]}  # fmt: skip
+    with pytest.raises(ValueError, match="cannot be converted to Terminals"):
+        robot_call(lib, "run_python_on_terminals", "1", terminals="['d1', 2.5]")
+    with pytest.raises(ValueError, match=r"no terminal \(none is open, or none was given\)"):
+        robot_call(lib, "run_python_on_terminals", "1", terminals="")
+
+
+def test_on_failure_continue_gives_the_errors_as_text_with_the_other_results(lib):
+    lib.open_terminals(local("a"), local("b"), local("c"))
+    lib.run_python("value = 10", terminal="b")
+    results = robot_call(lib, "run_python_on_terminals", "value // 2", on_failure="continue")
+    assert results == {
+        "a": "NameError: name 'value' is not defined",
+        "b": 5,
+        "c": "NameError: name 'value' is not defined",
+    }
+    assert list(results) == ["a", "b", "c"]  # in the terminals' order
+    results = lib.call_remote_function_on_terminals(
+        "divmod", 7, "value", terminals=["b", "c"], on_failure="continue"
+    )
+    assert list(results) == ["b", "c"]
+    assert all(text.startswith("TypeError: unsupported operand") for text in results.values())
+    assert robot_call(lib, "run_python_on_terminals", "1", on_failure="continue") == dict.fromkeys(
+        "abc", 1
+    )
+    with pytest.raises(ValueError, match="cannot be converted to 'fail' or 'continue'"):
+        robot_call(lib, "run_python_on_terminals", "1", on_failure="ignore")
+    with pytest.raises(ValueError, match="on_failure is fail or continue, not 'ignore'"):
+        lib.run_python_on_terminals("1", on_failure="ignore")
+    with pytest.raises(ParallelError, match="1 of 1 failed"):  # the default: fail
+        lib.run_python_on_terminals("value", terminals="a")
+
+
+def test_open_terminals_on_failure_continue_gives_the_indices_and_the_errors(lib):
+    opened = robot_call(lib, "open_terminals", local("a"), local("bad", BROKEN), local("c"),
+                        on_failure="continue")  # fmt: skip
+    assert list(opened) == ["a", "bad", "c"]
+    assert opened["a"] == 1 and opened["c"] == 2
+    assert opened["bad"].startswith("ShellError: ") and "no-such-shell" in opened["bad"]
+    assert [info.alias for info in lib.get_terminals()] == ["a", "c"]
+
+
+def test_a_function_whose_module_was_not_imported_says_to_import_it(lib):
+    lib.open_terminals(local("a"), local("b"))
+    hint = "(import modules first with 'Import Remote Module'; only os and sys are there"
+    with pytest.raises(ParallelError) as info:
+        lib.call_remote_function_on_terminals("socket.gethostname")
+    message = str(info.value)
+    assert message.startswith(
+        "Call Remote Function On Terminals (socket.gethostname): 2 of 2 failed:\n"
+        "  a: NameError: name 'socket' is not defined " + hint
+    )
+    assert all(isinstance(e, NameError) for e in info.value.errors.values())
+    with pytest.raises(NameError, match=r"name 'json' is not defined \(import modules first"):
+        lib.call_remote_function("json.dumps", [1], terminal="b")
+    # a NameError inside the function is not about its import
+    lib.run_python("def broken():\n    return undefined_name", terminal="b")
+    with pytest.raises(NameError) as raised:
+        lib.call_remote_function("broken", terminal="b")
+    assert str(raised.value) == "name 'undefined_name' is not defined"
+    lib.run_python_on_terminals("import socket")
+    names = lib.call_remote_function_on_terminals("socket.gethostname", terminals="a")
+    assert names == {"a": lib.run_python("socket.gethostname()", terminal="a")}

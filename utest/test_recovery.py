@@ -10,6 +10,7 @@ import time
 
 import pytest
 import sshtarget
+from paths import expected
 
 from RemoteProxyLibrary import (
     BashShell,
@@ -207,11 +208,13 @@ def test_killed_sshd_child_recovers(ssh_target, ssh_user):
     before_threads = threading.active_count()
     runner = make_runner([ssh_shell(ssh_target, ssh_user)])
     pid = runner.run_python(PID)
+    assert runner.path == expected(True)
     for sshd_pid in ssh_target.session_pids(ssh_user.name):
         os.kill(sshd_pid, signal.SIGKILL)
     start = time.monotonic()
     assert runner.run_python(PID) != pid
     assert time.monotonic() - start < 5 + 2
+    assert runner.path == expected(True)  # the new session opened its own
     runner.close()
     assert threads_settle(before_threads)
     assert wait_until(lambda: sshtarget.count_user_processes(ssh_user.name) == 0)
@@ -220,6 +223,7 @@ def test_killed_sshd_child_recovers(ssh_target, ssh_user):
 def test_killed_remote_python_over_ssh(ssh_target, ssh_user):
     runner = make_runner([ssh_shell(ssh_target, ssh_user)])
     pid = runner.run_python(PID)
+    assert runner.path == expected(True)
     os.kill(pid, signal.SIGKILL)
     assert runner.run_python(PID) != pid
     runner.close()
@@ -229,6 +233,7 @@ def test_killed_remote_python_over_ssh(ssh_target, ssh_user):
 def test_stopped_remote_python_is_detected_and_recovered(ssh_target, ssh_user):
     runner = make_runner([ssh_shell(ssh_target, ssh_user)])
     pid = runner.run_python(PID)
+    assert runner.path == expected(True)
     os.kill(pid, signal.SIGSTOP)
     start = time.monotonic()
     assert runner.run_python(PID) != pid
@@ -242,6 +247,7 @@ def test_stopped_remote_python_is_detected_and_recovered(ssh_target, ssh_user):
 def test_tcp_reset_recovers(ssh_target, ssh_user, fault_proxy):
     runner = make_runner([ssh_shell(ssh_target, ssh_user, port=fault_proxy.port)])
     pid = runner.run_python(PID)
+    assert runner.path == expected(True)
     fault_proxy.reset()
     start = time.monotonic()
     assert runner.run_python(PID) != pid
@@ -252,6 +258,7 @@ def test_tcp_reset_recovers(ssh_target, ssh_user, fault_proxy):
 def test_blackholed_link_is_detected_by_liveness_check(ssh_target, ssh_user, fault_proxy):
     runner = make_runner([ssh_shell(ssh_target, ssh_user, port=fault_proxy.port)], prompt_timeout=3)
     pid = runner.run_python(PID)
+    assert runner.path == expected(True)
     fault_proxy.blackhole(True)
     timer = threading.Timer(3.5, fault_proxy.blackhole, args=(False,))
     timer.start()
@@ -262,12 +269,14 @@ def test_blackholed_link_is_detected_by_liveness_check(ssh_target, ssh_user, fau
         timer.cancel()
     elapsed = time.monotonic() - start
     assert elapsed < 3 + 3 * 4 + 2
+    assert runner.path == expected(True)
     runner.close()
 
 
 def test_restarted_sshd_does_not_break_the_session(ssh_target, ssh_user):
     runner = make_runner([ssh_shell(ssh_target, ssh_user)])
     pid = runner.run_python(PID)
+    assert runner.path == expected(True)
     ssh_target.restart()
     assert runner.run_python(PID) == pid
     for sshd_pid in ssh_target.session_pids(ssh_user.name):

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import paths
 import pytest
 from targetpythons import NO_PYTHON27, python27, pythons3
 
@@ -87,6 +88,7 @@ def test_agent_on_target_python(python, via, tmp_path):
     runner.initialize(session)
     version = runner.run_python("__import__('sys').version_info[:2]")
     assert f"/{version[0]}.{version[1]}" in python or f"python{version[0]}" in python
+    assert runner.path == paths.expected(True)  # the direct channel on 2.7 too
     runner.import_libraries("os")
     assert runner.get_recursive_proxy("os").path.join("a", "b") == "a/b"
     with pytest.raises(KeyError):

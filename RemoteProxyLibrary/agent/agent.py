@@ -10,6 +10,9 @@ the bundle holding this module and ``wire``. :func:`main` then
 - answers requests, each in a worker thread, so slow calls run side by side;
 - sends what remote code prints with the reply of the request that printed it
   (``O`` frames carry output of background threads and child processes);
+- on ``D`` (the direct channel offered) listens on the loopback for the
+  controller (see ``agent.direct``) and from then on also answers requests
+  that come that way, each reply on the link its request came on;
 - on ``Z`` (close) puts everything back and returns to whoever called it.
 
 Requests, replies and the other message kinds are laid out in ``wire.messages``
@@ -43,7 +46,7 @@ from ..wire.messages import (
     STATUS_EXCEPTION,
     STATUS_OK,
 )
-from . import ops_commands, ops_files
+from . import direct, ops_commands, ops_files
 from .compat import read, select, write
 
 TYPE_CHECKING = False
@@ -71,13 +74,15 @@ def _resolve_name(ns, name):
 
 
 class Worker(object):
-    """Executes one request at a time in a namespace shared by all workers."""
+    """Executes requests in a namespace shared by all threads."""
 
     def __init__(self, agent):
         self.agent = agent
 
-    def run(self, request_id, payload):
-        self.agent.send(request_id, messages.KIND_REQUEST, self.reply(payload))
+    def run(self, link, request_id, payload):
+        """Execute one request; its reply goes back on ``link`` (the agent
+        itself for the terminal, or a :class:`direct.DirectLink`)."""
+        link.send(request_id, messages.KIND_REQUEST, self.reply(payload))
 
     def reply(self, payload):
         """The reply payload to the request ``payload``; never raises (sans-IO:
@@ -125,7 +130,8 @@ class Worker(object):
 
 
 class Pool(object):
-    """Worker threads, reused; a new one starts when none is idle."""
+    """Threads, reused; a new one starts when none is idle. A job is a
+    function and its arguments."""
 
     def __init__(self, agent):
         self.agent = agent
@@ -134,7 +140,8 @@ class Pool(object):
         self.jobs = []
         self.ready = threading.Condition(self.lock)
 
-    def submit(self, job):
+    def submit(self, function, *args):
+        job = (function, args)
         with self.lock:
             if self.idle:
                 self.idle -= 1
@@ -146,14 +153,19 @@ class Pool(object):
         thread.start()
 
     def work(self, job):
-        worker = Worker(self.agent)
-        while job is not None:
-            worker.run(*job)
+        """Run ``job``, then the jobs given to this thread while idle (the
+        calling thread joins the pool; None: idle at once)."""
+        while True:
+            if job is not None:
+                function, args = job
+                function(*args)
             with self.lock:
                 self.idle += 1
                 while not self.jobs:
                     self.ready.wait()
                 job = self.jobs.pop(0)
+                if job is None:
+                    return
 
     def stop(self):
         with self.lock:
@@ -209,6 +221,9 @@ class Agent(object):
         self.write_lock = threading.Lock()
         self.capture = Capture()
         self.pool = Pool(self)
+        self.worker = Worker(self)
+        self.acceptor = None  # waiting for the controller on the direct channel
+        self.direct = None  # the direct channel once the controller connected
         self.running = True
         self.raw_replies = False
         self.described = set()
@@ -360,19 +375,33 @@ class Agent(object):
                 if not self.running:
                     return
 
-    def handle(self, event):
-        """Act on one event of the frame protocol."""
+    def run_request(self, link, request_id, payload):
+        """Execute one request and send its reply on ``link``."""
+        self.worker.run(link, request_id, payload)
+
+    def answer(self, link, event):
+        """Answer what is no request on ``link``: a ping, a corrupt frame
+        (noise is skipped). True if it was one of those."""
         if not isinstance(event, framing.Message):
             if isinstance(event, framing.CorruptFrame) and event.request_id:
                 # tell the caller now instead of letting it wait for its timeout
                 reason = event.reason.encode("utf-8", "replace")
-                self.send(event.request_id, messages.KIND_CORRUPT, reason)
-            return  # noise is skipped
+                link.send(event.request_id, messages.KIND_CORRUPT, reason)
+            return True
+        if event.kind == messages.KIND_PING:
+            link.send(event.request_id, event.kind, event.payload)
+            return True
+        return False
+
+    def handle(self, event):
+        """Act on one event of the frame protocol read from the terminal."""
+        if self.answer(self, event):
+            return
         kind = event.kind
         if kind == messages.KIND_REQUEST:
-            self.pool.submit((event.request_id, event.payload))
-        elif kind == messages.KIND_PING:
-            self.send(event.request_id, kind, event.payload)
+            self.pool.submit(self.run_request, self, event.request_id, event.payload)
+        elif kind == messages.KIND_DIRECT:
+            self.offer_direct(event.request_id, event.payload)
         elif kind == messages.KIND_PROBE:  # echo it raw
             self.send(event.request_id, kind, event.payload, raw=True)
         elif kind == messages.KIND_RAW_REPLIES:  # the probe came back intact
@@ -380,6 +409,62 @@ class Agent(object):
         elif kind == messages.KIND_CLOSE:
             self.running = False
             self.send(event.request_id, kind, b"")
+
+    # ---- the direct channel ----------------------------------------------------------
+    def offer_direct(self, request_id, payload):
+        """Listen on the loopback for the controller (see ``agent.direct``);
+        answer with the port and our own token. An empty token withdraws the
+        offer. A second offer is refused (port 0)."""
+        try:
+            token = messages.decode_direct_offer(payload)
+        except codec.DecodeError:
+            token = b""
+        if not token:
+            if self.acceptor is not None:
+                self.acceptor.withdraw()
+            self.send(request_id, messages.KIND_DIRECT, messages.encode_direct_answer(0, b""))
+            return
+        listener = None
+        if self.acceptor is None and self.direct is None:
+            listener = direct.listen()
+        if listener is None:
+            self.send(request_id, messages.KIND_DIRECT, messages.encode_direct_answer(0, b""))
+            return
+        ours = os.urandom(messages.DIRECT_TOKEN_SIZE)
+        self.acceptor = direct.Acceptor(listener, token)
+        thread = threading.Thread(
+            target=self.connect_direct, args=(self.acceptor, ours), name="rpl-direct"
+        )
+        thread.daemon = True
+        thread.start()
+        port = listener.getsockname()[1]
+        self.send(request_id, messages.KIND_DIRECT, messages.encode_direct_answer(port, ours))
+
+    def connect_direct(self, acceptor, ours):
+        """Wait for the controller; once it is there, send our token and read
+        its requests (this thread then joins the pool)."""
+        sock = acceptor.accept()
+        if sock is None:
+            return
+        link = direct.DirectLink(self, sock)
+        try:
+            sock.sendall(ours)
+        except (OSError, IOError):
+            link.close()
+            return
+        if not self.running:
+            link.close()
+            return
+        self.direct = link
+        link.read()
+        if not link.closed:
+            self.pool.work(None)
+
+    def close_direct(self):
+        if self.acceptor is not None:
+            self.acceptor.withdraw()
+        if self.direct is not None:
+            self.direct.close()
 
     # ---- fds -----------------------------------------------------------------------
     def setup_fds(self):
@@ -434,6 +519,7 @@ class Agent(object):
                 self.send(messages.NO_REQUEST, messages.KIND_OUTPUT, output)
 
     def restore(self):
+        self.close_direct()
         self.stop_heartbeat()
         self.commands.close()
         self.transfers.close()

@@ -3,6 +3,7 @@ return and `Get Call Response` takes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from ..errors import RemoteTimeout
@@ -81,3 +82,40 @@ def with_string_argument_hint(call: Any, args: tuple, kwargs: dict) -> Any:
         )
         hinted.remote_traceback = remote_traceback  # type: ignore[attr-defined]
         raise hinted from None
+
+
+#: What a function name is looked up in on the target without an import (the
+#: agent's namespace; `Run Python` adds to it).
+NAMESPACE_HINT = (
+    "import modules first with 'Import Remote Module'; only os and sys are there without an import"
+)
+_NOT_DEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
+_FIRST_NAME = re.compile(r"\s*([A-Za-z_]\w*)")
+
+
+def with_name_hint(call: Any, function: str) -> Any:
+    """``call()``; a remote ``NameError`` for the first name of ``function``
+    (``socket`` of ``socket.gethostname``: its module was not imported) says
+    to import it with `Import Remote Module`."""
+    try:
+        return call()
+    except NameError as error:
+        remote_traceback = getattr(error, "remote_traceback", None)
+        missing = _NOT_DEFINED.search(str(error))
+        first = _FIRST_NAME.match(function)
+        if remote_traceback is None or not missing or not first:
+            raise
+        if missing.group(1) != first.group(1):
+            raise  # raised inside the function: not a missing import
+        hinted = NameError(f"{error} ({NAMESPACE_HINT})")
+        hinted.remote_traceback = remote_traceback  # type: ignore[attr-defined]
+        notes = getattr(error, "__notes__", None)
+        if notes:  # the remote traceback (Python 3.11+)
+            setattr(hinted, "__notes__", list(notes))  # noqa: B010
+        raise hinted from None
+
+
+def with_call_hints(call: Any, function: str, args: tuple, kwargs: dict) -> Any:
+    """``call()`` of ``function`` with ``args`` and ``kwargs``, with the hints
+    of :func:`with_string_argument_hint` and :func:`with_name_hint`."""
+    return with_name_hint(lambda: with_string_argument_hint(call, args, kwargs), function)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any, Union
 
 from robot.utils import secs_to_timestr, timestr_to_secs
@@ -29,6 +30,31 @@ class Seconds(float):
 DEFAULT_TIMEOUT = Seconds(3600)
 DEFAULT_PROMPT_TIMEOUT = Seconds(30)
 DEFAULT_SLEEP_BETWEEN_TRIES = Seconds(1)
+
+
+class Terminals(list):
+    """Terminals named by index or alias: one of them (``dut1``, ``2``) or a
+    list of them (``${{['dut1', 'dut2']}}``, or the text ``['dut1', 2]``)."""
+
+    @classmethod
+    def from_value(cls, value: Union[str, int, list, tuple]) -> Terminals:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            try:
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                raise ValueError(f"{value!r} is not a list of indices or aliases") from None
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                if not isinstance(item, (int, str)) or isinstance(item, bool):
+                    raise ValueError(
+                        f"a terminal is an index or an alias, not {type(item).__name__}: {item!r}"
+                    )
+            return cls(value)
+        if value == "":
+            return cls()  # none given (as an empty list)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return cls([value])
+        raise ValueError("expected an index or alias of a terminal, or a list of them")
 
 
 class Proxy:
@@ -64,6 +90,7 @@ def _terminal_info(value: object) -> TerminalInfo:
 CONVERTERS = {
     Seconds: Seconds.from_value,
     Proxy: Proxy.from_value,
+    Terminals: Terminals.from_value,
     RemoteCall: _remote_call,
     TerminalInfo: _terminal_info,
 }

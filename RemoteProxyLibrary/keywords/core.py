@@ -20,6 +20,7 @@ from ..recovery.parallel import MAX_PARALLEL
 from ..remotetext import safe_block
 from ..runner import RunnerTerminal
 from ..runner.commands import RemoteCommand
+from ..runner.runnerterminal import direct_mode
 from ..shells import Shell
 
 #: How keywords name a terminal: its index (1, 2, ...) or its alias.
@@ -109,9 +110,12 @@ class LibraryCore:
         python: PythonCommand,
         auto_recovery: Optional[bool],
         base: Optional[TerminalSettings] = None,
+        direct: Optional[str] = None,
     ) -> TerminalSettings:
         """``base`` (default: the library's settings) with the values given."""
         changes: dict[str, Any] = {}
+        if direct:
+            changes["direct"] = direct_mode(direct)
         if timeout is not None:
             changes["timeout"] = float(timeout)
         if prompt_timeout is not None:

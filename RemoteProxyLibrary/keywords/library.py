@@ -6,6 +6,7 @@ from typing import Optional, Union
 
 from .. import __version__
 from ..managed import TerminalSettings
+from ..runner.runnerterminal import direct_mode
 from ..terminal.hostkeys import check_policy
 from .commands import CommandKeywords
 from .converters import CONVERTERS, DEFAULT_PROMPT_TIMEOUT, DEFAULT_TIMEOUT, Seconds
@@ -233,6 +234,26 @@ class RemoteProxyLibrary(
     | Put File | ${CURDIR}/app.conf | /tmp/app/ | create_dirs=True |
     | Get Directory | /etc/ssh | ${OUTPUT DIR}/ssh | include=*.pub |
 
+    = Direct channel =
+
+    Once Python runs on the target, its requests and replies travel beside
+    the terminal where the hops allow it: on a channel of the first SSH
+    login's own connection to a port on the target's loopback (or a local
+    socket for `Open Local Terminal`), with no pty in between, several times
+    faster for large values and files. It applies when every hop after the
+    first stays on that host: ``su``, ``sudo``, another shell, Python; not a
+    typed ``ssh`` hop, not a network namespace. The terminal itself stays
+    the control path: whether the target is alive, and that Python ended.
+    The agent listens only on ``127.0.0.1``, only until Python's side has
+    connected, and only takes the connection presenting a random one-time
+    token given through the terminal: no other user of the target can attach.
+
+    By default (``direct=auto``) a terminal whose hops do not allow it, or
+    whose SSH server forbids forwarding (``AllowTcpForwarding no``), just keeps
+    the terminal, saying so in the log at INFO level; ``direct=on`` makes that
+    an error, ``direct=off`` never tries. Set it for all terminals when
+    importing the library, or per terminal in the Open keywords.
+
     = Auto recovery =
 
     With auto recovery (library argument ``auto_recovery``,
@@ -339,6 +360,7 @@ class RemoteProxyLibrary(
         auto_recovery: bool = False,
         host_key_policy: Optional[HostKeyPolicy] = None,
         known_hosts: Optional[str] = None,
+        direct: Optional[str] = None,
     ) -> None:
         """Sets the defaults of the terminals; nothing is opened here.
 
@@ -355,6 +377,11 @@ class RemoteProxyLibrary(
           ``StrictHostKeyChecking``, else ``accept``.
         - ``known_hosts``: the known_hosts file of the first SSH hops
           (default ``~/.ssh/known_hosts``).
+        - ``direct``: how Python's requests and replies travel (see `Direct
+          channel`): ``auto`` (a direct channel beside the terminal where the
+          hops allow it, else the terminal), ``on`` (the direct channel, or
+          opening Python fails) or ``off`` (always the terminal). Not given:
+          the environment variable ``RPL_DIRECT``, else ``auto``.
 
         Each Open keyword can override these for its terminal.
 
@@ -372,6 +399,7 @@ class RemoteProxyLibrary(
                 prompt_timeout=Seconds.from_value(prompt_timeout),
                 python=python_argument(python),
                 auto_recovery=bool(auto_recovery),
+                direct=direct_mode(direct) if direct else None,
             )
         )
         policy = check_policy(host_key_policy) if host_key_policy else None

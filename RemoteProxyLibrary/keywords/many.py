@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 from robot.api import logger
 from robot.api.deco import keyword
@@ -13,8 +13,8 @@ from ..errors import ParallelError
 from ..managed import ManagedTerminal, TerminalSettings, call_on_terminals, start_terminals
 from ..recovery import AutoRunnerTerminal
 from ..shells import Shell
-from .calls import with_string_argument_hint
-from .converters import Seconds
+from .calls import with_call_hints
+from .converters import Seconds, Terminals
 from .core import LibraryCore, PythonCommand, TerminalId
 from .terminals import HostKeyPolicy, Password, SshDefaults, shells_from_dicts, ssh_stack
 
@@ -43,6 +43,8 @@ TARGET_KEYS = (*SSH_KEYS, "shells", "alias", *SETTING_KEYS)
 
 #: How results of many terminals are keyed: by alias, else by index.
 ResultKey = Union[str, int]
+#: What the keywords on many terminals do when some fail (``on_failure``).
+OnFailure = Literal["fail", "continue"]
 
 
 class ManyTerminalKeywords(LibraryCore):
@@ -75,7 +77,8 @@ class ManyTerminalKeywords(LibraryCore):
         python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
         max_parallel: Optional[int] = None,
-    ) -> dict[ResultKey, int]:
+        on_failure: OnFailure = "fail",
+    ) -> dict[ResultKey, Union[int, str]]:
         """Opens a terminal to each of ``targets`` in parallel, starts Python in
         each, and returns their indices by alias.
 
@@ -104,7 +107,10 @@ class ManyTerminalKeywords(LibraryCore):
         If some targets fail, the others are still opened and the keyword
         fails after all have ended, naming every target that failed and why
         (one line each); the ones that opened stay open (close them with
-        `Close All Terminals`).
+        `Close All Terminals`). With ``on_failure=continue`` it does not
+        fail: it returns the indices of those that opened and, for each that
+        failed, its error as text (``ShellError: ...``, as in the failure
+        message, logged too).
 
         Examples:
         | ${indices} = | Open Terminals | 10.0.0.2 | 192.168.1.2 | username=admin |
@@ -115,6 +121,13 @@ class ManyTerminalKeywords(LibraryCore):
         | ${local} = | Create Dictionary | shells=${{[{'shellname': 'BashShell'}]}} | alias=here |
         | Open Terminals | ${root} | ${local} | username=admin | password=${PASSWORD} |
         | ...            | python=python3 |
+
+        With ``on_failure=continue``, a target that cannot be reached:
+        | ${down} = | Create Dictionary | host=10.0.0.9 | port=${1} | alias=down |
+        | ${opened} = | Open Terminals | 10.0.0.2 | ${down} | username=admin |
+        | ...         | password=${PASSWORD} | on_failure=continue |
+        | Should Be Equal | ${opened}[10.0.0.2] | ${2} |
+        | Should Start With | ${opened}[down] | SessionInitializationFailed: |
         """
         common: dict[str, Any] = {
             "username": username,
@@ -134,6 +147,7 @@ class ManyTerminalKeywords(LibraryCore):
             "hops": hops,
         }
         defaults = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        _check_on_failure(on_failure, "Open Terminals")
         if not targets:
             raise ValueError("Open Terminals needs at least one target.")
         entries = [self._target_terminal(target, common, defaults) for target in targets]
@@ -144,19 +158,29 @@ class ManyTerminalKeywords(LibraryCore):
             start_terminals(keyed, max_parallel)
         except ParallelError as error:
             failure = error
-        opened: dict[ResultKey, int] = {}
+        opened: dict[ResultKey, Union[int, str]] = {}
         for number, entry in keyed.items():
             if failure is None or number in failure.results:
                 index = self._register(entry, "opened, Python started")
                 opened[entry.alias or index] = index
-        if failure is not None:
-            raise ParallelError(
-                "Open Terminals",
-                {_label(entries[n]): e for n, e in failure.errors.items()},
-                opened,
-                "the others are open" if opened else "",
-            ) from None
-        return opened
+        if failure is None:
+            return opened
+        reported = ParallelError(
+            "Open Terminals",
+            {_label(entries[n]): e for n, e in failure.errors.items()},
+            opened,
+            "the others are open" if opened else "",
+        )
+        if on_failure == "fail":
+            raise reported from None
+        logger.info(str(reported))
+        result: dict[ResultKey, Union[int, str]] = {}
+        for number, entry in keyed.items():
+            if number in failure.errors:
+                result[_label(entry)] = _error_text(failure.errors[number])
+            else:
+                result[entry.alias or entry.index] = entry.index
+        return result
 
     def _target_terminal(
         self, target: Union[Mapping[str, Any], str], common: dict[str, Any],
@@ -214,23 +238,35 @@ class ManyTerminalKeywords(LibraryCore):
     def run_python_on_terminals(
         self,
         *code: str,
-        terminals: Optional[list[Union[int, str]]] = None,
+        terminals: Optional[Terminals] = None,
         timeout: Optional[Seconds] = None,
         max_parallel: Optional[int] = None,
+        on_failure: OnFailure = "fail",
     ) -> dict[ResultKey, Any]:
         """Runs the same Python code on several terminals in parallel and
         returns the values by terminal alias (its index if it has none).
 
-        ``code`` as with `Run Python`; ``terminals`` is a list of indices or
-        aliases (default: every open terminal). Python is started first where
-        it is not running. If it fails on some terminals, the keyword fails
-        after all have ended, naming every terminal that failed and why.
+        ``code`` as with `Run Python`; ``terminals`` is one index or alias,
+        or a list of them (default: every open terminal). Python is started
+        first where it is not running.
+
+        If it fails on some terminals, the keyword fails after all have ended,
+        naming every terminal that failed and why (one line each). With
+        ``on_failure=continue`` it does not fail: it returns the values of the
+        others and, for each terminal that failed, its error as text
+        (``NameError: name 'x' is not defined``, as in the failure message,
+        logged too).
 
         Examples:
         | Open Terminals | 10.0.0.2 | 192.168.1.2 | username=admin | password=${PASSWORD} |
         | ${names} = | Run Python On Terminals | __import__('socket').gethostname() |
         | ${pids} = | Run Python On Terminals | __import__('os').getpid() |
         | ...       | terminals=${{['10.0.0.2', 'dut']}} |
+        | ${pid} = | Run Python On Terminals | os.getpid() | terminals=dut |
+        | Run Python | only_here = 1 | terminal=dut |
+        | ${values} = | Run Python On Terminals | only_here | on_failure=continue |
+        | Should Be Equal | ${values}[dut] | ${1} |
+        | Should Start With | ${values}[10.0.0.2] | NameError: |
         """
         text = "\n".join(code)
         return self._on_terminals(
@@ -238,6 +274,7 @@ class ManyTerminalKeywords(LibraryCore):
             lambda runner: runner.run_python(text, timeout=timeout),
             "Run Python On Terminals",
             max_parallel,
+            on_failure,
         )
 
     @keyword("Call Remote Function On Terminals", tags=["python", "parallel"])
@@ -245,8 +282,9 @@ class ManyTerminalKeywords(LibraryCore):
         self,
         function: str,
         *args: Any,
-        terminals: Optional[list[Union[int, str]]] = None,
+        terminals: Optional[Terminals] = None,
         max_parallel: Optional[int] = None,
+        on_failure: OnFailure = "fail",
         **kwargs: Any,
     ) -> dict[ResultKey, Any]:
         """Calls ``function`` with the same arguments on several terminals in
@@ -255,9 +293,15 @@ class ManyTerminalKeywords(LibraryCore):
 
         ``function``, ``args`` and ``kwargs`` as with `Call Remote Function`
         (plain data comes back as values, anything else as proxies, each of
-        its own terminal); ``terminals`` and failures as with
-        `Run Python On Terminals`. The named arguments ``terminals`` and
-        ``max_parallel`` are taken by this keyword, not passed on.
+        its own terminal). ``function`` is looked up in each terminal's
+        Python namespace: import its module there first with
+        `Import Remote Module` (``terminal=`` for each, or
+        `Run Python On Terminals` with ``import socket``); only ``os``,
+        ``sys`` and the builtins are there without an import, and what
+        `Run Python` assigns. ``terminals``, ``on_failure`` and failures as
+        with `Run Python On Terminals`. The named arguments ``terminals``,
+        ``max_parallel`` and ``on_failure`` are taken by this keyword, not
+        passed on.
 
         Examples:
         | Open Terminals | 10.0.0.2 | 192.168.1.2 | username=admin | password=${PASSWORD} |
@@ -266,24 +310,32 @@ class ManyTerminalKeywords(LibraryCore):
         | Should Be Equal | ${systems['10.0.0.2'].sysname} | Linux |
         | ${joined} = | Call Remote Function On Terminals | os.path.join | a | b |
         | Should Be Equal | ${joined}[dut] | a/b |
+        | Run Python On Terminals | import socket |
+        | ${names} = | Call Remote Function On Terminals | socket.gethostname | terminals=dut |
         """
 
         def call(runner: AutoRunnerTerminal) -> Any:
-            return with_string_argument_hint(
-                lambda: runner.call(function, *args, **kwargs), args, kwargs
+            return with_call_hints(
+                lambda: runner.call(function, *args, **kwargs), function, args, kwargs
             )
 
         return self._on_terminals(
-            terminals, call, f"Call Remote Function On Terminals ({function})", max_parallel
+            terminals,
+            call,
+            f"Call Remote Function On Terminals ({function})",
+            max_parallel,
+            on_failure,
         )
 
     def _on_terminals(
         self,
-        terminals: Optional[list[Union[int, str]]],
+        terminals: Union[Terminals, list[TerminalId], TerminalId],
         call: Callable[[AutoRunnerTerminal], Any],
         doing: str,
         max_parallel: Optional[int],
+        on_failure: OnFailure = "fail",
     ) -> dict[ResultKey, Any]:
+        _check_on_failure(on_failure, doing)
         if terminals is None:
             entries = [entry for entry in self._terminals if not entry.closed]
         else:
@@ -295,7 +347,14 @@ class ManyTerminalKeywords(LibraryCore):
             keyed[entry.alias or entry.index] = entry
         for entry in keyed.values():
             entry.check_usable()
-        results = call_on_terminals(keyed, call, doing, max_parallel, self._workers())
+        try:
+            results = call_on_terminals(keyed, call, doing, max_parallel, self._workers())
+        except ParallelError as error:
+            if on_failure == "fail":
+                raise
+            logger.info(str(error))
+            results = {key: error.results[key] if key in error.results else
+                       _error_text(error.errors[key]) for key in keyed}  # fmt: skip
         logger.info(f"{doing}: {len(results)} terminals: {', '.join(map(str, results))}")
         return results
 
@@ -304,6 +363,18 @@ def _as_list(terminals: Any) -> list[TerminalId]:
     if isinstance(terminals, (str, int)):
         return [terminals]
     return list(terminals)
+
+
+def _check_on_failure(on_failure: str, doing: str) -> None:
+    if on_failure not in ("fail", "continue"):
+        raise ValueError(f"{doing}: on_failure is fail or continue, not {on_failure!r}")
+
+
+def _error_text(error: BaseException) -> str:
+    """An error of one terminal as ``on_failure=continue`` returns it: as a
+    line of the failure message says it."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _label(entry: ManagedTerminal) -> str:

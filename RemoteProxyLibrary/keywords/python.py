@@ -8,7 +8,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..errors import UnableToSerialize
-from .calls import RemoteCall, with_string_argument_hint
+from .calls import RemoteCall, with_call_hints
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
 
@@ -92,8 +92,11 @@ class PythonKeywords(LibraryCore):
     ) -> Any:
         """Calls ``function`` on the target with ``args`` and ``kwargs``.
 
-        ``function`` is a name or expression in the terminal's namespace, such
-        as ``os.getcwd`` (import modules first with `Import Remote Module`).
+        ``function`` is a name or expression in the terminal's Python
+        namespace, such as ``os.getcwd``: import modules first with
+        `Import Remote Module` (only ``os``, ``sys`` and the builtins are
+        there without it, and what `Run Python` assigns). A function whose
+        module was not imported fails with ``NameError`` saying so.
         Arguments travel by value when they are plain data; proxies (of the same
         terminal) stand for their remote objects. Plain data comes back as a
         value, anything else as a proxy.
@@ -106,9 +109,8 @@ class PythonKeywords(LibraryCore):
         | ${data} = | Call Remote Function | json.dumps | ${{{'a': 1}}} | indent=${2} |
         """
         runner = self._entry(terminal).runner()
-        return with_string_argument_hint(
-            lambda: runner.call(function, *args, **kwargs), args, kwargs
-        )
+        return with_call_hints(lambda: runner.call(function, *args, **kwargs),
+                               function, args, kwargs)  # fmt: skip
 
     @keyword("Import Remote Module", tags=["python"])
     def import_remote_module(self, *modules: str, terminal: TerminalId = None) -> None:

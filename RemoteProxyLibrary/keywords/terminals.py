@@ -130,6 +130,7 @@ class TerminalKeywords(LibraryCore):
         prompt_timeout: Optional[Seconds] = None,
         python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
+        direct: Optional[str] = None,
     ) -> int:
         """Opens a terminal on this machine (a local pty) and returns its index.
 
@@ -138,9 +139,10 @@ class TerminalKeywords(LibraryCore):
         interactive POSIX shell, or ``auto`` (the default): bash without rc
         files where there is bash, else ``sh``.
 
-        ``timeout``, ``prompt_timeout``, ``python`` and ``auto_recovery`` override
-        the library's settings for this terminal (see `Importing`); ``python``
-        is ``auto``, a command or a list of commands (see `Python on the target`).
+        ``timeout``, ``prompt_timeout``, ``python``, ``auto_recovery`` and
+        ``direct`` override the library's settings for this terminal (see
+        `Importing`); ``python`` is ``auto``, a command or a list of commands
+        (see `Python on the target`).
 
         The new terminal becomes the current one.
 
@@ -151,7 +153,9 @@ class TerminalKeywords(LibraryCore):
         | Open Local Terminal | alias=py | python=['python3.99', 'python3'] |
         | Run Python | 1 | terminal=py |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        settings = self._terminal_settings(
+            timeout, prompt_timeout, python, auto_recovery, direct=direct
+        )
         shells: list[Shell] = [BashShell(timeout=settings.prompt_timeout, shell=shell)]
         return self._open(shells, alias, settings)
 
@@ -182,6 +186,7 @@ class TerminalKeywords(LibraryCore):
         prompt_timeout: Optional[Seconds] = None,
         python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
+        direct: Optional[str] = None,
     ) -> int:
         """Opens a terminal on ``host`` over SSH and returns its index.
 
@@ -223,8 +228,8 @@ class TerminalKeywords(LibraryCore):
           user running sudo: ``su_password`` after ``su``, else ``password``;
         - ``hops``: a list of shell dictionaries, as with `Open Terminal`.
 
-        ``alias``, ``timeout``, ``prompt_timeout``, ``python`` and
-        ``auto_recovery`` as with `Open Local Terminal`.
+        ``alias``, ``timeout``, ``prompt_timeout``, ``python``,
+        ``auto_recovery`` and ``direct`` as with `Open Local Terminal`.
 
         Examples:
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | alias=target |
@@ -239,7 +244,9 @@ class TerminalKeywords(LibraryCore):
         | ...      | password=${PASSWORD} |
         | Open SSH Terminal | 10.0.0.2 | admin | ${PASSWORD} | hops=${{[$hop]}} |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        settings = self._terminal_settings(
+            timeout, prompt_timeout, python, auto_recovery, direct=direct
+        )
         shells = ssh_stack(
             settings,
             self._ssh_defaults,
@@ -273,6 +280,7 @@ class TerminalKeywords(LibraryCore):
         prompt_timeout: Optional[Seconds] = None,
         python: PythonCommand = None,
         auto_recovery: Optional[bool] = None,
+        direct: Optional[str] = None,
     ) -> int:
         """Opens a terminal from a stack of shell dictionaries and returns its index.
 
@@ -298,7 +306,9 @@ class TerminalKeywords(LibraryCore):
         | @{STACK} = | Create List | ${ssh} | ${sudo} |
         | Open Terminal | @{STACK} | auto_recovery=True |
         """
-        settings = self._terminal_settings(timeout, prompt_timeout, python, auto_recovery)
+        settings = self._terminal_settings(
+            timeout, prompt_timeout, python, auto_recovery, direct=direct
+        )
         if not shells:
             raise ValueError("Open Terminal needs at least one shell dictionary.")
         stack = shells_from_dicts(shells, settings)

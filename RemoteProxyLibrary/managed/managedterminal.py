@@ -63,6 +63,8 @@ class TerminalSettings:
     auto_recovery: bool = False
     max_tries: int = 3
     sleep_between_tries: float = 1.0
+    #: The direct channel: ``auto``, ``on``, ``off``; None: ``RPL_DIRECT``, else auto.
+    direct: Optional[str] = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "python", normalize(self.python))
@@ -116,7 +118,7 @@ class ManagedTerminal:
             reopen=auto,
         )
         self._runner = AutoRunnerTerminal(
-            settings.timeout, settings.prompt_timeout, settings.python
+            settings.timeout, settings.prompt_timeout, settings.python, direct=settings.direct
         )
         self._runner.initialize(self._stack, prepare=self._import_again)
 

@@ -78,8 +78,11 @@ class AutoRunnerTerminal(RunnerTerminal):
         timeout: TimeLike = 3600,
         prompt_timeout: TimeLike = 30,
         python: PythonSpec = AUTO,
+        direct: Optional[str] = None,
     ) -> None:
-        super().__init__(timeout=timeout, prompt_timeout=prompt_timeout, python=python)
+        super().__init__(
+            timeout=timeout, prompt_timeout=prompt_timeout, python=python, direct=direct
+        )
         self._auto: Optional[AutoRecoveringTerminal] = None
         self._user_prepare: Callable[[], Any] = _nothing
         self._user_finalize: Callable[[], Any] = _nothing

@@ -27,6 +27,13 @@ Anything in the stream that shows it can no longer be trusted (a raw frame
 that fails its check: other frames' bytes may have been taken for it;
 unfinished messages above ``max_unfinished``) breaks the session at once, and
 so does any failure of the reader itself, with that failure as the cause.
+
+With a direct channel (:meth:`AgentConnection.use_direct`, see
+:mod:`.direct`) requests go on it as raw frames and their replies come back
+there, read by the waiting callers themselves; the terminal stays the
+control path: its reader thread still takes pings, heartbeats, output and
+the shell prompt that shows the agent is gone, and checks liveness for every
+request, whichever way it went.
 """
 
 from __future__ import annotations
@@ -49,7 +56,9 @@ from ..errors import (
 )
 from ..remotetext import safe_block, safe_line
 from ..terminal import Terminal
+from ..terminal.direct import DirectStream
 from ..wire import codec, framing, messages
+from .direct import DIRECT, TERMINAL, DirectReader
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
@@ -71,15 +80,21 @@ _COMPLETING = threading.Lock()
 
 
 class Pending:
-    """A request in flight: completed once by the reader thread.
+    """A request in flight: completed once, by whoever reads its reply.
 
     Completion is a lock held from creation until the reply comes (cheaper
     than a ``threading.Event``: this is on the path of every call); waiters
     acquire and release it at once, so any number of them may wait.
+
+    A request sent on the direct channel is waited for through its
+    ``reader`` (a ``direct.DirectReader``): the waiting caller reads the
+    channel itself when no one else does, and is woken (:meth:`wake`) to take
+    over the reading when the caller who read before it is done.
     """
 
     __slots__ = (
-        "_done", "_error", "_gate", "_payload", "kind", "owner", "request_id", "sent_at", "what",
+        "_done", "_error", "_gate", "_payload", "_woken", "kind", "owner", "reader",
+        "request_id", "sent_at", "what",
     )  # fmt: skip
 
     def __init__(self, request_id: int, kind: str, owner: Optional[AgentConnection] = None) -> None:
@@ -91,8 +106,11 @@ class Pending:
         self._done = False
         self._payload: Any = None
         self._error: Optional[BaseException] = None
+        self._woken = False  # the gate is open for a wake-up, not a completion
         #: The connection the request went out on.
         self.owner = owner
+        #: Who reads the reply when it is waited for (None: the reader thread).
+        self.reader: Any = None
         #: What the request does, for messages (set by whoever sends it).
         self.what = ""
 
@@ -103,19 +121,47 @@ class Pending:
             self._payload = payload
             self._error = error
             self._done = True
+            if self._woken:  # the gate is open already; the woken waiter sees done
+                return
         self._gate.release()
 
     def done(self) -> bool:
         return self._done
 
     def wait(self, timeout: Optional[float]) -> bool:
+        """True once completed, False if not within ``timeout`` (None: no limit)."""
         if self._done:
             return True
+        reader = self.reader
+        if reader is not None:
+            return bool(reader.wait(self, timeout))
         gate = self._gate
         if gate.acquire(True, -1 if timeout is None else max(timeout, 0)):
             gate.release()
             return True
         return self._done
+
+    def wake(self) -> bool:
+        """Wake a waiter of :meth:`sleep` without completing (it is to read
+        the direct channel now); False if done or already woken."""
+        with _COMPLETING:
+            if self._done or self._woken:
+                return False
+            self._woken = True
+        self._gate.release()
+        return True
+
+    def sleep(self, timeout: Optional[float]) -> bool:
+        """Wait until completed or woken; False if neither within ``timeout``."""
+        gate = self._gate
+        if not gate.acquire(True, -1 if timeout is None else max(timeout, 0)):
+            return False
+        with _COMPLETING:
+            if not self._done:
+                self._woken = False  # the wake-up is taken; the gate stays shut
+                return True
+        gate.release()  # completed: open for every other waiter
+        return True
 
     def payload(self) -> Any:
         if self._error is not None:
@@ -152,9 +198,15 @@ class AgentConnection:
         #: When the agent was last heard (see the module doc).
         self.last_heard = time.monotonic()
         self.name = name or terminal.description
+        self.max_message = max_message
+        self.max_unfinished = max_unfinished
+        #: Raw payload bytes that count as hearing the agent (see RAW_HEARD).
+        self.raw_heard = RAW_HEARD
         self._receiver = framing.FrameProtocol(
             max_message=max_message, max_unfinished=max_unfinished
         )
+        #: The direct channel's reader once it is in use (see .direct).
+        self.direct: Optional[DirectReader] = None
         self._raw_mark = 0
         self._sender = framing.FrameProtocol()
         self._ids = itertools.count(1)
@@ -179,6 +231,19 @@ class AgentConnection:
             self._dispatch(initial)
         self._reader.start()
 
+    def use_direct(self, stream: DirectStream, initial: bytes = b"") -> None:
+        """Send requests on ``stream`` from now on, as raw frames, and take
+        their replies from there (``initial``: bytes already read from it)."""
+        reader = DirectReader(self, stream)
+        if initial:
+            reader._dispatch(initial)
+        self.direct = reader
+
+    @property
+    def path(self) -> str:
+        """``direct`` when requests go on the direct channel, else ``pty``."""
+        return DIRECT if self.direct is not None else TERMINAL
+
     def accept_raw(self, accept: bool) -> None:
         """Take raw frames from now on (or no longer): only while the path is
         being probed, and once it is known to carry every byte value."""
@@ -199,8 +264,17 @@ class AgentConnection:
             self._pending[request_id] = pending
             if kind == messages.KIND_REQUEST:
                 self.round_trips += 1
+        direct = self.direct if kind == messages.KIND_REQUEST else None
         try:
-            if len(payload) > self._sender.max_chunk:
+            if direct is not None:
+                pending.reader = direct
+                if len(payload) > self._sender.max_chunk:
+                    direct.stream.write_parts(
+                        self._sender.frame_parts(request_id, kind, payload, raw=True)
+                    )
+                else:
+                    direct.stream.write(self._sender.frame(request_id, kind, payload, raw=True))
+            elif len(payload) > self._sender.max_chunk:
                 self.terminal.write_parts(self._commented(request_id, kind, payload))
             else:
                 self.terminal.write(INERT + self._sender.frame(request_id, kind, payload))
@@ -264,10 +338,10 @@ class AgentConnection:
                     self._fail_all(error)
                 return
             except Exception as error:  # the reader never dies silently
-                self._fail_all(self._reader_failed(error))
+                self._fail_all(self.reader_failed(error))
                 return
 
-    def _reader_failed(self, error: Exception) -> ProtocolViolation:
+    def reader_failed(self, error: BaseException) -> ProtocolViolation:
         """The session's cause of death when the reader itself failed."""
         try:
             text = f"{type(error).__name__}: {error}"
@@ -326,15 +400,15 @@ class AgentConnection:
     def _dispatch(self, data: bytes) -> None:
         for event in self._receiver.receive(data):
             if isinstance(event, framing.Message):
-                self._message(event)
+                self.on_message(event)
             elif isinstance(event, framing.Noise):
                 text = bytes(event.data).decode("utf-8", "replace")
                 self._check_sentinels(text)
                 self._noise_lines(text)
             elif isinstance(event, framing.CorruptFrame):
-                self._corrupt(event)
+                self.on_corrupt(event)
 
-    def _message(self, event: framing.Message) -> None:
+    def on_message(self, event: framing.Message) -> None:
         """Hand a message to the request it answers (checked: id and kind)."""
         kind = event.kind
         if kind == messages.KIND_OUTPUT:
@@ -368,7 +442,7 @@ class AgentConnection:
         else:
             pending.complete(event.payload)
 
-    def _corrupt(self, event: framing.CorruptFrame) -> None:
+    def on_corrupt(self, event: framing.CorruptFrame) -> None:
         reason = f"corrupted frame: {event.reason}"
         if event.fatal and not self._probing(event.request_id):
             self._fail_all(
@@ -448,6 +522,8 @@ class AgentConnection:
             item.complete(error=RunnerTerminalSessionBroken(error))
         if self.hello is not None:
             self.hello.complete(error=RunnerTerminalSessionBroken(error))
+        if self.direct is not None:
+            self.direct.close()
 
     def forget(self, pending: Pending) -> None:
         """Stop waiting for ``pending`` (its reply, if any, is dropped)."""
@@ -474,3 +550,5 @@ class AgentConnection:
             pending, self._pending = list(self._pending.values()), {}
         for item in pending:
             item.complete(error=RunnerTerminalSessionClosed(f"{self.name}: closed"))
+        if self.direct is not None:
+            self.direct.close()

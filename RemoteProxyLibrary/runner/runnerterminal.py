@@ -51,17 +51,29 @@ request wait on the target (``MAX_GARBAGE`` is kept for API compatibility).
 A session (one run of the agent) has an identity unique across runners and
 processes: a proxy used with another runner, or after its session ended,
 raises :class:`InvalidProxySession`.
+
+The path of requests and replies (``direct``): once the agent runs, they go
+on a direct channel beside the terminal where the hops allow it (an SSH
+login, then any ``su``/``sudo``/sub-shell on that host; or a local terminal),
+raw both ways, and the terminal stays the control path (see
+:mod:`.direct`). ``direct="auto"`` (the default) uses it where it applies
+and otherwise, or when it cannot be opened, keeps the terminal (logged at
+INFO); ``"on"`` raises :class:`DirectChannelUnavailable` instead; ``"off"``
+never uses it. Not given, the environment variable ``RPL_DIRECT`` gives it
+(``auto`` when unset). :attr:`path` tells which path the session uses.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
 from typing import Any, Callable, Optional, TypeVar
 
 from ..errors import (
+    DirectChannelUnavailable,
     InvalidProxySession,
     RemoteTimeout,
     RunnerException,
@@ -82,7 +94,7 @@ from ..wire.messages import (
     MODE_REF,
     MODE_VALUE,
 )
-from . import bootstrap, decoding, pythons, replies
+from . import bootstrap, decoding, direct, pythons, replies
 from .commands import Commands
 from .connection import AgentConnection, Pending
 from .proxies import (
@@ -117,6 +129,13 @@ class RunResult:
         return f"RunResult(isobj={self.isobj!r}, obj={self.obj!r})"
 
 
+def direct_mode(value: Optional[str]) -> str:
+    """``direct=`` checked; None: the environment's ``RPL_DIRECT``, else ``auto``."""
+    if value is None:
+        value = os.environ.get("RPL_DIRECT", "").strip() or direct.AUTO
+    return direct.check_mode(value)
+
+
 def new_session_id() -> int:
     """An identity for one run of an agent, unique across runners and processes."""
     return secrets.randbits(63) or 1
@@ -139,7 +158,10 @@ class RunnerTerminal:
         timeout: TimeLike = 3600,
         prompt_timeout: TimeLike = 30,
         python: pythons.PythonSpec = pythons.AUTO,
+        direct: Optional[str] = None,
     ) -> None:
+        #: ``auto``, ``on`` or ``off``: the direct channel (see the module doc).
+        self.direct = direct_mode(direct)
         self._liveness_interval = 2.0
         self._liveness_timeout = 3.0
         #: Largest reply (bytes) taken from the target; a larger one fails its call.
@@ -295,7 +317,19 @@ class RunnerTerminal:
             self._timed_out = {}
             self._decodings = {}
             self.session_id = new_session_id()
+        try:
+            direct.open_direct(connection, interactive, self.direct, self.prompt_timeout)
+        except DirectChannelUnavailable:
+            RunnerTerminal.close(self)  # the agent leaves; a subclass's close does more
+            raise
         self._configure_handled_types()
+
+    @property
+    def path(self) -> str:
+        """How requests and replies travel in the running session: ``direct``
+        (the direct channel) or ``pty`` (the terminal); ``""`` with no agent."""
+        connection = self._connection
+        return connection.path if connection is not None else ""
 
     def _negotiate_raw_replies(self, connection: AgentConnection) -> None:
         """Let large replies travel as raw bytes (no base64) if the path from

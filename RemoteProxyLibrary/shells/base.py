@@ -125,6 +125,14 @@ class Shell:
     interrupt: ClassVar[str] = "\x03"
     #: Raised when the hop's command ends before its prompt showed.
     exited_error: ClassVar[type[ShellError]] = ShellError
+    #: Does this shell run where the shell it is started from runs: the same
+    #: host and the same network namespace (so the same loopback)? ``su``,
+    #: ``sudo``, a sub-shell and Python do; a typed ``ssh`` and a network
+    #: namespace do not. The runner's direct channel needs every hop after
+    #: the first to stay (see ``runner.direct``). A shell command of one's
+    #: own that leaves (``BashShell("docker exec -it c sh")``) is safe: the
+    #: controller then finds the agent's token missing and keeps the terminal.
+    stays_on_host: ClassVar[bool] = True
     #: Sent once the prompt showed: quiet, predictable output from now on.
     init_command: ClassVar[Optional[str]] = (
         "stty -echo 2>/dev/null; stty -echoctl 2>/dev/null; "

@@ -19,6 +19,7 @@ class NamespaceShell(BashShell):
     """
 
     shellname = "NamespaceShell"
+    stays_on_host = False
 
     def __init__(self, namespace: str, timeout: float = 30, shell: str = DEFAULT_SHELL) -> None:
         super().__init__(timeout=timeout, shell=shell)

@@ -99,6 +99,7 @@ class SshShell(BashShell):
 
     shellname = "SshShell"
     exited_error = ShellConnectionFailed
+    stays_on_host = False
 
     def __init__(
         self,

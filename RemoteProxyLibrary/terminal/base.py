@@ -10,6 +10,7 @@ from typing import Optional
 from pexpect.spawnbase import SpawnBase
 
 from ..errors import TerminalClosed
+from .direct import DirectStream
 from .dump import TerminalDump
 
 #: Wide enough that no program wraps or truncates a line of ours.
@@ -100,6 +101,17 @@ class Terminal(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Close the terminal and end what runs in it (idempotent)."""
+
+    def direct_reach(self, first_shell_stays: bool) -> bool:
+        """Can :meth:`open_direct` reach the loopback of the host (and network
+        namespace) the first shell runs on? ``first_shell_stays``: that shell
+        stays where the terminal started it (``Shell.stays_on_host``)."""
+        return False
+
+    def open_direct(self, port: int, timeout: float) -> DirectStream:
+        """A byte stream to ``127.0.0.1:port`` where the first shell runs (see
+        :mod:`.direct`); :class:`TerminalClosed` when it cannot be opened."""
+        raise self._closed("this terminal cannot open a direct stream")
 
     def take_buffered(self) -> bytes:
         """Bytes pexpect has read but no expect consumed; empties that buffer."""

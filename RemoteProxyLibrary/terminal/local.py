@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import pexpect
 
 from .base import COLUMNS, ROWS, Terminal
+from .direct import DirectStream, SocketStream
 
 
 class LocalTerminal(Terminal):
@@ -78,6 +79,15 @@ class LocalTerminal(Terminal):
 
     def is_alive(self) -> bool:
         return not self._spawn.closed and bool(self._spawn.isalive())
+
+    def direct_reach(self, first_shell_stays: bool) -> bool:
+        """A socket on this machine reaches the first shell's loopback when
+        that shell stays on this machine (not in another network namespace)."""
+        return first_shell_stays
+
+    def open_direct(self, port: int, timeout: float) -> DirectStream:
+        """A TCP connection to ``127.0.0.1:port`` on this machine."""
+        return SocketStream.connect(port, timeout)
 
     def close(self) -> None:
         spawn = self._spawn

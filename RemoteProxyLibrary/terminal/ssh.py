@@ -6,13 +6,15 @@ import logging
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Callable, Optional
 
 import paramiko
 import pexpect
 from pexpect.spawnbase import SpawnBase
 
+from ..errors import TerminalClosed
 from .base import COLUMNS, ROWS, Terminal
+from .direct import DirectStream
 from .sshconnect import MAX_PACKET_SIZE, WINDOW_SIZE, SshConnection, SshLogin
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.terminal")
@@ -38,6 +40,88 @@ def _cause(error: BaseException) -> str:
     """``str(error)``, or its repr when that is empty (``socket.timeout()``,
     paramiko's bare ``EOFError()``)."""
     return str(error) or repr(error)
+
+
+def write_channel(
+    channel: paramiko.Channel, data: bytes, closed: Callable[[str], TerminalClosed]
+) -> None:
+    """Send ``data`` entirely on ``channel``; ``closed(why)`` makes the error
+    raised when it cannot be (the other end closed, or no progress for
+    :data:`WRITE_STALL_TIMEOUT` seconds: see there)."""
+    # paramiko's sendall() re-slices the whole remaining buffer per packet
+    # (quadratic for a 10 MB frame): hand it one packet's worth at a time.
+    view = memoryview(data)
+    if channel.eof_received:
+        # The remote end is gone; paramiko would still accept the bytes.
+        raise closed("write failed: the other end closed the channel")
+    stall_limit = WRITE_STALL_TIMEOUT
+    last_progress = time.monotonic()
+    try:
+        while view:
+            try:
+                sent = channel.send(bytes(view[:MAX_PACKET_SIZE]))
+            except socket.timeout:
+                # The send window stayed closed for the channel's timeout
+                # (whatever the reader last set); nothing was consumed.
+                if channel.closed:
+                    raise EOFError("SSH channel closed while sending") from None
+                stalled = time.monotonic() - last_progress
+                if stalled >= stall_limit:
+                    raise closed(
+                        f"write failed: no progress for {stall_limit:g} s "
+                        "(send window closed: the other end stopped reading)"
+                    ) from None
+                timeout = channel.gettimeout()
+                if timeout is not None and timeout < 0.01:
+                    time.sleep(0.01)  # a non-blocking channel: do not spin
+                continue
+            if sent <= 0:
+                raise EOFError("SSH channel closed while sending")
+            last_progress = time.monotonic()
+            view = view[sent:]
+    except (OSError, EOFError, paramiko.SSHException) as error:
+        raise closed(f"write failed: {_cause(error)}") from error
+
+
+class ChannelStream(DirectStream):
+    """A paramiko ``direct-tcpip`` channel: the direct stream over SSH.
+
+    Writes go through :func:`write_channel` (bounded by the write stall
+    timeout, like the terminal's own)."""
+
+    def __init__(self, channel: paramiko.Channel, description: str, port: int = 0) -> None:
+        super().__init__(description, port)
+        self.channel = channel
+
+    def _write_all(self, data: bytes) -> None:
+        write_channel(self.channel, data, self._closed)
+
+    def read(self, size: int, timeout: Optional[float]) -> bytes:
+        channel = self.channel
+        channel.settimeout(timeout)
+        due = None if timeout is None else time.monotonic() + timeout
+        try:
+            data = channel.recv(size)
+        except socket.timeout as error:
+            # paramiko's own timeout is a bare socket.timeout() at the deadline;
+            # anything else is a signal handler's (a Robot timeout): the caller's
+            if error.args or (due is not None and time.monotonic() < due - 0.001):
+                raise
+            return b""
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            raise self._closed(f"read failed: {_cause(error)}") from error
+        if not data:
+            raise self._closed("closed by the other end")
+        return data
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.channel.close()
+        except (OSError, EOFError, paramiko.SSHException):
+            pass
 
 
 class ChannelSpawn(SpawnBase):
@@ -170,40 +254,7 @@ class SshTerminal(Terminal):
         return self._spawn
 
     def _write_all(self, data: bytes) -> None:
-        # paramiko's sendall() re-slices the whole remaining buffer per packet
-        # (quadratic for a 10 MB frame): hand it one packet's worth at a time.
-        view = memoryview(data)
-        channel = self.channel
-        if channel.eof_received:
-            # The remote pty is gone; paramiko would still accept the bytes.
-            raise self._closed("write failed: the other end closed the channel")
-        stall_limit = WRITE_STALL_TIMEOUT
-        last_progress = time.monotonic()
-        try:
-            while view:
-                try:
-                    sent = channel.send(bytes(view[:MAX_PACKET_SIZE]))
-                except socket.timeout:
-                    # The send window stayed closed for the channel's timeout
-                    # (whatever the reader last set); nothing was consumed.
-                    if channel.closed:
-                        raise EOFError("SSH channel closed while sending") from None
-                    stalled = time.monotonic() - last_progress
-                    if stalled >= stall_limit:
-                        raise self._closed(
-                            f"write failed: no progress for {stall_limit:g} s "
-                            "(send window closed: the other end stopped reading)"
-                        ) from None
-                    timeout = channel.gettimeout()
-                    if timeout is not None and timeout < 0.01:
-                        time.sleep(0.01)  # a non-blocking channel: do not spin
-                    continue
-                if sent <= 0:
-                    raise EOFError("SSH channel closed while sending")
-                last_progress = time.monotonic()
-                view = view[sent:]
-        except (OSError, EOFError, paramiko.SSHException) as error:
-            raise self._closed(f"write failed: {_cause(error)}") from error
+        write_channel(self.channel, data, self._closed)
 
     def _read(self, size: int, timeout: float | None) -> bytes:
         channel = self.channel
@@ -221,6 +272,35 @@ class SshTerminal(Terminal):
     def is_alive(self) -> bool:
         channel = self.channel
         return not channel.closed and not channel.eof_received and self.connection.is_active()
+
+    def direct_reach(self, first_shell_stays: bool) -> bool:
+        """A ``direct-tcpip`` channel lands on the host the login shell runs
+        on, whatever that first shell is."""
+        return True
+
+    def open_direct(self, port: int, timeout: float) -> DirectStream:
+        """A ``direct-tcpip`` channel of this connection to ``127.0.0.1:port``
+        on the target (sshd connects, as the login user). A server that
+        forbids forwarding (``AllowTcpForwarding no``) refuses it:
+        :class:`TerminalClosed` saying so."""
+        where = f"127.0.0.1:{port} on {self.description}"
+        try:
+            channel = self.connection.transport.open_channel(
+                "direct-tcpip",
+                dest_addr=("127.0.0.1", port),
+                src_addr=("127.0.0.1", 0),
+                window_size=WINDOW_SIZE,
+                max_packet_size=MAX_PACKET_SIZE,
+                timeout=timeout,
+            )
+        except paramiko.ChannelException as error:
+            raise TerminalClosed(
+                f"the server refused a channel to {where} ({error.text or error}; "
+                "sshd's AllowTcpForwarding or PermitOpen may forbid it)"
+            ) from error
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            raise TerminalClosed(f"no channel to {where}: {_cause(error)}") from error
+        return ChannelStream(channel, f"direct channel to {where}", port)
 
     def close(self) -> None:
         self._spawn.closed = True

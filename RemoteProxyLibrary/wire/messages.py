@@ -18,6 +18,7 @@ E     controller -> agent    the probe came back intact: large replies go raw
 Z     both                   close: the agent answers, restores the tty, exits
 O     agent -> controller    output nobody captured (id 0): ``(stream, text)``
 X     agent -> controller    the request of this id arrived corrupted: reason
+D     both                   the direct channel: its offer and the agent's answer
 ====  =====================  ==================================================
 
 A request (kind ``R``) is the encoded tuple ``(release, op, args, mode,
@@ -42,7 +43,7 @@ Decoding checks the layout and raises :class:`codec.DecodeError` (a
 import struct
 
 from . import codec
-from .compat import TEXT
+from .compat import TEXT, binary
 
 KIND_HELLO = "H"
 KIND_REQUEST = "R"
@@ -52,6 +53,7 @@ KIND_RAW_REPLIES = "E"
 KIND_CLOSE = "Z"
 KIND_OUTPUT = "O"
 KIND_CORRUPT = "X"
+KIND_DIRECT = "D"
 
 #: Id of messages that answer no request (hello, output, notifications).
 NO_REQUEST = 0
@@ -217,6 +219,53 @@ def decode_output(payload):
         and isinstance(fields[1], TEXT)
     ):
         raise codec.DecodeError("an output message is (stream str, text str)")
+    return fields
+
+
+#: Bytes of each one-time token of the direct channel (see :func:`encode_direct_offer`).
+DIRECT_TOKEN_SIZE = 32
+
+
+def encode_direct_offer(token):
+    """The payload of a ``D`` request (sent on the terminal): listen on the
+    target's loopback for the controller, who will present ``token``
+    (``DIRECT_TOKEN_SIZE`` random bytes). An empty ``token`` withdraws the
+    offer: the agent stops listening."""
+    return codec.encode((token,))
+
+
+def decode_direct_offer(payload):
+    """The token of a ``D`` request (``b""``: the offer is withdrawn)."""
+    fields = codec.decode(payload)
+    if not (
+        isinstance(fields, tuple)
+        and len(fields) == 1
+        and isinstance(fields[0], bytes)
+        and len(fields[0]) in (0, DIRECT_TOKEN_SIZE)
+    ):
+        raise codec.DecodeError("a direct offer is (token bytes,)")
+    return fields[0]
+
+
+def encode_direct_answer(port, token):
+    """The payload of the agent's ``D`` reply: the loopback ``port`` it
+    listens on (0: it cannot listen) and the token it will answer the
+    controller's with once connected, proving it is the agent."""
+    return codec.encode((port, binary(token)))
+
+
+def decode_direct_answer(payload):
+    """``(port, token)`` of the agent's ``D`` reply."""
+    fields = codec.decode(payload)
+    if not (
+        isinstance(fields, tuple)
+        and len(fields) == 2
+        and type(fields[0]) is int
+        and 0 <= fields[0] < 65536
+        and isinstance(fields[1], bytes)
+        and len(fields[1]) in (0, DIRECT_TOKEN_SIZE)
+    ):
+        raise codec.DecodeError("a direct answer is (port int, token bytes)")
     return fields
 
 
