@@ -257,7 +257,10 @@ class Commands(object):
     """The commands of one agent run, by id."""
 
     def __init__(self):
-        self.lock = threading.Lock()
+        # Re-entrant: a SIGHUP and a SIGTERM arriving back to back run
+        # _dying -> close inside close, in the main thread (a plain lock
+        # left the agent deadlocked, alive after its terminal was gone).
+        self.lock = threading.RLock()
         self.running = {}
         self.counter = 0
         self.previous_handlers = {}
