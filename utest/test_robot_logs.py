@@ -152,3 +152,46 @@ def test_target_names_in_keyword_logs_are_escaped_and_output_xml_reads_back(tmp_
         assert raw not in text, f"raw {raw!r} in output.xml"
         assert raw not in run.stdout, f"raw {raw!r} on the console"
     assert "latin1-\\udce9" in text and "evil\\x1b[31m\\nINFO forged\\u202e" in text
+
+
+RETURNED_SUITE = r"""
+*** Settings ***
+Library         RemoteProxyLibrary    timeout=1 min    prompt_timeout=15 s
+Suite Setup     Open Local Terminal
+Suite Teardown  Close All Terminals
+
+*** Test Cases ***
+Returned Text That Is Not UTF-8
+    ${name} =    Run Python    b'latin-\\xe9'.decode('utf-8', 'surrogateescape')
+    Should Be Equal    ${name}    latin-\\udce9
+
+Returned Items Assigned One By One
+    ${first}    ${second} =    Run Python    ('ok', b'\\xff'.decode('utf-8', 'surrogateescape'))
+    @{items} =    Run Python    ['ok', b'\\xfe'.decode('utf-8', 'surrogateescape')]
+    &{by_name} =    Run Python    {b'\\xfd'.decode('utf-8', 'surrogateescape'): 'v'}
+    Should Be Equal    ${second}    \\udcff
+
+Later Test
+    Log    the rest of the run
+"""
+
+
+def test_returned_text_that_is_not_utf8_leaves_output_xml_readable(tmp_path):
+    """A value with a lone surrogate (text that is not UTF-8 on the target, an
+    honest target's Latin-1 name) returned by a keyword: Robot logs it as the
+    assigned value, and XML cannot hold it. It comes back escaped."""
+    from robot.api import ExecutionResult
+
+    suite = tmp_path / "returned.robot"
+    suite.write_text(RETURNED_SUITE, encoding="utf-8")
+    output, log = tmp_path / "output.xml", tmp_path / "log.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "robot", "--output", str(output), "--log", str(log),
+         "--report", "NONE", "--console", "verbose", str(suite)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert "Reading XML source" not in run.stdout + run.stderr, run.stdout + run.stderr
+    assert log.exists(), "no log.html: output.xml is unreadable"
+    result = ExecutionResult(str(output))
+    statuses = {test.name: (test.status, test.message) for test in result.suite.all_tests}
+    assert all(status == "PASS" for status, _ in statuses.values()), statuses

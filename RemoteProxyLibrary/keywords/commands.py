@@ -11,6 +11,7 @@ from ..remotetext import safe_line
 from ..runner.commands import CommandResult, RemoteCommand, describe_command
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
+from .values import returns_target_data
 
 OnTimeout = Literal["kill", "terminate", "continue"]
 #: Seconds `Terminate Command` waits after SIGTERM before SIGKILL.
@@ -71,6 +72,7 @@ class CommandKeywords(LibraryCore):
     """Execute Command, Start Command, Read Command Output, Wait For Command, ..."""
 
     @keyword("Execute Command", tags=["commands"])
+    @returns_target_data
     def execute_command(
         self,
         command: Union[str, list[str]],
@@ -201,6 +203,7 @@ class CommandKeywords(LibraryCore):
         return handle
 
     @keyword("Read Command Output", tags=["commands"])
+    @returns_target_data
     def read_command_output(
         self,
         handle: Optional[RemoteCommand] = None,

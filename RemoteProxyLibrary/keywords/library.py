@@ -143,6 +143,13 @@ class RemoteProxyLibrary(
     `Start Remote Function Call` and `Start Proxy Method Call` start a call
     without waiting; `Get Call Response` waits for its value.
 
+    Text that is not UTF-8 on the target (a Latin-1 file name, a Python 2.7
+    ``str``) arrives with each such byte as a lone surrogate (U+DC80 to U+DCFF), as
+    Python's ``surrogateescape`` makes it. Robot's ``output.xml`` cannot hold
+    those, so a keyword returns such text with them written as escapes
+    (``latin-\\udce9``), also in the items of a returned list or dict; on the
+    target, ``name.encode('utf-8', 'surrogateescape')`` gives the exact bytes.
+
     Remote code has no terminal: its standard input is empty, and a program
     it starts that wants a terminal (``sudo`` asking for a password,
     ``getpass``) fails at once instead of waiting. Run such programs as hops

@@ -17,6 +17,7 @@ from .calls import with_call_hints
 from .converters import Seconds, Terminals
 from .core import LibraryCore, PythonCommand, TerminalId
 from .terminals import HostKeyPolicy, Password, SshDefaults, shells_from_dicts, ssh_stack
+from .values import returns_target_data
 
 #: The keys of a target dictionary of `Open Terminals` that `Open SSH Terminal`
 #: takes as arguments (``alias`` and the terminal settings apart).
@@ -235,6 +236,7 @@ class ManyTerminalKeywords(LibraryCore):
             self._check_alias_free(entry.alias)
 
     @keyword("Run Python On Terminals", tags=["python", "parallel"])
+    @returns_target_data
     def run_python_on_terminals(
         self,
         *code: str,
@@ -278,6 +280,7 @@ class ManyTerminalKeywords(LibraryCore):
         )
 
     @keyword("Call Remote Function On Terminals", tags=["python", "parallel"])
+    @returns_target_data
     def call_remote_function_on_terminals(
         self,
         function: str,

@@ -11,6 +11,7 @@ from ..runner import RunnerTerminal
 from .calls import RemoteCall, with_string_argument_hint
 from .converters import Proxy, Seconds
 from .core import LibraryCore, TerminalId
+from .values import returns_target_data
 
 
 class ProxyKeywords(LibraryCore):
@@ -45,6 +46,7 @@ class ProxyKeywords(LibraryCore):
         return proxy
 
     @keyword("Get Proxy From Call", tags=["proxy"])
+    @returns_target_data
     def get_proxy_from_call(
         self, function: str, *args: Any, terminal: TerminalId = None, **kwargs: Any
     ) -> Any:
@@ -78,6 +80,7 @@ class ProxyKeywords(LibraryCore):
         self._entry(terminal).register(name, target)
 
     @keyword("Call Proxy Method", tags=["proxy"])
+    @returns_target_data
     def call_proxy_method(
         self, proxy: Proxy, method: str, *args: Any, terminal: TerminalId = None, **kwargs: Any
     ) -> Any:
@@ -99,6 +102,7 @@ class ProxyKeywords(LibraryCore):
         )
 
     @keyword("Get Proxy Attribute", tags=["proxy"])
+    @returns_target_data
     def get_proxy_attribute(
         self, proxy: Proxy, attribute: str, *, terminal: TerminalId = None
     ) -> Any:
@@ -127,6 +131,7 @@ class ProxyKeywords(LibraryCore):
         setattr(target, attribute, value)
 
     @keyword("Get Local Value", tags=["proxy"])
+    @returns_target_data
     def get_local_value(self, proxy: Proxy, *, terminal: TerminalId = None) -> Any:
         """Returns a local copy of the remote object of ``proxy``; it must be
         plain data (see `Run Python`).

@@ -11,12 +11,14 @@ from ..errors import UnableToSerialize
 from .calls import RemoteCall, with_call_hints
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
+from .values import returns_target_data
 
 
 class PythonKeywords(LibraryCore):
     """Run Python, Evaluate Python, Call Remote Function, Import Remote Module, ..."""
 
     @keyword("Run Python", tags=["python"])
+    @returns_target_data
     def run_python(
         self, *code: str, timeout: Optional[Seconds] = None, terminal: TerminalId = None
     ) -> Any:
@@ -58,6 +60,7 @@ class PythonKeywords(LibraryCore):
             ) from None
 
     @keyword("Evaluate Python", tags=["python"])
+    @returns_target_data
     def evaluate_python(
         self,
         expression: str,
@@ -87,6 +90,7 @@ class PythonKeywords(LibraryCore):
         return value
 
     @keyword("Call Remote Function", tags=["python"])
+    @returns_target_data
     def call_remote_function(
         self, function: str, *args: Any, terminal: TerminalId = None, **kwargs: Any
     ) -> Any:
@@ -148,6 +152,7 @@ class PythonKeywords(LibraryCore):
         return RemoteCall.start(target, args, kwargs, f"{function}()", entry.settings.timeout)
 
     @keyword("Get Call Response", tags=["python", "async"])
+    @returns_target_data
     def get_call_response(self, call: RemoteCall, timeout: Optional[Seconds] = None) -> Any:
         """Waits for a call started by `Start Remote Function Call` or
         `Start Proxy Method Call` and returns its value (plain data as a value,
