@@ -231,6 +231,33 @@ def test_remote_text_never_reads_as_html(target, module, qualname, expected):
         assert info.value.args == (HTML,)  # the data as sent
 
 
+@pytest.mark.parametrize(
+    "qualname, attributes",
+    [
+        ("SyntaxError", {"msg": HTML}),  # str() is .msg
+        ("OSError", {"errno": 5, "strerror": "\x1b[2J\x1b]0;owned\x07\nFAIL forged"}),
+    ],
+)
+def test_attributes_that_make_str_are_checked_too(target, qualname, attributes):
+    """Some builtin exceptions build str() from attributes set after
+    construction: the safety check reads str() as it finally is."""
+    runner = target.runner()
+    def answer(rid: int) -> bytes:
+        return exception_reply(
+            rid, "builtins", qualname, ("harmless",), "harmless", "Traceback\n", attributes
+        )
+
+    target.handler = scripted(writes(answer))
+    with pytest.raises(Exception) as info:
+        runner.run_python("1", timeout=5)
+    shown = str(info.value)
+    assert not shown.lstrip().startswith("*HTML*") and "\x1b" not in shown, shown
+    assert type(info.value).__name__ == qualname
+    for name, value in attributes.items():
+        assert getattr(info.value, name) == value  # the data as sent, still there
+    assert runner.run_python("'next'", timeout=5) == "next"
+
+
 # ---- 3. one frame must not kill the reader ------------------------------------------------
 GIANT = 10**5000  # above Python's 4300-digit str() limit
 

@@ -83,15 +83,13 @@ def remote_exception(description: Any) -> BaseException:
     if isinstance(cls, type) and issubclass(cls, Exception):
         error = _builtin_exception(cls, args, message)
         if error is not None:
-            error = _shown_safely(error, message)
-            for name, value in attributes.items():
-                if name.startswith("_") or name == "args":
-                    continue
-                try:
-                    if getattr(error, name, _MISSING) != value:
-                        setattr(error, name, value)
-                except (AttributeError, TypeError, ValueError):
-                    pass  # read-only or of another type here: the message has it
+            # Attributes first: they can make str() (SyntaxError.msg,
+            # OSError.strerror), so it is checked as it finally reads.
+            _set_attributes(error, attributes)
+            safe = _shown_safely(error, message)
+            if safe is not error:
+                _set_attributes(safe, attributes)
+            error = safe
     if error is None:
         name = qualname if module == "builtins" else f"{module}.{qualname}"
         error = RemoteError(name, message, remote_traceback, attributes)
@@ -99,6 +97,17 @@ def remote_exception(description: Any) -> BaseException:
     if hasattr(error, "add_note"):
         error.add_note("Remote traceback:\n" + safe_block(remote_traceback).rstrip())
     return error
+
+
+def _set_attributes(error: Exception, attributes: dict) -> None:
+    for name, value in attributes.items():
+        if name.startswith("_") or name == "args":
+            continue
+        try:
+            if getattr(error, name, _MISSING) != value:
+                setattr(error, name, value)
+        except (AttributeError, TypeError, ValueError):
+            pass  # read-only or of another type here: the message has it
 
 
 def _shown_safely(error: Exception, message: str) -> Exception:
