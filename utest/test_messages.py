@@ -120,3 +120,23 @@ def test_hello_and_output_layouts():
         messages.decode_hello(codec.encode({"pid": "1"}))
     with pytest.raises(codec.DecodeError):
         messages.decode_output(codec.encode(("stdout", b"bytes")))
+
+
+@pytest.mark.parametrize(
+    "port, token, ok",
+    [
+        (0, b"", True),  # no direct channel
+        (4711, b"t" * messages.DIRECT_TOKEN_SIZE, True),
+        (4711, b"", False),  # an empty token proves nothing about what answers on the port
+        (0, b"t" * messages.DIRECT_TOKEN_SIZE, False),
+        (4711, b"t" * (messages.DIRECT_TOKEN_SIZE - 1), False),
+        (70000, b"t" * messages.DIRECT_TOKEN_SIZE, False),
+    ],
+)
+def test_a_direct_answer_is_no_port_or_a_port_with_a_whole_token(port, token, ok):
+    payload = codec.encode((port, token))
+    if ok:
+        assert messages.decode_direct_answer(payload) == (port, token)
+    else:
+        with pytest.raises(codec.DecodeError, match="direct answer"):
+            messages.decode_direct_answer(payload)

@@ -263,9 +263,13 @@ def decode_direct_answer(payload):
         and type(fields[0]) is int
         and 0 <= fields[0] < 65536
         and isinstance(fields[1], bytes)
-        and len(fields[1]) in (0, DIRECT_TOKEN_SIZE)
+        # no port, no token; a port, a whole token (an empty one would prove
+        # nothing about what answers on that port)
+        and len(fields[1]) == (DIRECT_TOKEN_SIZE if fields[0] else 0)
     ):
-        raise codec.DecodeError("a direct answer is (port int, token bytes)")
+        raise codec.DecodeError(
+            "a direct answer is (0, b'') or (port, a token of %d bytes)" % DIRECT_TOKEN_SIZE
+        )
     return fields
 
 
