@@ -59,6 +59,7 @@ from ..terminal import Terminal
 from ..terminal.direct import DirectStream
 from ..wire import codec, framing, messages
 from .direct import DIRECT, TERMINAL, DirectReader
+from .notices import Notices
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
@@ -213,7 +214,8 @@ class AgentConnection:
         self._pending: dict[int, Pending] = {}
         self._lock = threading.Lock()
         self._garbage: deque[str] = deque()
-        self.notices: deque[tuple[str, str]] = deque(maxlen=10000)
+        #: Output and noise between replies, bounded (see .notices).
+        self.notices = Notices()
         self.round_trips = 0
         self.hello: Optional[Pending] = Pending(messages.NO_REQUEST, messages.KIND_HELLO, self)
         self.broken: Optional[BaseException] = None
@@ -532,13 +534,7 @@ class AgentConnection:
 
     def drain_notices(self) -> list[tuple[str, str]]:
         """Output and noise seen since the last call (for the caller to log)."""
-        items: list[tuple[str, str]] = []
-        while self.notices:
-            try:
-                items.append(self.notices.popleft())
-            except IndexError:
-                break
-        return items
+        return self.notices.drain()
 
     def stop(self) -> None:
         """Stop reading (the terminal stays open); idempotent."""
