@@ -39,7 +39,7 @@ from ..errors import (
     ShellStartTimeout,
     TerminalClosed,
 )
-from ..terminal import LocalTerminal, Terminal
+from ..terminal import LocalTerminal, Terminal, bounded
 from ..terminal.base import COLUMNS
 from ..terminal.dump import TerminalDump
 from .secret import Secret, scrub
@@ -424,7 +424,8 @@ class Shell:
         timeout = self.timeout if timeout < 0 else timeout
         self._sendline(self._typed(cmd))
         try:
-            output = self._expect_prompt(timeout, f"running {cmd[:80]!r}", ShellCommandTimeout)
+            with bounded.whole_output(self.terminal.spawn):  # all its output was asked for
+                output = self._expect_prompt(timeout, f"running {cmd[:80]!r}", ShellCommandTimeout)
         except ShellCommandTimeout:
             self._interrupt()
             if not self.resync(min(self.timeout, RESYNC_TIMEOUT)):

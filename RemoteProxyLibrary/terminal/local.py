@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pexpect
 
-from . import stall
+from . import bounded, stall
 from .base import COLUMNS, ROWS, Terminal
 from .direct import DirectStream, SocketStream
 
@@ -39,6 +39,7 @@ class LocalTerminal(Terminal):
             echo=True,
         )
         self._spawn.delaybeforesend = None
+        bounded.bound(self._spawn)
 
     @property
     def spawn(self) -> pexpect.spawn:

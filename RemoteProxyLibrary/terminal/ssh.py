@@ -13,7 +13,7 @@ import pexpect
 from pexpect.spawnbase import SpawnBase
 
 from ..errors import TerminalClosed
-from . import stall
+from . import bounded, stall
 from .base import COLUMNS, ROWS, Terminal
 from .direct import DirectStream
 from .sshconnect import MAX_PACKET_SIZE, WINDOW_SIZE, SshConnection, SshLogin
@@ -133,6 +133,7 @@ class ChannelSpawn(SpawnBase):
         self.channel = channel
         self.closed = False
         self.delaybeforesend = None
+        bounded.bound(self)
 
     def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> Any:
         if timeout == -1:
