@@ -74,6 +74,11 @@ SETUP_TIMEOUT = 5.0
 #: Seconds the leader waits on the stream before it looks around again.
 READ_TICK = 0.5
 
+#: Bytes per second a frame must come at, on average once it has been in
+#: progress for the liveness budget: the agent writes each frame at once, so
+#: a frame trickling in slower is a lying header swallowing what follows.
+MIN_FRAME_RATE = 1024
+
 #: Bytes read from the stream at once.
 READ_SIZE = 1 << 18
 
@@ -220,6 +225,10 @@ class DirectReader:
         self._followers: list[Pending] = []
         #: When the last byte came (a frame stalled halfway is a lie; see _lead)
         self._last_byte = time.monotonic()
+        #: Since when a frame has been in progress, and the bytes since (a
+        #: frame trickling in slower than MIN_FRAME_RATE is a lie too)
+        self._frame_since: Optional[float] = None
+        self._frame_bytes = 0
 
     # ---- waiting -------------------------------------------------------------------
     def wait(self, pending: Pending, timeout: Optional[float]) -> bool:
@@ -331,6 +340,13 @@ class DirectReader:
         ):
             connection.last_heard = now
             self._raw_mark = receiver.raw_received
+        if receiver.buffered:
+            if self._frame_since is None:
+                self._frame_since, self._frame_bytes = now, 0
+            self._frame_bytes += len(data)
+            self._check_stall()
+        else:
+            self._frame_since = None
 
     def _check_stall(self) -> None:
         """A frame begun and not continued for the liveness budget: an honest
@@ -338,13 +354,28 @@ class DirectReader:
         what follows (the session is deaf on this channel): broken."""
         connection = self.connection
         budget = connection.liveness_interval + connection.liveness_timeout
-        if self.receiver.buffered and time.monotonic() - self._last_byte > budget:
+        if not self.receiver.buffered:
+            return
+        now = time.monotonic()
+        if now - self._last_byte > budget:
             connection.mark_broken(
                 ProtocolViolation(
                     f"{connection.name}: a frame on the direct channel stopped halfway for "
                     f"{budget:g} s; replies may be swallowed in it"
                 )
             )
+            return
+        since = self._frame_since
+        if since is not None and now - since > budget:
+            rate = self._frame_bytes / (now - since)
+            if rate < MIN_FRAME_RATE:
+                connection.mark_broken(
+                    ProtocolViolation(
+                        f"{connection.name}: a frame on the direct channel came at "
+                        f"{rate:.0f} bytes/s for {now - since:.0f} s (an agent writes a "
+                        f"frame at once); replies may be swallowed in it"
+                    )
+                )
 
     def close(self) -> None:
         """Close the stream: a leader reading it stops; waiters are woken."""
