@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
-from hostile import Agent, HostileTarget, by_op, reply
+from hostile import Agent, HostileTarget, Silent, by_op, honest, reply
 
 from RemoteProxyLibrary import BashShell, InteractiveSession
 from RemoteProxyLibrary.errors import CommandTimeout, ProtocolViolation
@@ -149,6 +149,124 @@ def test_kill_ends_although_a_daemon_holds_the_pipes(real_runner):
     finished, result, elapsed = ends_within(handle.kill, 20)
     assert finished and elapsed < 2 + 2, elapsed
     assert result.held and result.rc == 0
+
+
+# ---- polls that go unanswered (pings still answered) -------------------------------------------
+def unanswered_polls(**more: Callable[..., Any]):
+    answers: dict[str, Callable[..., Any]] = dict(
+        cmd_start=lambda spec: (1, 4242),
+        cmd_poll=lambda cid, n, wait: Silent(),
+        cmd_signal=lambda *a: None,
+        cmd_forget=lambda *a: None,
+    )
+    answers.update(more)
+    return by_op(**answers)
+
+
+def test_run_ends_near_its_timeout_when_polls_go_unanswered(target, monkeypatch):
+    """Each poll's reply used to be waited for its wait + 60 s (run(timeout=1)
+    took 61 s): a poll unanswered POLL_REPLY_WAIT past its own wait gives the
+    command up, and CommandTimeout says what happened."""
+    monkeypatch.setattr(commands, "POLL_REPLY_WAIT", 3.0)
+    target.handler = handler = unanswered_polls()
+    runner = target.runner(timeout=5)
+    finished, result, elapsed = ends_within(lambda: runner.commands.run("true", timeout=1), 30)
+    assert finished, f"run(timeout=1) still waiting after {elapsed:.0f} s"
+    assert isinstance(result, CommandTimeout), result
+    assert "left a poll of its output and status unanswered for 3 s" in str(result)
+    assert "told to forget it" in str(result)
+    limit = commands.POLL_WAIT + 3 + commands.FORGET_WAIT
+    assert elapsed < limit + 3, f"{elapsed:.1f} s, beyond {limit:g} s"
+    assert ("cmd_forget", (1,)) in handler.calls  # type: ignore[attr-defined]
+    assert runner.run_python("1+1") == 2
+
+
+def test_kill_ends_within_kill_wait_when_polls_go_unanswered(target, short_waits):
+    target.handler = unanswered_polls()
+    runner = target.runner(timeout=5)
+    handle = runner.commands.start("sleep 100")
+    finished, result, elapsed = ends_within(handle.kill, 30)
+    assert finished, f"kill() still waiting after {elapsed:.0f} s"
+    assert isinstance(result, CommandTimeout), result
+    assert "never reported its end" in str(result)
+    limit = short_waits[1] + commands.POLL_MARGIN + commands.FORGET_WAIT
+    assert elapsed < limit + 2, f"{elapsed:.1f} s, beyond {limit:g} s"
+    assert runner.run_python("1+1") == 2
+
+
+@pytest.mark.parametrize("how", ["kill", "terminate"])
+def test_kill_ends_within_kill_wait_when_the_signal_goes_unanswered(target, short_waits, how):
+    target.handler = unanswered_polls(cmd_signal=lambda *a: Silent())
+    runner = target.runner(timeout=30)  # the runner's timeout is not what bounds it
+    handle = runner.commands.start("sleep 100")
+    call = handle.kill if how == "kill" else lambda: handle.terminate(grace=1)
+    finished, result, elapsed = ends_within(call, 30)
+    assert finished, f"{how} still waiting after {elapsed:.0f} s"
+    assert isinstance(result, CommandTimeout), result
+    assert "got no answer to the SIGKILL" in str(result)
+    limit = (1 if how == "terminate" else 0) + short_waits[1] + commands.FORGET_WAIT
+    assert elapsed < limit + 2, f"{elapsed:.1f} s, beyond {limit:g} s"
+    assert runner.run_python("1+1") == 2
+
+
+def slow_polls(delay: float, replies: list[tuple]):
+    """cmd_poll answered ``delay`` s late, with ``replies`` in turn."""
+    sent: list[int] = []
+
+    def handler(agent: Agent, request_id: int, payload: bytes) -> None:
+        request = messages.decode_request(payload)
+        if request.op == "cmd_start":
+            agent.write(reply(request_id, (1, 4242)))
+        elif request.op == "cmd_poll":
+            answer = replies[min(len(sent), len(replies) - 1)]
+            sent.append(request_id)
+            threading.Timer(delay, _quietly, (agent, reply(request_id, answer))).start()
+        elif request.op in ("cmd_signal", "cmd_forget"):
+            agent.write(reply(request_id, None))
+        else:
+            agent.honest(request_id, payload)
+
+    handler.sent = sent  # type: ignore[attr-defined]
+    return handler
+
+
+def test_a_late_poll_reply_is_taken_by_the_next_call_and_no_output_is_lost(target):
+    """A target slower than the caller's deadline: read(timeout=0) returns
+    nothing at its deadline + POLL_MARGIN, the poll stays due, and the next
+    calls take its reply: every chunk once, in order, no extra poll sent."""
+    target.handler = handler = slow_polls(1.5, [(b"one ", b"", None), (b"two ", b"", None),
+                                                (b"three", b"", (0, False, False))])  # fmt: skip
+    runner = target.runner(timeout=10)
+    handle = runner.commands.start("talk")
+    started = time.monotonic()
+    assert handle.read(timeout=0) == ("", "")
+    assert time.monotonic() - started < commands.POLL_MARGIN + 1
+    assert handle.poll() is None
+    assert len(handler.sent) == 1, "a second poll was sent while the first was due"
+    assert handle.read(timeout=5).stdout == "one "
+    result = handle.wait(timeout=20)
+    assert result.rc == 0 and result.stdout == "one two three"
+    assert len(handler.sent) == 3
+    assert runner.run_python("1+1") == 2
+
+
+def test_a_poll_reply_after_the_command_was_given_up_is_not_taken_for_another(
+    target, monkeypatch
+):
+    """The target answers a poll 4 s late (POLL_REPLY_WAIT 1 s): the command
+    is given up; the late reply, with output and an end, is dropped and the
+    next command on the session gets its own output."""
+    monkeypatch.setattr(commands, "POLL_REPLY_WAIT", 1.0)
+    target.handler = slow_polls(4.0, [(b"LATE", b"", (7, False, False))])
+    runner = target.runner(timeout=10)
+    with pytest.raises(CommandTimeout, match="unanswered for 1 s"):
+        runner.commands.run("first", timeout=1)
+    target.handler = honest
+    handle = runner.commands.start("sleep 2; echo second")  # running when the late reply comes
+    result = handle.wait(timeout=20)
+    assert result.rc == 0 and result.stdout == "second\n"
+    assert runner.commands.run("echo third").stdout == "third\n"
+    assert runner.run_python("1+1") == 2
 
 
 # ---- F9: what the target says of a command is checked ---------------------------------------

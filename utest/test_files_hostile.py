@@ -26,6 +26,7 @@ from RemoteProxyLibrary.agent import filerules
 from RemoteProxyLibrary.errors import ProtocolViolation
 from RemoteProxyLibrary.runner import transfers
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
+from RemoteProxyLibrary.wire import messages
 
 BIG = transfers.SMALL + 1  # fetched with get_open/get_chunk, not in a batch
 SLACK = 0.5
@@ -313,6 +314,133 @@ def test_a_digest_with_control_characters_is_refused_and_never_shown_raw(target,
     assert "\x1b" not in message and "\n" not in message and "\u202e" not in message
     assert "\\x1b[2J\\nFAIL forged" in message
     assert os.listdir(tmp_path) == []
+
+
+# ---- where the copy goes, and what a batch brings ------------------------------------------
+def test_the_target_does_not_choose_where_under_the_destination_the_copy_goes(target, tmp_path):
+    """Get Directory /remote/config -> ~ goes to ~/config (the source's name, as
+    cp -r), whatever root the target's tree_list reports (here /remote/.ssh: it
+    used to merge into ~/.ssh and replace authorized_keys)."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    keys = home / ".ssh" / "authorized_keys"
+    keys.write_text("ssh-ed25519 AAAA... user@laptop\n")
+    planted = b"ssh-ed25519 AAAA...attacker\n"
+    target.handler = by_op(
+        tree_list=lambda *a: ("/remote/.ssh", (0o700, 0.0, 0.0),
+                              [("authorized_keys", "file", len(planted), 0o600, 0.0, 0.0, None)]),
+        get_batch=lambda root, names: [(n, planted, sha(planted)) for n in names],
+    )  # fmt: skip
+    runner = target.runner(timeout=20)
+    result = runner.files.get_directory("/remote/config", str(home))
+    assert keys.read_text() == "ssh-ed25519 AAAA... user@laptop\n"
+    assert result.destination == str(home / "config")
+    assert (home / "config" / "authorized_keys").read_bytes() == planted
+
+
+@pytest.mark.parametrize("source", [".", "..", "/", "~", "~/", "~root", "a/.."])
+def test_a_source_that_names_no_directory_is_not_named_by_the_target(target, tmp_path, source):
+    """``.``, ``..``, ``/``, ``~``: the copy's name would be the target's word;
+    into an existing directory such a copy is refused, and a destination that
+    does not exist yet becomes the copy itself."""
+    data = b"small file"
+    target.handler = by_op(
+        tree_list=lambda *a: ("/remote/.ssh", (0o755, 0.0, 0.0), [file_entry("f", len(data))]),
+        get_batch=lambda root, names: [(n, data, sha(data)) for n in names],
+    )
+    runner = target.runner(timeout=20)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with pytest.raises(OSError, match="the source names no directory") as info:
+        runner.files.get_directory(source, str(dest))
+    assert info.value.errno == errno.EEXIST
+    assert os.listdir(dest) == []
+    result = runner.files.get_directory(source, str(tmp_path / "new"))
+    assert result.destination == str(tmp_path / "new")
+    assert (tmp_path / "new" / "f").read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    "source, name",
+    [("/var/log", "log"), ("/var/log/", "log"), ("/srv/app/../log", "log"), ("log", "log"),
+     ("~/log", "log"), ("/x/~y", "~y"), ("./~", "~"), (".", None), ("a/..", None),
+     ("../..", None), ("/", None), ("//", None), ("", None), ("~", None), ("~user/", None)],
+)  # fmt: skip
+def test_the_copy_is_named_after_the_source_as_given(source, name):
+    assert transfers._tree_name(source) == name
+
+
+def test_a_batched_file_larger_than_listed_is_refused_before_it_is_written(target, tmp_path):
+    """tree_list lists 'f' as 10 bytes (so it comes in a get_batch); the batch
+    brings 8 MB with a matching digest: refused, nothing written."""
+    blob = os.urandom(8 << 20)
+    target.handler = by_op(
+        tree_list=listing(file_entry("f", 10)),
+        get_batch=lambda root, names: [("f", blob, sha(blob))],
+    )
+    runner = target.runner(timeout=30)
+    dest = tmp_path / "dest"
+    with pytest.raises(ProtocolViolation, match="'f' was listed with 10 bytes and came with 838"):
+        runner.files.get_directory("/remote/src", str(dest))
+    assert not os.path.lexists(dest / "f") and not leftovers(tmp_path)
+    assert runner.run_python("1+1") == 2
+
+
+def test_a_batched_file_smaller_than_listed_is_refused(target, tmp_path):
+    target.handler = by_op(
+        tree_list=listing(file_entry("f", 10)),
+        get_batch=lambda root, names: [("f", b"short", sha(b"short"))],
+    )
+    runner = target.runner(timeout=20)
+    with pytest.raises(ProtocolViolation, match="listed with 10 bytes and came with 5"):
+        runner.files.get_directory("/remote/src", str(tmp_path / "dest"))
+    assert not os.path.lexists(tmp_path / "dest" / "f") and not leftovers(tmp_path)
+
+
+BAD_BATCHES = {
+    "empty": lambda names: [],
+    "one-left-out": lambda names: [(n, b"x" * 10, sha(b"x" * 10)) for n in names[1:]],
+    "one-twice": lambda names: [(n, b"x" * 10, sha(b"x" * 10)) for n in names + names[:1]],
+    "not-asked": lambda names: [("zzz", b"x" * 10, sha(b"x" * 10))],
+}
+
+
+@pytest.mark.parametrize("answer", list(BAD_BATCHES.values()), ids=list(BAD_BATCHES))
+def test_a_batch_that_is_not_the_files_asked_for_fails_the_copy(target, tmp_path, answer):
+    """Every file asked for, exactly once: a file left out is no success
+    (it used to be skipped silently), and nothing of the batch is written."""
+    target.handler = by_op(
+        tree_list=listing(file_entry("a", 10), file_entry("b", 10)),
+        get_batch=lambda root, names: answer(list(names)),
+    )
+    runner = target.runner(timeout=20)
+    dest = tmp_path / "dest"
+    with pytest.raises(ProtocolViolation, match="get_batch made no sense"):
+        runner.files.get_directory("/remote/src", str(dest))
+    assert os.listdir(dest) == [] and not leftovers(tmp_path)
+    assert runner.run_python("1+1") == 2
+
+
+def test_a_file_removed_on_the_target_after_the_listing_is_reported(target, tmp_path):
+    """An honest agent that cannot read a listed file fails the get_batch:
+    the copy fails naming it (as a missing file is reported elsewhere)."""
+    remote = tmp_path / "remote" / "src"
+    remote.mkdir(parents=True)
+    (remote / "keep").write_text("keep")
+    (remote / "gone").write_text("gone")
+
+    def handler(agent, request_id, payload):
+        if messages.decode_request(payload).op == "get_batch":
+            os.unlink(remote / "gone")
+        agent.honest(request_id, payload)
+
+    target.handler = handler
+    runner = target.runner(timeout=20)
+    with pytest.raises(FileNotFoundError, match="cannot read on the target") as info:
+        runner.files.get_directory(str(remote), str(tmp_path / "dest"))
+    assert info.value.filename == str(remote / "gone")
+    assert not leftovers(tmp_path)
+    assert runner.run_python("1+1") == 2
 
 
 # ---- time ---------------------------------------------------------------------------------

@@ -14,8 +14,11 @@ side, so both ends follow one set of rules. ``side`` (``TARGET`` or
   by the next transfer to the same destination.
 - A file destination that is an existing directory, or ends with ``/``,
   receives the file under the source's name. A directory destination that
-  exists receives the source directory under its name (like ``cp -r``); one
-  that does not exist becomes the copy. A missing parent directory is an
+  exists receives the source directory under its name (like ``cp -r``): the
+  last component of the source path the user gave, never a name the other
+  end reports; a source that names nothing (``.``, ``..``, ``/``, ``~``) is
+  refused there (``EEXIST``). A directory destination that does not exist
+  becomes the copy. A missing parent directory is an
   error unless ``create_dirs`` is given; a destination that is (or would
   have to be) a directory where a file goes is ``IsADirectoryError``.
 - Modes are the permission bits (``0o777``); times are kept when asked.
@@ -111,10 +114,17 @@ def file_destination(destination, name, create_dirs, side):
 
 
 def tree_destination(destination, name, create_dirs, side):
-    """The root a directory named ``name`` is copied to (see module doc)."""
+    """The root a directory named ``name`` is copied to (see module doc);
+    ``name`` None (a source such as ``.`` or ``~`` that names no directory):
+    an existing ``destination`` is refused, a new one becomes the copy."""
     dest = absolute(destination)
     if os.path.islink(dest) and os.path.isdir(dest):
         raise link_refused(dest, side, LINK_TO_DIRECTORY)
+    if os.path.isdir(dest) and name is None:
+        raise os_error(errno.EEXIST, "destination directory exists {} and the source names no "
+                       "directory to copy into it (such as '.', '..', '/' or '~'): give the "
+                       "path the copy is to have, one that does not exist yet".format(side),
+                       dest)  # fmt: skip
     if os.path.isdir(dest):
         root = os.path.join(dest, name)
         if os.path.islink(root):

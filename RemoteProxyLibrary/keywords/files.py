@@ -242,6 +242,12 @@ class FileKeywords(LibraryCore):
         """Copies the directory ``source`` on the target to the local
         ``destination``; the rules of `Put Directory`, the other way.
 
+        Into an existing ``destination`` the copy goes under the last part of
+        ``source`` as given (``/var/log/`` gives ``log``), never under a name
+        the target reports. A ``source`` that names no directory (``.``,
+        ``..``, ``/``, ``~``) needs a ``destination`` that does not exist yet,
+        which becomes the copy; into an existing directory it fails.
+
         Examples:
         | Get Directory | /etc/ssh | ${OUTPUT DIR}/ssh | include=*.pub |
         | Get Directory | /etc/ssh | ${TEMPDIR} | recursive=False |

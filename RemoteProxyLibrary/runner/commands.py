@@ -30,12 +30,20 @@ its own ``start(timeout=)`` ended, as ``run`` does (the error's ``result``
 holds its result; ``terminate()`` and ``kill()`` return it without raising).
 Commands still running when the agent stops are killed with their groups.
 Every wait has a deadline: ``kill`` (and ``terminate`` after its grace)
-waits at most ``KILL_WAIT`` seconds for the end after SIGKILL; past it the
-target is told to forget the command and :class:`CommandTimeout` says so.
+waits at most ``KILL_WAIT`` seconds for the end after SIGKILL (the answer to
+the SIGKILL included); past it the target is told to forget the command
+(waiting ``FORGET_WAIT`` at most) and :class:`CommandTimeout` says so.
 ``run`` waits ``timeout`` + ``KILL_MARGIN`` for the target's own kill before
-it kills. What the target says of a command (its id, pid, return code and
-output) is checked before it is used or shown; a reply that makes no sense
-fails the call with :class:`ProtocolViolation`.
+it kills. Each poll of a command's output and status is waited for until the
+caller's deadline + ``POLL_MARGIN``; a reply not there by then stays due and
+the next call on the command takes it (no output is lost, and it is never
+taken for another poll's reply). A poll still unanswered ``POLL_REPLY_WAIT``
+seconds after its own wait means the target stopped reporting the command:
+it is told to forget it and :class:`CommandTimeout` says so (``run`` of a
+target that answers pings but no polls ends after its first poll's wait +
+``POLL_REPLY_WAIT`` + ``FORGET_WAIT``). What the target says of a command
+(its id, pid, return code and output) is checked before it is used or shown;
+a reply that makes no sense fails the call with :class:`ProtocolViolation`.
 
 A command ends when its process has exited and its output is closed: a
 background process it started that keeps stdout or stderr open (``daemon &``)
@@ -70,6 +78,7 @@ from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire.messages import MODE_VALUE
 
 if TYPE_CHECKING:
+    from .connection import Pending
     from .runnerterminal import RunnerTerminal
 
 #: Bytes of each stream one round trip brings at most.
@@ -85,6 +94,13 @@ KILL_MARGIN = 30.0
 KILL_WAIT = 10.0
 #: Seconds to wait for the target to confirm it forgot a command.
 FORGET_WAIT = 2.0
+#: Seconds past a caller's deadline a poll's reply is still waited for; one
+#: not there by then stays due, and the next call on the command takes it.
+POLL_MARGIN = 0.5
+#: Seconds past its own wait (at most ``POLL_WAIT``) a poll may go unanswered:
+#: then the target counts as no longer reporting the command, which is given
+#: up (told to forget it, :class:`CommandTimeout`).
+POLL_REPLY_WAIT = 10.0
 #: Return codes taken from the target: an exit status, or minus a signal.
 RC_RANGE = range(-255, 256)
 #: Process ids taken from the target.
@@ -278,6 +294,8 @@ class RemoteCommand:
         self._killed_here = False
         self._limit = limit  # how long it may run (start's timeout), None: no limit
         self._ended_by_limit = False  # the target ended it at self._limit
+        self._poll: Optional[Pending] = None  # a cmd_poll sent and not answered yet
+        self._poll_due = 0.0  # when that poll counts as never answered
 
     def __repr__(self) -> str:
         state = "running" if self._result is None else f"rc={self._result.rc}"
@@ -296,7 +314,7 @@ class RemoteCommand:
 
     def poll(self) -> Optional[int]:
         """Fetch what is there without waiting; the exit status or None."""
-        self._fetch(0)
+        self._fetch(0, time.monotonic())
         return self.returncode
 
     # ---- output -----------------------------------------------------------------------
@@ -306,7 +324,7 @@ class RemoteCommand:
         a local file is not returned here."""
         deadline = time.monotonic() + seconds(timeout)
         while True:
-            self._fetch(min(max(deadline - time.monotonic(), 0.0), POLL_WAIT))
+            self._fetch(min(max(deadline - time.monotonic(), 0.0), POLL_WAIT), deadline)
             out = self._streams[0].take_new()
             err_stream = self._streams[1]
             err = err_stream.take_new() if err_stream is not None else self._streams[0].empty()
@@ -362,7 +380,7 @@ class RemoteCommand:
                 wait = min(deadline - time.monotonic(), POLL_WAIT)
                 if wait <= 0:
                     return False
-            self._fetch(wait)
+            self._fetch(wait, deadline)
         return True
 
     def _timeout_error(self, limit: float, result: CommandResult) -> CommandTimeout:
@@ -420,16 +438,34 @@ class RemoteCommand:
         return self._terminate(seconds(grace), "as asked")
 
     def _terminate(self, grace: float, why: str) -> CommandResult:
-        self.send_signal(signals.SIGTERM)
-        if self._wait_until(time.monotonic() + grace):
+        deadline = time.monotonic() + grace
+        if self._result is None and not self._signal(signals.SIGTERM, grace):
+            return self._kill(f"{why}, and the SIGTERM went unanswered for {grace:g} s")
+        if self._wait_until(deadline):
             assert self._result is not None
             return self._result
         return self._kill(f"{why}, and {grace:g} s after SIGTERM")
 
+    def _signal(self, number: int, limit: float) -> bool:
+        """``number`` to the process group; False if the target did not
+        answer within ``limit`` seconds (the late answer is dropped)."""
+        self._check_session()
+        pending = self.runner.send_request("cmd_signal", (self._cid, number, True), MODE_VALUE)
+        if not pending.wait(max(limit, 0.0)):
+            _drop(pending)
+            return False
+        self.runner.wait_reply(pending, POLL_MARGIN)
+        return True
+
     def _kill(self, why: str) -> CommandResult:
-        self.send_signal(signals.SIGKILL)
+        deadline = time.monotonic() + KILL_WAIT
+        if self._result is None and not self._signal(signals.SIGKILL, KILL_WAIT):
+            raise self._abandon(
+                f"got no answer to the SIGKILL sent to its process group {why} within "
+                f"{KILL_WAIT:g} s"
+            )
         self._killed_here = True
-        if not self._wait_until(time.monotonic() + KILL_WAIT):
+        if not self._wait_until(deadline):
             raise self._abandon(
                 f"did not end within {KILL_WAIT:g} s of the SIGKILL sent to its process group "
                 f"{why}: the target never reported its end"
@@ -449,6 +485,7 @@ class RemoteCommand:
 
     def forget(self) -> None:
         """Kill it if it runs and let the target forget it (and its output)."""
+        self._drop_poll()
         if self._result is None and self.runner.session_id == self._session_id:
             _request(self.runner, "cmd_forget", (self._cid,))
         for stream in self._streams:
@@ -458,6 +495,7 @@ class RemoteCommand:
     def _forget_on_target(self) -> None:
         """Give up on the command: the target is told to forget it (best
         effort, waiting at most ``FORGET_WAIT`` seconds); local files closed."""
+        self._drop_poll()
         same = self.runner.running and self.runner.session_id == self._session_id
         if self._result is None and same:
             try:
@@ -476,14 +514,36 @@ class RemoteCommand:
                 "its output and status are lost"
             )
 
-    def _fetch(self, wait: float) -> None:
-        """One round trip: output and, at the end, the status."""
+    def _drop_poll(self) -> None:
+        """Stop waiting for a poll still due (its late reply is dropped)."""
+        pending, self._poll = self._poll, None
+        if pending is not None:
+            _drop(pending)
+
+    def _fetch(self, wait: float, deadline: Optional[float] = None) -> None:
+        """One round trip: output and, at the end, the status. The target
+        waits ``wait`` seconds at most for something to report; its reply is
+        waited for until ``deadline`` + ``POLL_MARGIN`` (see module doc)."""
         if self._result is not None:
             return
         self._check_session()
-        reply = _request(
-            self.runner, "cmd_poll", (self._cid, POLL_BYTES, max(wait, 0.0)), wait + 60
-        )
+        if self._poll is None:
+            wait = max(wait, 0.0)
+            self._poll = self.runner.send_request(
+                "cmd_poll", (self._cid, POLL_BYTES, wait), MODE_VALUE
+            )
+            self._poll_due = time.monotonic() + wait + POLL_REPLY_WAIT
+        pending = self._poll
+        until = self._poll_due if deadline is None else min(self._poll_due, deadline + POLL_MARGIN)
+        if not pending.wait(max(until - time.monotonic(), 0.0)):
+            if time.monotonic() < self._poll_due:
+                return  # still due: the next fetch takes its reply
+            raise self._abandon(
+                f"went unreported: the target left a poll of its output and status unanswered "
+                f"for {POLL_REPLY_WAIT:g} s past the poll's wait, while the session stayed alive"
+            )
+        self._poll = None
+        reply = self.runner.wait_reply(pending, POLL_MARGIN)
         try:
             out, err, end = _checked_poll(reply)
         except ProtocolViolation:
@@ -645,6 +705,12 @@ class Commands:
             raise
         return RemoteCommand(self.runner, cid, pid, describe_command(command), (out, err), started,
                              limit)  # fmt: skip
+
+
+def _drop(pending: Pending) -> None:
+    """Stop waiting for ``pending``: its reply, if it comes, is dropped."""
+    if pending.owner is not None:
+        pending.owner.forget(pending)
 
 
 def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[str, Optional[str]]]:

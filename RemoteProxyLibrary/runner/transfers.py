@@ -46,9 +46,14 @@ most ``ABORT_MARGIN`` later, whatever the target does.
 What the target says is checked before it is used: kinds, sizes, modes,
 times and names of a listing or an opened file, the length of every chunk
 (the length asked for), the size and SHA-256 at the end, before anything is
-renamed into place. A reply that makes no sense fails the call with
-:class:`ProtocolViolation` (the session goes on); a file listed as a file
-must be opened as one.
+renamed into place; a batch of small files must bring each file asked for
+exactly once, as long as listed, before any of it is written. A reply that
+makes no sense fails the call with :class:`ProtocolViolation` (the session
+goes on); a file listed as a file must be opened as one. The local copy of a
+directory is named after the ``source`` given here (its last component:
+``/var/log/`` gives ``log``), never after the root the target reports; a
+source that names no directory (``.``, ``..``, ``/``, ``~``) is copied only
+to a destination that does not exist yet (it becomes the copy).
 ``progress(done, total)`` is called with byte counts as the transfer goes.
 """
 
@@ -316,6 +321,56 @@ def _listing(value: Any) -> tuple[str, tuple, list[tuple]]:
         checked.append(entry)
     top = (_mode(op, mode), _time(op, mtime), _time(op, atime))
     return _text(op, "the root", root), top, checked
+
+
+def _batch(value: Any, asked: list[tuple]) -> list[tuple[str, bytes, str]]:
+    """The reply of ``get_batch``, checked before anything is written: each
+    file asked for exactly once (an honest agent fails the whole request for
+    a file it cannot read, e.g. one removed since the listing), as many bytes
+    as listed, and a SHA-256."""
+    op = "get_batch"
+    if not isinstance(value, (list, tuple)):
+        raise _odd(op, "the files", value)
+    sizes = {entry[0]: entry[2] for entry in asked}
+    checked: dict[str, tuple[str, bytes, str]] = {}
+    for item in value:
+        relative, data, digest = _sequence(op, "a file", item, 3)
+        if not isinstance(relative, str) or relative not in sizes:
+            raise _odd(op, "a file not asked for", relative)
+        if relative in checked:
+            raise _odd(op, "a file sent twice", relative)
+        if not isinstance(data, bytes):
+            raise _odd(op, f"the data of {safe_repr(relative)}", type(data).__name__)
+        if len(data) != sizes[relative]:
+            raise ProtocolViolation(
+                f"the target's reply to {op} made no sense: {safe_repr(relative)} was listed "
+                f"with {sizes[relative]} bytes and came with {len(data)} (a file that changed "
+                "on the target since it was listed: copy again)"
+            )
+        checked[relative] = (relative, data, _digest(op, digest))
+    missing = [name for name in sizes if name not in checked]
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise ProtocolViolation(
+            f"the target's reply to {op} made no sense: it left out {safe_repr(missing[0])}"
+            f"{more} of the {len(sizes)} files asked for"
+        )
+    return [checked[entry[0]] for entry in asked]
+
+
+def _tree_name(source: Any) -> Optional[str]:
+    """The name a copy of the target's directory ``source`` gets inside an
+    existing local directory: the last component of the path the user gave
+    (``/var/log/`` and ``/srv/app/../log`` give ``log``), never what the
+    target reports. None when the path names nothing (``.``, ``..``, ``/``,
+    ``~``, ``~user``): :func:`filerules.tree_destination` then refuses an
+    existing destination directory."""
+    name = posixpath.basename(posixpath.normpath(str(source)))
+    if name in ("", ".", "..") or (name.startswith("~") and "/" not in str(source).rstrip("/")):
+        return None
+    if "\0" in name or os.sep in name or (os.altsep and os.altsep in name):
+        return None
+    return name
 
 
 # ---- local side -----------------------------------------------------------------------------
@@ -696,7 +751,12 @@ class Files:
         timeout: Optional[TimeLike] = None,
     ) -> TransferResult:
         """Download the directory ``source`` from the target to the local
-        ``destination``; the same rules as :meth:`put_directory`."""
+        ``destination``; the same rules as :meth:`put_directory`. Into an
+        existing ``destination`` the copy goes under the last component of
+        ``source`` as given here (``/var/log/`` gives ``log``), whatever the
+        target reports; a ``source`` that names no directory (``.``, ``..``,
+        ``/``, ``~``) needs a ``destination`` that does not exist yet (it
+        becomes the copy): into an existing one it is refused (``EEXIST``)."""
         runner = self.runner
         options = _Options(None, bool(preserve_times), bool(follow_symlinks), bool(create_dirs))
         clock = self._clock(timeout, f"Get Directory {source}")
@@ -705,11 +765,8 @@ class Files:
             lambda: _call(runner, clock, "tree_list", str(source), bool(recursive),
                           _patterns(include), _patterns(exclude), options.follow_symlinks)
         ))  # fmt: skip
-        name = posixpath.basename(remote_root.rstrip("/")) or "root"
-        if name in (".", ".."):
-            raise _odd("tree_list", "the root", remote_root)
-        local_root = rules.tree_destination(os.fspath(destination), name, options.create_dirs,
-                                            LOCAL)  # fmt: skip
+        local_root = rules.tree_destination(os.fspath(destination), _tree_name(source),
+                                            options.create_dirs, LOCAL)  # fmt: skip
         by_name = {entry[0]: entry for entry in entries}
         directories = [entry for entry in entries if entry[1] == "dir"]
         files = [entry for entry in entries if entry[1] != "dir"]
@@ -728,14 +785,7 @@ class Files:
             )
 
             def received(files: Any, index: int) -> None:
-                wanted = {entry[0] for entry in batches.batches[index]}
-                if not isinstance(files, (list, tuple)):
-                    raise _odd("get_batch", "the files", files)
-                for item in files:
-                    relative, data, digest = _sequence("get_batch", "a file", item, 3)
-                    if relative not in wanted or not isinstance(data, bytes):
-                        raise _odd("get_batch", "a file not asked for", relative)
-                    digest = _digest("get_batch", digest)
+                for relative, data, digest in _batch(files, batches.batches[index]):
                     entry = by_name[relative]
                     path = rules.inside(local_root, relative, LOCAL)
                     rules.write_whole(path, data, digest, entry[3],
