@@ -23,7 +23,7 @@ from RemoteProxyLibrary import (
 )
 from RemoteProxyLibrary.agent import filerules
 from RemoteProxyLibrary.errors import TransferTimeout
-from RemoteProxyLibrary.runner import transfers
+from RemoteProxyLibrary.runner import decoding, transfers
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
 
 
@@ -415,3 +415,30 @@ def test_without_recovery_a_broken_transfer_fails_cleanly(tmp_path, monkeypatch)
         runner.close()
         session.close_terminal()
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_listing_larger_than_decoded_inline_is_decoded_within_the_transfer_time(
+    runner, tmp_path, monkeypatch
+):
+    """The listing's reply took the transfer's decode deadline as 'now' and
+    failed with a RemoteTimeout 'within 0 s' once it was large (35 MB for a
+    home directory; here the inline limit is lowered instead)."""
+    monkeypatch.setattr(decoding, "DECODE_INLINE", 1024)
+    monkeypatch.setattr(decoding, "DECODE_GRACE", 0.0)
+    root = tmp_path / "many"
+    root.mkdir()
+    names = [f"{number:05d}-{'n' * 60}.txt" for number in range(2000)]
+    for name in names:
+        (root / name).write_bytes(b"")
+    copy = tmp_path / "copy"
+    runner.files.get_directory(str(root), str(copy))
+    assert sorted(os.listdir(copy)) == names
+
+
+def test_a_source_that_names_nothing_is_refused_before_the_target_lists_it(runner, tmp_path):
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    before = runner.round_trips
+    with pytest.raises(FileExistsError, match="names no directory"):
+        runner.files.get_directory("~", str(existing))
+    assert runner.round_trips == before

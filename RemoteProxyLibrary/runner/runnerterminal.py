@@ -618,6 +618,13 @@ class RunnerTerminal:
         return attempt()
 
     @not_keyword
+    def discard_response(self, response_id: int) -> None:
+        """Forget a response kept for later: its value is not wanted."""
+        with self._lock:
+            self._timed_out.pop(response_id, None)
+            self._decodings.pop(response_id, None)
+
+    @not_keyword
     def keep_for_later(self, pending: Pending) -> None:
         """Keep ``pending`` so its response can be fetched by id later."""
         with self._lock:

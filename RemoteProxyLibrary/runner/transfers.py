@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ..agent import filerules as rules
 from ..agent.filerules import LOCAL, AtomicFile
-from ..errors import ProtocolViolation, TransferTimeout
+from ..errors import ProtocolViolation, RemoteTimeout, TransferTimeout
 from ..remotetext import safe_repr
 from ..timeouts import TimeLike, seconds
 from ..wire.messages import MODE_VALUE
@@ -191,7 +191,12 @@ def _reply(runner: RunnerTerminal, pending: Pending, clock: _Clock) -> Any:
         if pending.owner is not None:
             pending.owner.forget(pending)
         raise clock.expired()
-    return runner.wait_reply(pending, 0)
+    try:
+        # what is left of the transfer's time also bounds decoding the reply
+        return runner.wait_reply(pending, clock.remaining())
+    except RemoteTimeout:  # it came, but decoding it did not end in time
+        runner.discard_response(pending.request_id)
+        raise clock.expired() from None
 
 
 def _call(runner: RunnerTerminal, clock: _Clock, op: str, *args: Any) -> Any:
@@ -761,11 +766,15 @@ class Files:
         options = _Options(None, bool(preserve_times), bool(follow_symlinks), bool(create_dirs))
         clock = self._clock(timeout, f"Get Directory {source}")
         started = time.monotonic()
+        name = _tree_name(source)
+        if name is None and os.path.isdir(os.fspath(destination)):
+            # refused before the target lists what may be a whole home directory
+            rules.tree_destination(os.fspath(destination), None, options.create_dirs, LOCAL)
         remote_root, top, entries = _listing(runner.with_recovery(
             lambda: _call(runner, clock, "tree_list", str(source), bool(recursive),
                           _patterns(include), _patterns(exclude), options.follow_symlinks)
         ))  # fmt: skip
-        local_root = rules.tree_destination(os.fspath(destination), _tree_name(source),
+        local_root = rules.tree_destination(os.fspath(destination), name,
                                             options.create_dirs, LOCAL)  # fmt: skip
         by_name = {entry[0]: entry for entry in entries}
         directories = [entry for entry in entries if entry[1] == "dir"]
