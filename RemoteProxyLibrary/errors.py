@@ -24,6 +24,7 @@
      |    +-- UnableToSerialize        a value cannot travel (either direction)
      |    +-- ProtocolViolation        a corrupted or unexpected frame for a request
      |    +-- RemoteTimeout            (also TimeoutError) carries response_id
+     |    +-- NoSuchResponse           (also KeyError) no late response with that id is pending
      |    +-- InvalidProxySession      proxy of a closed/recovered session or moved away
      |    +-- RemoteError              remote exception of a non-builtin type
      |    +-- CommandTimeout           (also TimeoutError) a command ran past its timeout;
@@ -172,6 +173,14 @@ class RemoteTimeout(RunnerException, TimeoutError):
 
 def _identity(value: Any) -> Any:
     return value
+
+
+class NoSuchResponse(RunnerException, KeyError):
+    """No late response with that id is pending in the session: it was fetched
+    already, or the session it was started in ended (closed or recovered)."""
+
+    def __str__(self) -> str:  # KeyError would show the repr of the message
+        return str(self.args[0]) if self.args else ""
 
 
 class InvalidProxySession(RunnerException):

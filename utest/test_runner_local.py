@@ -23,7 +23,7 @@ from RemoteProxyLibrary import (
     RunnerTerminalSessionClosed,
     UnableToSerialize,
 )
-from RemoteProxyLibrary.errors import ProtocolViolation
+from RemoteProxyLibrary.errors import ProtocolViolation, ShellError
 from RemoteProxyLibrary.runner.connection import AgentConnection, Pending
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
 from RemoteProxyLibrary.wire import codec, framing
@@ -178,6 +178,16 @@ def test_call_past_timeout_raises_remote_timeout_and_response_comes_later(bash_r
     assert isinstance(info.value, TimeoutError)
     assert runner.run_python("'meanwhile'") == "meanwhile"
     assert runner.get_response(info.value.response_id, timeout=5) == "late"
+
+
+def test_get_response_takes_the_remote_timeout_itself_as_the_older_library_does(bash_runner):
+    runner = bash_runner
+    runner.import_libraries("time")
+    with pytest.raises(RemoteTimeout) as info:
+        runner.run_python("time.sleep(0.3) or 42", timeout=0.05)
+    assert runner.get_response(info.value, 5) == 42
+    with pytest.raises(KeyError, match="fetched already, or the session it was started in ended"):
+        runner.get_response(info.value, 5)
 
 
 def test_garbage_typed_into_terminal_mid_session(bash_runner):
@@ -426,3 +436,20 @@ def test_the_heartbeat_never_lands_inside_a_frame(bash_runner):
         bash_runner.run_python("_rpl_stop.append(1)")
     assert bash_runner.connection.heard_heartbeats - beats >= 3
     assert bash_runner.wait_reply(busy, 10) is None
+
+
+def test_typing_into_the_shell_the_agent_runs_in_fails_at_once():
+    session = InteractiveSession()
+    session.spawn(BashShell(timeout=10))
+    runner = RunnerTerminal(prompt_timeout=10)
+    runner.initialize(session)
+    try:
+        start = time.monotonic()
+        with pytest.raises(ShellError, match=r"the Python agent .* runs in this shell"):
+            session.current_shell().exec_command("echo hi", timeout=3)
+        assert time.monotonic() - start < 1
+        assert runner.run_python("1 + 1") == 2
+    finally:
+        runner.close()
+    assert session.current_shell().exec_command("echo back").strip() == "back"
+    session.close_terminal()

@@ -229,6 +229,7 @@ class AgentConnection:
         self._reader = threading.Thread(target=self._read_loop, name="rpl-reader", daemon=True)
 
     def start(self, initial: bytes = b"") -> None:
+        self.terminal.taken_by = f"the Python agent ({self.name})"
         if initial:
             self._dispatch(initial)
         self._reader.start()
@@ -539,6 +540,7 @@ class AgentConnection:
     def stop(self) -> None:
         """Stop reading (the terminal stays open); idempotent."""
         self.closed = True
+        self.terminal.taken_by = None
         reader = self._reader
         if self.broken is None and reader.is_alive() and threading.current_thread() is not reader:
             reader.join(2)  # a broken session's reader ends by itself: do not wait on it

@@ -70,11 +70,12 @@ import os
 import secrets
 import threading
 import time
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from ..errors import (
     DirectChannelUnavailable,
     InvalidProxySession,
+    NoSuchResponse,
     RemoteTimeout,
     RunnerException,
     RunnerTerminalSessionBroken,
@@ -532,16 +533,27 @@ class RunnerTerminal:
 
     def get_response(
         self,
-        response_id: int,
+        response_id: Union[int, RemoteTimeout],
         timeout: Optional[float] = None,
         ref_decoder: Optional[Callable[[codec.Ref], Any]] = None,
     ) -> Any:
         """The response of a call that raised :class:`RemoteTimeout` earlier;
-        waits at most ``timeout`` seconds (None: until it comes)."""
+        waits at most ``timeout`` seconds (None: until it comes).
+
+        ``response_id`` is the exception's ``response_id``, or the exception
+        itself (as the older library takes it): then its ``response_wrap`` is
+        applied to the response, as ``get_remote_proxy_response`` does."""
+        if isinstance(response_id, RemoteTimeout):
+            late = response_id
+            return late.response_wrap(self.get_response(late.response_id, timeout, ref_decoder))
         with self._lock:
             pending = self._timed_out.get(response_id)
         if pending is None:
-            raise KeyError(f"no pending response {response_id} in this session")
+            raise NoSuchResponse(
+                f"no pending response {response_id} in this session: it was fetched "
+                "already, or the session it was started in ended (closed, or recovered "
+                "after a break), and the call is lost with it: start it again"
+            )
         wait = optional_seconds(timeout)
         deadline = None if wait is None else time.monotonic() + max(wait, 0)
         if not pending.wait(wait):

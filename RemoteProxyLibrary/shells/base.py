@@ -421,6 +421,13 @@ class Shell:
         cmd = cmd.rstrip("\n")
         if "\n" in cmd:
             raise ValueError("exec_command takes one line; join commands with ';'")
+        if self.terminal.taken_by:
+            raise ShellError(
+                f"cannot type {cmd[:80]!r}: {self.terminal.taken_by} runs in this shell; "
+                "run commands through it (runner.commands.run, Execute Command) or close "
+                "the runner first",
+                self.hop(),
+            )
         timeout = self.timeout if timeout < 0 else timeout
         self._sendline(self._typed(cmd))
         try:

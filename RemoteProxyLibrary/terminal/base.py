@@ -32,6 +32,9 @@ class Terminal(abc.ABC):
     def __init__(self) -> None:
         self._write_lock = threading.Lock()
         self._dump: Optional[TerminalDump] = None
+        #: What reads this terminal now instead of the shells (an agent's
+        #: connection), in words; None when the shells have it.
+        self.taken_by: Optional[str] = None
 
     def set_dump(self, dump: Optional[TerminalDump]) -> None:
         """Copy what this terminal receives and sends to ``dump`` from now on
