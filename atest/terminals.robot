@@ -131,7 +131,7 @@ Push Shell Takes A Dictionary And Options
     Should Be Equal    ${value}    ok
 
 Pushing A Shell Invalidates Proxies
-    [Documentation]    FAIL Proxy 'os' of terminal 1 was made by a Python that has ended (the terminal recovered, or a shell was pushed or popped): get it again.
+    [Documentation]    FAIL InvalidProxySession: Proxy 'os' of terminal 1 was made by a Python that has ended (the terminal recovered, or a shell was pushed or popped): get it again.
     Open Local Terminal
     Import Remote Module    os
     Get Proxy    os

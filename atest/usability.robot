@@ -83,7 +83,7 @@ A Broken Plain Terminal Says What To Do
     END
 
 A Proxy Of A Recovered Terminal Is Dropped From The Registry
-    [Documentation]    FAIL GLOB: Proxy 'os' of terminal * (alias 'recovers') was made by a Python that has ended (the terminal recovered, or a shell was pushed or popped): get it again.
+    [Documentation]    FAIL GLOB: InvalidProxySession: Proxy 'os' of terminal * (alias 'recovers') was made by a Python that has ended (the terminal recovered, or a shell was pushed or popped): get it again.
     Open Local Terminal    alias=recovers    auto_recovery=${True}
     Import Remote Module    os    terminal=recovers
     Get Proxy    os    terminal=recovers

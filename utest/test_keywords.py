@@ -459,7 +459,7 @@ def test_review_findings_of_the_keyword_layer(lib):
     assert lib.call_proxy_method(proxy, "__len__") == 2
     lib.get_proxy("os")
     lib.push_shell("BashShell")
-    with pytest.raises(NoSuchProxy, match="made by a Python that has ended"):
+    with pytest.raises(InvalidProxySession, match="made by a Python that has ended"):
         lib.call_proxy_method("os", "getpid")
     lib.import_remote_module("time")
     call = lib.start_remote_function_call("time.sleep", 5)

@@ -320,7 +320,7 @@ class ManagedTerminal:
             proxy = None
             self._ended.add(value)
         if proxy is None and value in self._ended:
-            raise NoSuchProxy(
+            raise InvalidProxySession(
                 f"Proxy '{value}' of {self.name} was made by a Python that has ended "
                 "(the terminal recovered, or a shell was pushed or popped): get it again."
             )
