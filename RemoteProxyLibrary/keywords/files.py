@@ -71,7 +71,7 @@ class FileKeywords(LibraryCore):
         create_dirs: bool = False,
         timeout: Optional[Seconds] = None,
         terminal: TerminalId = None,
-    ) -> Any:
+    ) -> Union[TransferResult, list[TransferResult]]:
         """Copies the local file ``source`` to ``destination`` on the target.
 
         The file is written as the user of the terminal's top shell, whatever
@@ -243,10 +243,12 @@ class FileKeywords(LibraryCore):
         ``destination``; the rules of `Put Directory`, the other way.
 
         Into an existing ``destination`` the copy goes under the last part of
-        ``source`` as given (``/var/log/`` gives ``log``), never under a name
-        the target reports. A ``source`` that names no directory (``.``,
-        ``..``, ``/``, ``~``) needs a ``destination`` that does not exist yet,
-        which becomes the copy; into an existing directory it fails.
+        ``source`` as given, once ``.`` and ``..`` in it are resolved
+        (``/var/log/`` and ``/srv/app/../log`` give ``log``), never under a name
+        the target reports. A ``source`` that names no directory that way
+        (``.``, ``..``, ``logs/..``, ``/``, ``~``) needs a ``destination`` that
+        does not exist yet, which becomes the copy; into an existing directory
+        it fails at once.
 
         Examples:
         | Get Directory | /etc/ssh | ${OUTPUT DIR}/ssh | include=*.pub |
