@@ -542,8 +542,12 @@ class AgentConnection:
         self.closed = True
         self.terminal.taken_by = None
         reader = self._reader
-        if self.broken is None and reader.is_alive() and threading.current_thread() is not reader:
-            reader.join(2)  # a broken session's reader ends by itself: do not wait on it
+        if reader.is_alive() and threading.current_thread() is not reader:
+            # Wait for it, broken or not: a reader still in a read would take
+            # what the shells expect next (two readers of one pty, and pexpect
+            # then blocks in a read whose data the reader took). It looks at
+            # ``closed`` at least every READ_TICK.
+            reader.join(2 if self.broken is None else READ_TICK + 1)
         with self._lock:
             pending, self._pending = list(self._pending.values()), {}
         for item in pending:
