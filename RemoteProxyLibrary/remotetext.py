@@ -17,9 +17,14 @@ and tabs of multi-line text (messages, tracebacks, output). Both return the
 text itself, unchanged, when there is nothing to neutralise. The raw text stays
 available where a program reads it (``remote_message``, ``remote_traceback``,
 the ``args`` of an exception); only what is shown goes through here.
+:func:`safe_repr` shows a value the target sent where a program expected
+something else: short, on one line, safe.
 """
 
 from __future__ import annotations
+
+import reprlib
+from typing import Any
 
 _MARKER = "*HTML*"
 _LINE_BREAKS = str.maketrans("", "", "\n\t")
@@ -52,3 +57,18 @@ def _unmarked(text: str) -> str:
         start = len(text) - len(stripped)
         return text[:start] + "\\" + text[start:]
     return text
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 200
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)`` shortened (``reprlib``: long strings, deep or long
+    containers cut with ``...``) as a :func:`safe_line`; a value holding an
+    int too large for ``repr`` is named by its type."""
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int beyond str()'s digits
+        return f"<{type(value).__name__} holding an int too large to show>"
+    return safe_line(text)

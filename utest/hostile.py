@@ -246,3 +246,28 @@ class HostileTarget:
         self.events.put((agent.number, event))
         if event[0] == "message" and event[2] == messages.KIND_REQUEST:
             self.handler(agent, event[1], event[3])
+
+
+class Silent:
+    """An answer of :func:`by_op`: no reply at all."""
+
+
+def by_op(**answers: Callable[..., Any]) -> Handler:
+    """A handler answering requests by op: ``answers[op](*args)`` gives the
+    value to reply with (a :class:`Silent` one: no reply); other ops are
+    answered honestly. The handler's ``calls`` lists ``(op, args)`` seen."""
+    calls: list[tuple[str, tuple]] = []
+
+    def handler(agent: Agent, request_id: int, payload: bytes) -> None:
+        request = messages.decode_request(payload)
+        calls.append((request.op, tuple(request.args)))
+        answer = answers.get(request.op)
+        if answer is None:
+            agent.honest(request_id, payload)
+            return
+        value = answer(*request.args)
+        if not isinstance(value, Silent):
+            agent.write(reply(request_id, value))
+
+    handler.calls = calls  # type: ignore[attr-defined]
+    return handler

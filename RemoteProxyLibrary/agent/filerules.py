@@ -22,6 +22,14 @@ side, so both ends follow one set of rules. ``side`` (``TARGET`` or
 - Symbolic links (as ``cp -H``): a source named by the user is followed (its
   content travels; the root of a directory transfer too); links met inside a
   directory travel as links (their target text) unless asked to follow.
+- Nothing is written through a link at the destination (an earlier transfer
+  may have made it, pointing anywhere): a destination that is a symbolic
+  link to a directory is taken as that directory only when its path ends
+  with ``/``, else it is refused (``ELOOP``); below the root of a directory
+  copy, a link where a directory is expected (or on the way to a file) is an
+  error, as with GNU ``cp -r`` (rsync would replace it); modes and times are
+  never set through a link. A directory copy makes its links last, after
+  every file and directory (:func:`inside`).
 - A relative path on an end is relative to that end's working directory (on
   the target: the agent's, the directory the top shell was in when Python
   started); errors name it made absolute (:func:`absolute`).
@@ -87,8 +95,11 @@ def absolute(path):
 
 def file_destination(destination, name, create_dirs, side):
     """Where a file named ``name`` goes for ``destination`` (see module doc);
-    ``name`` None: ``destination`` is the file's path itself."""
+    ``name`` None: ``destination`` is the file's path itself (a link there is
+    replaced, never followed)."""
     dest = absolute(destination)
+    if name is not None and os.path.islink(dest) and os.path.isdir(dest):
+        raise link_refused(dest, side, LINK_TO_DIRECTORY)
     if name is not None and (dest.endswith("/") or os.path.isdir(dest)):
         directory, final = dest, os.path.join(dest, name)
     else:
@@ -102,8 +113,12 @@ def file_destination(destination, name, create_dirs, side):
 def tree_destination(destination, name, create_dirs, side):
     """The root a directory named ``name`` is copied to (see module doc)."""
     dest = absolute(destination)
+    if os.path.islink(dest) and os.path.isdir(dest):
+        raise link_refused(dest, side, LINK_TO_DIRECTORY)
     if os.path.isdir(dest):
         root = os.path.join(dest, name)
+        if os.path.islink(root):
+            raise link_refused(root, side, LINK_IN_TREE)
         if os.path.lexists(root) and not os.path.isdir(root):
             raise os_error(errno.ENOTDIR, "destination exists and is not a directory " + side,
                          root)  # fmt: skip
@@ -113,6 +128,53 @@ def tree_destination(destination, name, create_dirs, side):
                      dest)  # fmt: skip
     _need_directory(os.path.dirname(dest.rstrip("/")) or ".", create_dirs, side)
     return os.path.normpath(dest)
+
+
+#: Why a link is refused: one the user named, one inside a copy.
+LINK_TO_DIRECTORY = ("end the path with '/' to copy into the directory it points to, or "
+                     "remove the link")  # fmt: skip
+LINK_IN_TREE = ("a copy never writes through a link (an earlier copy may have made it): "
+                "remove it or choose another destination")  # fmt: skip
+
+
+def link_refused(path, side, hint):
+    """The error for a symbolic link where a transfer will not follow one."""
+    return os_error(errno.ELOOP, "destination is a symbolic link {}; {}".format(side, hint), path)
+
+
+def _real_directory(path, side, create=False):
+    """Check that ``path`` is a directory and not a link (``lstat``); with
+    ``create``, make it (mode 0o700) when it does not exist."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        if not (create and error.errno == errno.ENOENT):
+            raise quiet(failure(error, "read", path, side))
+        try:
+            os.mkdir(path, 0o700)
+            return
+        except OSError as error:
+            if error.errno != errno.EEXIST:
+                raise quiet(failure(error, "create directory", path, side))
+            info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise link_refused(path, side, LINK_IN_TREE)
+    if not stat.S_ISDIR(info.st_mode):
+        raise os_error(errno.ENOTDIR, "destination exists and is not a directory " + side, path)
+
+
+def inside(root, relative, side, create=False):
+    """``root`` joined with a relative path sent by the other end (:func:`join`),
+    every directory from ``root`` down to its parent checked to be a real
+    directory, not a symbolic link (made, with ``create``, when missing): what
+    is written there stays under ``root``."""
+    path = join(root, relative)
+    _real_directory(root, side)
+    current = root
+    for part in relative.split("/")[:-1]:
+        current = os.path.join(current, part)
+        _real_directory(current, side, create)
+    return path
 
 
 def _need_directory(directory, create_dirs, side):
@@ -193,28 +255,31 @@ class AtomicFile(object):
 
     def commit(self, digest, size, mode=None, times=None):
         """Check ``digest`` and ``size``, set ``mode`` and ``times``
-        ``(atime, mtime)``, rename over the destination; returns the path."""
-        if self.size != size or self.sha.hexdigest() != digest:
-            self.abort()
-            raise os_error(errno.EIO, "transfer corrupted: received {} bytes with SHA-256 {}, "
-                         "sent {} bytes with SHA-256 {}; the destination is unchanged {}"
-                         .format(self.size, self.sha.hexdigest(), size, digest, self.side),
-                         self.final)  # fmt: skip
+        ``(atime, mtime)``, rename over the destination; returns the path.
+        Nothing is renamed unless all of that worked; on any failure the
+        temporary file is removed."""
         try:
-            if mode is not None:
-                os.fchmod(self.fd, mode & PERMISSION_BITS)
-            os.close(self.fd)
-            self.fd = -1
-            if times is not None:
-                os.utime(self.temp, times)
-        except OSError as error:
+            if self.size != size or self.sha.hexdigest() != digest:
+                raise os_error(errno.EIO, "transfer corrupted: received {} bytes with SHA-256 {}, "
+                               "sent {!r} bytes with SHA-256 {!r}; the destination is unchanged {}"
+                               .format(self.size, self.sha.hexdigest(), size, digest, self.side),
+                               self.final)  # fmt: skip
+            try:
+                if mode is not None:
+                    os.fchmod(self.fd, mode & PERMISSION_BITS)
+                os.close(self.fd)
+                self.fd = -1
+                if times is not None:
+                    os.utime(self.temp, times)
+            except OSError as error:
+                raise quiet(failure(error, "finish", self.final, self.side))
+            try:
+                replace(self.temp, self.final)
+            except OSError as error:
+                raise quiet(replace_failure(error, self.final, self.side))
+        except BaseException:
             self.abort()
-            raise quiet(failure(error, "finish", self.final, self.side))
-        try:
-            replace(self.temp, self.final)
-        except OSError as error:
-            self.abort()
-            raise quiet(replace_failure(error, self.final, self.side))
+            raise
         return self.final
 
     def abort(self):
@@ -383,19 +448,19 @@ def join(root, relative):
 
 def make_tree(root, directories, side):
     """Create ``root`` and ``directories`` (relative) under it; owner-writable
-    until :func:`finish_tree` gives them their modes."""
-    for relative in [""] + list(directories):
-        path = join(root, relative) if relative else root
-        try:
-            makedirs(path, 0o700)
-        except OSError as error:
-            raise quiet(failure(error, "create directory", path, side))
+    until :func:`finish_tree` gives them their modes. An existing one must be
+    a directory, not a link to one (see module doc)."""
+    _real_directory(root, side, create=True)
+    for relative in directories:
+        _real_directory(inside(root, relative, side, create=True), side, create=True)
 
 
 def finish_tree(root, directories, side):
-    """Set ``(relative, mode, mtime, atime)`` of directories, deepest first."""
+    """Set ``(relative, mode, mtime, atime)`` of directories, deepest first;
+    each is checked to be a directory, not a link, first."""
     for relative, mode, mtime, atime in sorted(directories, key=lambda d: -d[0].count("/")):
-        path = join(root, relative) if relative else root
+        path = inside(root, relative, side) if relative else root
+        _real_directory(path, side)
         try:
             os.chmod(path, mode & PERMISSION_BITS)
             if mtime is not None:

@@ -30,10 +30,12 @@ Ops (registered in the agent's ``OPS``):
 
 A command ends when its process has exited *and* both pipes are closed (a
 background child still holding them keeps it running, as with
-``subprocess.run``). Past its timeout the whole group is killed; a process
-that left the group (``setsid``) but holds the pipes is given up on after
-``GIVE_UP`` seconds. When the agent closes, or dies of SIGHUP (its terminal
-went away) or SIGTERM, commands still running are killed with their groups.
+``subprocess.run``). Past its timeout, or when the controller sends SIGKILL
+to its group, the whole group is killed; a process that left the group
+(``setsid``) but holds the pipes is given up on ``GIVE_UP`` seconds later
+(what it writes afterwards is read and thrown away). When the agent closes,
+or dies of SIGHUP (its terminal went away) or SIGTERM, commands still running
+are killed with their groups.
 """
 
 import errno
@@ -66,6 +68,7 @@ class Command(object):
         self.held = False  # it exited unsignalled, and was signalled after: see module doc
         self.finished = False
         self.dropped = False
+        self.give_up_at = None  # after a SIGKILL to the group: stop waiting for the pipes
         self.streams = 0
         timeout = spec.get("timeout")
         self.deadline = None if timeout is None else monotonic() + float(timeout)
@@ -150,19 +153,17 @@ class Command(object):
         if not wait(self.proc, self._remaining()):
             self._time_out()
             self.proc.wait()
-        give_up_at = None
         with self.cond:
             self.exited = True
             self.returncode = self.proc.returncode
             while self.streams:
                 now = monotonic()
-                if give_up_at is None and self.deadline is not None and now >= self.deadline:
+                if self.give_up_at is None and self.deadline is not None and now >= self.deadline:
                     self._time_out()  # the group, or what is left of it, holds the pipes
-                    give_up_at = now + GIVE_UP
-                if give_up_at is not None:
-                    if now >= give_up_at:
+                if self.give_up_at is not None:
+                    if now >= self.give_up_at:
                         break  # a process outside the group holds the pipes
-                    self.cond.wait(give_up_at - now)
+                    self.cond.wait(self.give_up_at - now)
                 else:
                     self.cond.wait(self._remaining())
             self.finished = True
@@ -179,6 +180,9 @@ class Command(object):
                 self.signalled = True
             elif not (self.finished or self.signalled):
                 self.held = True
+            if signum == signal.SIGKILL and group and self.give_up_at is None:
+                self.give_up_at = monotonic() + GIVE_UP
+                self.cond.notify_all()
         try:
             if group:
                 os.killpg(self.pid, signum)
@@ -197,6 +201,13 @@ class Command(object):
             self.cond.notify_all()
             if not self.finished:
                 self.signal(signal.SIGKILL, True)
+
+    def release(self):
+        """Its end was reported: what a process it left behind writes from
+        now on is read and thrown away."""
+        with self.cond:
+            self.dropped = True
+            self.cond.notify_all()
 
     def poll(self, max_bytes, wait):
         """``(stdout, stderr, end)``: see the module doc."""
@@ -288,6 +299,7 @@ class Commands(object):
         if end is not None:
             with self.lock:
                 self.running.pop(cid, None)
+            command.release()
         return out, err, end
 
     def forget(self, cid):

@@ -30,6 +30,7 @@ from .filerules import (
     failure,
     file_destination,
     finish_tree,
+    inside,
     join,
     make_tree,
     os_error,
@@ -206,7 +207,7 @@ def _put_batch(agent, root, entries, clean):
     under ``root`` (kind ``file`` or ``link``: then ``data`` is its target
     text); ``clean`` sweeps temporary files of a broken earlier try first."""
     for relative, kind, data, digest, mode, mtime, atime in entries:
-        final = join(root, relative)
+        final = inside(root, relative, TARGET)
         if clean:
             sweep(final)
         if kind == "link":

@@ -7,6 +7,7 @@ from typing import Any, Literal, Optional, Union
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..remotetext import safe_line
 from ..runner.commands import CommandResult, RemoteCommand, describe_command
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
@@ -366,5 +367,6 @@ class CommandKeywords(LibraryCore):
 
 
 def _text(command: Union[str, list[str]]) -> str:
-    """The command as one line, a list quoted as a shell would need it."""
-    return describe_command(command)
+    """The command as one line, a list quoted as a shell would need it, safe
+    to log (return codes and pids are checked ints: runner.commands)."""
+    return safe_line(describe_command(command))

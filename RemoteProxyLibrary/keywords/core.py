@@ -17,6 +17,7 @@ from robot.utils import ConnectionCache
 from ..errors import NoSuchTerminal
 from ..managed import ManagedTerminal, TerminalSettings
 from ..recovery.parallel import MAX_PARALLEL
+from ..remotetext import safe_block
 from ..runner import RunnerTerminal
 from ..runner.commands import RemoteCommand
 from ..runner.runnerterminal import direct_mode
@@ -156,7 +157,7 @@ class LibraryCore:
         was_current = self._terminals.current is entry
         self._started_commands.pop(entry, None)
         for problem in entry.close():
-            logger.warn(f"Closing {entry.name}: {problem}")
+            logger.warn(f"Closing {entry.name}: {safe_block(str(problem))}")
         if was_current:
             self._terminals.current_index = None
 

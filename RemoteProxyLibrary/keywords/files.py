@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Union
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..remotetext import safe_line
 from ..runner.transfers import TransferResult, format_size
 from .converters import Seconds
 from .core import LibraryCore, TerminalId
@@ -23,7 +24,7 @@ class _ProgressLog:
     seconds, then at most one per ``interval``."""
 
     def __init__(self, what: str, interval: float) -> None:
-        self.what = what
+        self.what = safe_line(what)
         self.interval = interval
         self.started = time.monotonic()
         self.next = self.started + interval
@@ -55,7 +56,7 @@ class FileKeywords(LibraryCore):
         """Run one transfer with progress lines; log its summary line."""
         runner = self._entry(terminal).runner()
         result = run(runner.files, _ProgressLog(f"{name} {source}", self._progress_interval))
-        logger.info(f"{name} {result.summary()}")
+        logger.info(safe_line(f"{name} {result.summary()}"))  # remote paths: any text
         return result
 
     @keyword("Put File", tags=["files"])
@@ -84,7 +85,10 @@ class FileKeywords(LibraryCore):
           directory.
         - ``destination``: the path on the target, or a directory to copy
           into under the source's name (an existing one, or a path ending
-          with ``/``). A relative path (the default ``.`` too) is relative
+          with ``/``). A destination that is a symbolic link to a directory
+          is taken as that directory only when it ends with ``/``; else the
+          keyword fails: nothing is written through a link that an earlier
+          copy may have made. A relative path (the default ``.`` too) is relative
           to the agent's working directory on the target: the directory the
           terminal's top shell was in when Python started there (after an
           SSH login, the login user's home; ``su`` without ``-`` and
@@ -199,6 +203,9 @@ class FileKeywords(LibraryCore):
         links inside ``source`` are copied as links unless
         ``follow_symlinks=True`` copies what they point to; a ``source``
         that is itself a link to a directory is followed (as ``cp -H``).
+        Nothing is written through a link in the copy: where a directory
+        is expected, a link fails the keyword (as GNU ``cp -r``); a link
+        where a file goes is replaced; links are made last.
         Relative paths on the target as with `Put File`. Other arguments as with `Put File`;
         a directory whose transfer broke under auto recovery goes on with
         what was not copied yet. Returns a result with ``destination``

@@ -29,6 +29,13 @@ what happens: ``kill`` (the default: the group is killed), ``terminate``
 its own ``start(timeout=)`` ended, as ``run`` does (the error's ``result``
 holds its result; ``terminate()`` and ``kill()`` return it without raising).
 Commands still running when the agent stops are killed with their groups.
+Every wait has a deadline: ``kill`` (and ``terminate`` after its grace)
+waits at most ``KILL_WAIT`` seconds for the end after SIGKILL; past it the
+target is told to forget the command and :class:`CommandTimeout` says so.
+``run`` waits ``timeout`` + ``KILL_MARGIN`` for the target's own kill before
+it kills. What the target says of a command (its id, pid, return code and
+output) is checked before it is used or shown; a reply that makes no sense
+fails the call with :class:`ProtocolViolation`.
 
 A command ends when its process has exited and its output is closed: a
 background process it started that keeps stdout or stderr open (``daemon &``)
@@ -57,7 +64,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
-from ..errors import CommandTimeout, RunnerTerminalSessionBroken
+from ..errors import CommandTimeout, ProtocolViolation, RunnerTerminalSessionBroken
+from ..remotetext import safe_block, safe_repr
 from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire.messages import MODE_VALUE
 
@@ -72,6 +80,15 @@ POLL_WAIT = 1.0
 STDOUT = "STDOUT"
 #: Seconds past a command's own timeout the controller waits for the agent's kill.
 KILL_MARGIN = 30.0
+#: Seconds :meth:`RemoteCommand.kill` waits for the end after SIGKILL (the
+#: agent gives up on pipes a process outside the group holds after 2 s).
+KILL_WAIT = 10.0
+#: Seconds to wait for the target to confirm it forgot a command.
+FORGET_WAIT = 2.0
+#: Return codes taken from the target: an exit status, or minus a signal.
+RC_RANGE = range(-255, 256)
+#: Process ids taken from the target.
+PID_RANGE = range(1, 1 << 31)
 ON_TIMEOUT = ("kill", "terminate", "continue")
 
 Command = Union[str, Sequence[str]]
@@ -329,7 +346,11 @@ class RemoteCommand:
                 self._so_far(0),
                 self._so_far(1),
             )
-        result = self.terminate(grace) if on_timeout == "terminate" else self.kill()
+        why = f"when its wait of {limit:g} s passed"
+        if on_timeout == "terminate":
+            result = self._terminate(seconds(grace), why)
+        else:
+            result = self._kill(why)
         result.timed_out = True
         raise self._timeout_error(limit, result)
 
@@ -375,7 +396,7 @@ class RemoteCommand:
         parts = []
         for name, stream in zip(("stdout", "stderr"), self._streams):
             if stream is not None and (stream.size or stream.path):
-                parts.append(f"\n{name}: {stream.tail().rstrip()}")
+                parts.append(f"\n{name}: {safe_block(stream.tail().rstrip())}")
         return "\nOutput so far:" + "".join(parts) if parts else " No output."
 
     # ---- signals ----------------------------------------------------------------------
@@ -388,26 +409,61 @@ class RemoteCommand:
             _request(self.runner, "cmd_signal", (self._cid, number, bool(group)))
 
     def kill(self) -> CommandResult:
-        """Kill the command with its process group (SIGKILL); its result."""
-        self.send_signal(signals.SIGKILL)
-        self._killed_here = True
-        self._wait_until(None)
-        assert self._result is not None
-        return self._result
+        """Kill the command with its process group (SIGKILL); its result.
+        When the target does not report its end within ``KILL_WAIT`` seconds
+        it is told to forget the command and :class:`CommandTimeout` is raised."""
+        return self._kill("as asked")
 
     def terminate(self, grace: TimeLike = 10) -> CommandResult:
         """SIGTERM to the process group; SIGKILL when it has not ended after
-        ``grace`` seconds. Its result."""
+        ``grace`` seconds. Its result (see :meth:`kill`)."""
+        return self._terminate(seconds(grace), "as asked")
+
+    def _terminate(self, grace: float, why: str) -> CommandResult:
         self.send_signal(signals.SIGTERM)
-        if self._wait_until(time.monotonic() + seconds(grace)):
+        if self._wait_until(time.monotonic() + grace):
             assert self._result is not None
             return self._result
-        return self.kill()
+        return self._kill(f"{why}, and {grace:g} s after SIGTERM")
+
+    def _kill(self, why: str) -> CommandResult:
+        self.send_signal(signals.SIGKILL)
+        self._killed_here = True
+        if not self._wait_until(time.monotonic() + KILL_WAIT):
+            raise self._abandon(
+                f"did not end within {KILL_WAIT:g} s of the SIGKILL sent to its process group "
+                f"{why}: the target never reported its end"
+            )
+        assert self._result is not None
+        return self._result
+
+    def _abandon(self, what: str) -> CommandTimeout:
+        """The error for a command given up on (see :meth:`_forget_on_target`)."""
+        self._forget_on_target()
+        return CommandTimeout(
+            f"Command {self.command!r} (pid {self.pid} on the target) {what}; the target was "
+            f"told to forget it.{self._output_so_far()}",
+            self._so_far(0),
+            self._so_far(1),
+        )
 
     def forget(self) -> None:
         """Kill it if it runs and let the target forget it (and its output)."""
         if self._result is None and self.runner.session_id == self._session_id:
             _request(self.runner, "cmd_forget", (self._cid,))
+        for stream in self._streams:
+            if stream is not None:
+                stream.close()
+
+    def _forget_on_target(self) -> None:
+        """Give up on the command: the target is told to forget it (best
+        effort, waiting at most ``FORGET_WAIT`` seconds); local files closed."""
+        same = self.runner.running and self.runner.session_id == self._session_id
+        if self._result is None and same:
+            try:
+                _request(self.runner, "cmd_forget", (self._cid,), FORGET_WAIT)
+            except Exception:
+                pass
         for stream in self._streams:
             if stream is not None:
                 stream.close()
@@ -425,9 +481,14 @@ class RemoteCommand:
         if self._result is not None:
             return
         self._check_session()
-        out, err, end = _request(
+        reply = _request(
             self.runner, "cmd_poll", (self._cid, POLL_BYTES, max(wait, 0.0)), wait + 60
         )
+        try:
+            out, err, end = _checked_poll(reply)
+        except ProtocolViolation:
+            self._forget_on_target()
+            raise
         self._streams[0].add(out)
         if self._streams[1] is not None:
             self._streams[1].add(err)
@@ -576,7 +637,7 @@ class Commands:
         err = None if spec["merge"] else _Stream(stderr, text, encoding, errors)
         started = time.monotonic()
         try:
-            cid, pid = _request(self.runner, "cmd_start", (spec,))
+            cid, pid = _checked_start(self.runner, _request(self.runner, "cmd_start", (spec,)))
         except BaseException:
             out.close()
             if err is not None:
@@ -599,3 +660,49 @@ def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[st
             value = str(value)
         checked[name] = value
     return checked
+
+
+# ---- what the target says -------------------------------------------------------------------
+def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
+    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
+                             f"{safe_repr(value)}")  # fmt: skip
+
+
+def _checked_start(runner: RunnerTerminal, value: Any) -> tuple[int, int]:
+    """The reply of ``cmd_start``: ``(cid, pid)``, two ints (a started
+    command whose reply makes no sense is told to stop)."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise _odd("cmd_start", "the reply", value)
+    cid, pid = value
+    if type(cid) is not int or cid < 0:
+        raise _odd("cmd_start", "the command's id", cid)
+    if type(pid) is not int or pid not in PID_RANGE:
+        try:
+            _request(runner, "cmd_forget", (cid,), FORGET_WAIT)
+        except Exception:
+            pass
+        raise _odd("cmd_start", "the pid", pid)
+    return cid, pid
+
+
+def _checked_poll(value: Any) -> tuple[bytes, bytes, Optional[tuple[int, bool, bool]]]:
+    """The reply of ``cmd_poll``: bytes of each stream (at most
+    ``POLL_BYTES``), and the end: None or ``(rc, timed_out, held)``."""
+    if not isinstance(value, tuple) or len(value) != 3:
+        raise _odd("cmd_poll", "the reply", value)
+    out, err, end = value
+    for name, data in (("stdout", out), ("stderr", err)):
+        if type(data) is not bytes:
+            raise _odd("cmd_poll", f"{name}, not bytes,", type(data).__name__)
+        if len(data) > POLL_BYTES:
+            raise _odd("cmd_poll", f"{name}'s length (at most {POLL_BYTES} asked for)", len(data))
+    if end is None:
+        return out, err, None
+    if not isinstance(end, tuple) or len(end) != 3:
+        raise _odd("cmd_poll", "the end", end)
+    rc, timed_out, held = end
+    if type(rc) is not int or rc not in RC_RANGE:
+        raise _odd("cmd_poll", "the return code", rc)
+    if type(timed_out) is not bool or type(held) is not bool:
+        raise _odd("cmd_poll", "the end", end)
+    return out, err, (rc, timed_out, held)

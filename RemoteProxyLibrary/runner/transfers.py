@@ -17,7 +17,11 @@ whatever the file's size.
 A source named in the call is followed when it is a symbolic link (as ``cp
 -H`` does): ``put`` and ``get`` copy what it points to, and a directory given
 as a link is copied as the directory; links met inside a directory transfer
-travel as links unless ``follow_symlinks=True``. Relative paths on the target
+travel as links unless ``follow_symlinks=True``. Nothing is written, and no
+mode set, through a link at the destination (an earlier transfer may have
+made it): a destination that is a link to a directory is that directory only
+when it ends with ``/``; inside a directory copy a link where a directory is
+expected fails the copy, and links are made last (``filerules``). Relative paths on the target
 are relative to the agent's working directory: the directory the top shell
 was in when Python started (after an ssh login, the login user's home; ``su``
 without ``-`` and ``sudo`` keep the directory they were started in); ``~`` is
@@ -36,7 +40,15 @@ the files (batches) not yet done. Without recovery it fails with
 target's temporary file is removed by the next transfer to that destination).
 
 ``timeout`` bounds a whole transfer (default: the runner's ``timeout``):
-past it the transfer is abandoned and :class:`TransferTimeout` raised.
+past it the transfer is abandoned and :class:`TransferTimeout` raised, at
+most ``ABORT_MARGIN`` later, whatever the target does.
+
+What the target says is checked before it is used: kinds, sizes, modes,
+times and names of a listing or an opened file, the length of every chunk
+(the length asked for), the size and SHA-256 at the end, before anything is
+renamed into place. A reply that makes no sense fails the call with
+:class:`ProtocolViolation` (the session goes on); a file listed as a file
+must be opened as one.
 ``progress(done, total)`` is called with byte counts as the transfer goes.
 """
 
@@ -54,7 +66,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ..agent import filerules as rules
 from ..agent.filerules import LOCAL, AtomicFile
-from ..errors import TransferTimeout
+from ..errors import ProtocolViolation, TransferTimeout
+from ..remotetext import safe_repr
 from ..timeouts import TimeLike, seconds
 from ..wire.messages import MODE_VALUE
 from .connection import Pending
@@ -71,6 +84,16 @@ SMALL = 256 << 10
 #: Bytes (and files) of one batch.
 BATCH_BYTES = 1 << 20
 BATCH_FILES = 1000
+#: Seconds past a transfer's deadline an abort may wait for the target
+#: (a call ends within its timeout + 0.5 s, whatever the target does).
+ABORT_MARGIN = 0.4
+#: Seconds an abort waits at most, before the deadline too.
+ABORT_WAIT = 5.0
+#: Times (seconds from the epoch) taken from the target: beyond, refused.
+MAX_TIME = 1e11
+#: Sizes taken from the target: beyond (what ``off_t`` holds), refused.
+MAX_SIZE = (1 << 63) - 1
+KINDS = ("file", "dir", "link")
 
 Progress = Callable[[int, int], None]
 LocalPath = Union[str, "os.PathLike[str]"]
@@ -201,18 +224,98 @@ def _pipeline(
                 pending.owner.forget(pending)
 
 
-def _abort(runner: RunnerTerminal, op: str, tid: int) -> None:
-    """Tell the agent to drop a transfer; best effort (the session may be gone)."""
+def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
+    """Tell the agent to drop a transfer; best effort (the session may be
+    gone), waiting for its answer at most ``ABORT_WAIT`` and never beyond the
+    transfer's deadline + ``ABORT_MARGIN``."""
     if not runner.running:
         return
     try:
         pending = runner.send_request(op, (tid,), MODE_VALUE)
-        if pending.wait(5.0):
+        wait = min(ABORT_WAIT, max(clock.deadline + ABORT_MARGIN - time.monotonic(), 0.0))
+        if pending.wait(wait):
             runner.wait_reply(pending, 0)
         elif pending.owner is not None:
             pending.owner.forget(pending)
     except Exception:
         pass
+
+
+# ---- what the target says ---------------------------------------------------------------
+def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
+    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
+                             f"{safe_repr(value)}")  # fmt: skip
+
+
+def _count(op: str, what: str, value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_SIZE:
+        raise _odd(op, what, value)
+    return value
+
+
+def _mode(op: str, value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= 0o7777:
+        raise _odd(op, "a mode", value)
+    return value
+
+
+def _time(op: str, value: Any) -> float:
+    if type(value) not in (int, float) or not -MAX_TIME <= value <= MAX_TIME:
+        raise _odd(op, "a time", value)  # NaN fails the comparison too
+    return float(value)
+
+
+def _text(op: str, what: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _odd(op, what, value)
+    return value
+
+
+def _sequence(op: str, what: str, value: Any, length: int) -> tuple:
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise _odd(op, what, value)
+    return tuple(value)
+
+
+def _digest(op: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise _odd(op, "a SHA-256", value)
+    return value
+
+
+def _entry(op: str, value: Any) -> tuple:
+    """``(relative or tid, kind, size, mode, mtime, atime, link)`` checked."""
+    first, kind, size, mode, mtime, atime, link = _sequence(op, "an entry", value, 7)
+    if kind not in KINDS:
+        raise _odd(op, "a kind", kind)
+    if (link is None) == (kind == "link") or (link is not None and not isinstance(link, str)):
+        raise _odd(op, "a link's target", link)
+    return (first, kind, _count(op, "a size", size), _mode(op, mode), _time(op, mtime),
+            _time(op, atime), link)  # fmt: skip
+
+
+def _listing(value: Any) -> tuple[str, tuple, list[tuple]]:
+    """The reply of ``tree_list``, checked: ``(root, (mode, mtime, atime), entries)``."""
+    op = "tree_list"
+    root, top, entries = _sequence(op, "the listing", value, 3)
+    mode, mtime, atime = _sequence(op, "the root's mode and times", top, 3)
+    if not isinstance(entries, (list, tuple)):
+        raise _odd(op, "the entries", entries)
+    checked = []
+    seen: set[str] = set()
+    for entry in entries:
+        entry = _entry(op, entry)
+        relative = _text(op, "a name", entry[0])
+        try:
+            rules.join("/", relative)
+        except ValueError:
+            raise _odd(op, "a name", relative) from None
+        if relative in seen:
+            raise _odd(op, "a name listed twice", relative)
+        seen.add(relative)
+        checked.append(entry)
+    top = (_mode(op, mode), _time(op, mtime), _time(op, atime))
+    return _text(op, "the root", root), top, checked
 
 
 # ---- local side -----------------------------------------------------------------------------
@@ -307,7 +410,7 @@ def _put_file_once(
                           mode if options.mode is None else options.mode,
                           *_times(options, mtime, atime))  # fmt: skip
         except BaseException:
-            _abort(runner, "put_abort", tid)
+            _abort(runner, "put_abort", tid, clock)
             raise
     return final, sha.hexdigest(), size
 
@@ -320,14 +423,29 @@ def _get_file_once(
     options: _Options,
     clock: _Clock,
     progress: _Progress,
+    listed: Optional[str] = None,
 ) -> tuple[str, Optional[str], int]:
-    """Download ``source`` (one try); ``(final local path, sha256, size)``."""
-    tid, kind, size, mode, mtime, atime, link = _call(
-        runner, clock, "get_open", source, options.follow_symlinks
+    """Download ``source`` (one try); ``(final local path, sha256, size)``.
+    ``listed``: the kind a directory listing gave it (a file); the target
+    must open it as that."""
+    tid, kind, size, mode, mtime, atime, link = _entry(
+        "get_open", _call(runner, clock, "get_open", source, options.follow_symlinks)
     )
+    if type(tid) is not int:
+        raise _odd("get_open", "a transfer id", tid)
+    if kind == "link" and tid:
+        _abort(runner, "get_abort", tid, clock)
+        raise _odd("get_open", "a transfer id for a link", tid)
     if not progress.total:  # a single file: its size is known now
         progress.total = size
     try:
+        if listed is not None and kind != listed:
+            raise OSError(errno.EIO, f"the target listed it as a {listed}, then opened it as a "
+                          f"{kind}: the source changed during the transfer", source)  # fmt: skip
+        if kind == "link" and options.follow_symlinks:
+            raise _odd("get_open", "a link where the link was to be followed", link)
+        if kind == "dir":
+            raise _odd("get_open", "a directory, opened as a file", kind)
         final = rules.file_destination(destination, name, options.create_dirs, LOCAL)
         if kind == "link":
             return rules.write_link(final, link, LOCAL), None, 0
@@ -335,32 +453,41 @@ def _get_file_once(
         target = AtomicFile(final, LOCAL)
     except BaseException:
         if tid:
-            _abort(runner, "get_abort", tid)
+            _abort(runner, "get_abort", tid, clock)
         raise
     try:
 
         def requests() -> Iterator[tuple[str, tuple, Any]]:
             for offset in range(0, size, CHUNK):
                 length = min(CHUNK, size - offset)
-                yield "get_chunk", (tid, offset, length), length
+                yield "get_chunk", (tid, offset, length), (offset, length)
 
-        def received(data: Any, length: int) -> None:
+        def received(data: Any, asked: tuple[int, int]) -> None:
+            offset, length = asked
             if not isinstance(data, bytes):
-                sent = type(data).__name__
-                raise OSError(errno.EIO, f"the target sent {sent}, not bytes", source)
+                raise _odd("get_chunk", "the data", type(data).__name__)
+            if len(data) > length:
+                raise _odd("get_chunk", f"the length of a chunk of {length} bytes at offset "
+                           f"{offset}", len(data))  # fmt: skip
+            if len(data) < length:
+                raise OSError(errno.EIO, "source file changed (shrank) during the transfer "
+                              + rules.TARGET, source)  # fmt: skip
             target.write(data)
             progress.add(len(data))
 
         _pipeline(runner, requests(), clock, received)
-        sent, digest = _call(runner, clock, "get_close", tid)
-        target.commit(digest, sent, mode if options.mode is None else options.mode,
+        sent, digest = _sequence("get_close", "the size and digest",
+                                 _call(runner, clock, "get_close", tid), 2)  # fmt: skip
+        sent, digest = _count("get_close", "the size", sent), _digest("get_close", digest)
+        if sent != size:
+            raise OSError(errno.EIO, "source file changed during the transfer " + rules.TARGET,
+                          source)  # fmt: skip
+        target.commit(digest, size, mode if options.mode is None else options.mode,
                       (atime, mtime) if options.preserve_times else None)  # fmt: skip
     except BaseException:
         target.abort()
-        _abort(runner, "get_abort", tid)
+        _abort(runner, "get_abort", tid, clock)
         raise
-    if sent != size:
-        raise OSError(errno.EIO, "source file changed during the transfer " + rules.TARGET, source)
     return final, digest, size
 
 
@@ -574,13 +701,13 @@ class Files:
         options = _Options(None, bool(preserve_times), bool(follow_symlinks), bool(create_dirs))
         clock = self._clock(timeout, f"Get Directory {source}")
         started = time.monotonic()
-        remote_root, top, entries = runner.with_recovery(
+        remote_root, top, entries = _listing(runner.with_recovery(
             lambda: _call(runner, clock, "tree_list", str(source), bool(recursive),
                           _patterns(include), _patterns(exclude), options.follow_symlinks)
-        )
+        ))  # fmt: skip
         name = posixpath.basename(remote_root.rstrip("/")) or "root"
-        if name in (".", "..") or not isinstance(top, tuple) or not isinstance(entries, list):
-            raise OSError(errno.EIO, f"the target listed {remote_root!r} oddly", str(source))
+        if name in (".", ".."):
+            raise _odd("tree_list", "the root", remote_root)
         local_root = rules.tree_destination(os.fspath(destination), name, options.create_dirs,
                                             LOCAL)  # fmt: skip
         by_name = {entry[0]: entry for entry in entries}
@@ -602,11 +729,15 @@ class Files:
 
             def received(files: Any, index: int) -> None:
                 wanted = {entry[0] for entry in batches.batches[index]}
-                for relative, data, digest in files:
+                if not isinstance(files, (list, tuple)):
+                    raise _odd("get_batch", "the files", files)
+                for item in files:
+                    relative, data, digest = _sequence("get_batch", "a file", item, 3)
                     if relative not in wanted or not isinstance(data, bytes):
-                        raise OSError(errno.EIO, f"the target sent {relative!r}, not asked for")
+                        raise _odd("get_batch", "a file not asked for", relative)
+                    digest = _digest("get_batch", digest)
                     entry = by_name[relative]
-                    path = rules.join(local_root, relative)
+                    path = rules.inside(local_root, relative, LOCAL)
                     rules.write_whole(path, data, digest, entry[3],
                                       _times_tuple(options, entry[4], entry[5]), LOCAL)  # fmt: skip
                     tracker.add(len(data))
@@ -621,12 +752,12 @@ class Files:
             def attempt(entry: tuple = entry, before: int = before) -> Any:
                 tracker.restart(before)
                 return _get_file_once(runner, posixpath.join(remote_root, entry[0]),
-                                      rules.join(local_root, entry[0]), None, options, clock,
-                                      tracker)  # fmt: skip
+                                      rules.inside(local_root, entry[0], LOCAL), None, options,
+                                      clock, tracker, listed="file")  # fmt: skip
 
             runner.with_recovery(attempt)
         for entry in links:  # last: nothing is written through a link made here
-            rules.write_link(rules.join(local_root, entry[0]), entry[6], LOCAL)
+            rules.write_link(rules.inside(local_root, entry[0], LOCAL), entry[6], LOCAL)
         modes = [(e[0], e[3], *_times(options, e[4], e[5])) for e in directories]
         modes.append(("", top[0], *_times(options, top[1], top[2])))
         rules.finish_tree(local_root, modes, LOCAL)

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 from ..errors import TerminalClosed
+from . import stall
 
 
 class DirectStream(abc.ABC):
@@ -116,10 +117,14 @@ class SocketStream(DirectStream):
     def _write_all(self, data: bytes) -> None:
         if self.closed:
             raise self._closed("closed")
-        try:
-            self.sock.sendall(data)
-        except OSError as error:
-            raise self._closed(f"write failed: {error}") from error
+        sock = self.sock
+        stall.write_all(
+            lambda view: sock.send(view, socket.MSG_DONTWAIT),
+            sock.fileno(),
+            data,
+            self._closed,
+            stall.WRITE_STALL_TIMEOUT,
+        )
 
     def read(self, size: int, timeout: Optional[float]) -> bytes:
         if self.closed:

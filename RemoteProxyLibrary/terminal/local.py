@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pexpect
 
+from . import stall
 from .base import COLUMNS, ROWS, Terminal
 from .direct import DirectStream, SocketStream
 
@@ -48,14 +49,13 @@ class LocalTerminal(Terminal):
         return int(self._spawn.pid)
 
     def _write_all(self, data: bytes) -> None:
-        view = memoryview(data)
         fd = self._spawn.child_fd
-        while view:
-            try:
-                written = os.write(fd, view)
-            except OSError as error:
-                raise self._closed(f"write failed: {error}") from error
-            view = view[written:]
+        if fd < 0:
+            raise self._closed("closed")
+        with stall.nonblocking(fd):
+            stall.write_all(
+                lambda view: os.write(fd, view), fd, data, self._closed, stall.WRITE_STALL_TIMEOUT
+            )
 
     def _read(self, size: int, timeout: float | None) -> bytes:
         fd = self._spawn.child_fd
@@ -69,6 +69,8 @@ class LocalTerminal(Terminal):
             return b""
         try:
             data = os.read(fd, size)
+        except BlockingIOError:
+            return b""  # a writer made the fd non-blocking, and another read took it
         except OSError as error:
             if error.errno == errno.EIO:
                 raise self._closed("end of file") from error

@@ -13,6 +13,7 @@ import pexpect
 from pexpect.spawnbase import SpawnBase
 
 from ..errors import TerminalClosed
+from . import stall
 from .base import COLUMNS, ROWS, Terminal
 from .direct import DirectStream
 from .sshconnect import MAX_PACKET_SIZE, WINDOW_SIZE, SshConnection, SshLogin
@@ -33,7 +34,7 @@ LOGGER = logging.getLogger("RemoteProxyLibrary.terminal")
 #: channel's timeout; with none set, paramiko waits for window forever), and
 #: only for the SSH window: bytes stuck in a full TCP send buffer are retried
 #: by paramiko until the transport closes. Read at each write: tests patch it.
-WRITE_STALL_TIMEOUT = 30.0
+WRITE_STALL_TIMEOUT = stall.WRITE_STALL_TIMEOUT
 
 
 def _cause(error: BaseException) -> str:
