@@ -195,13 +195,17 @@ class DirectLink(object):
         watcher.daemon = True
         watcher.start()
 
-    def send(self, request_id, kind, payload, raw=None):
+    def send(self, request_id, kind, payload, raw=None, hold=False):
         """Frame and write one message (always raw: the link carries every
         byte); a closed link drops it (the controller is gone). A small one
         sent while another thread writes is queued, and that thread sends it
-        right after its own, together with any others."""
+        right after its own, together with any others; with ``hold`` it waits
+        in the queue for the next message that is sent (the reader's replies
+        to a batch of requests go together, see read)."""
         if len(payload) <= QUEUED:
             self.queue.append(self.protocol.frame(request_id, kind, payload, True))
+            if hold:
+                return
         else:
             with self.write_lock:
                 try:
@@ -274,11 +278,17 @@ class DirectLink(object):
                     request_id, payload = backlog.popleft()
                     self.started += 1
                     self.running = True
-                agent.run_request(self, request_id, payload)
+                reply = agent.worker.reply(payload)
                 with state:
-                    if self.turn != turn:
-                        return  # the watcher gave the reading to another thread
-                    self.running = False
+                    lost = self.turn != turn
+                    if not lost:
+                        self.running = False
+                    hold = bool(backlog) and not lost
+                # the replies to a batch go together, in one write (a slow
+                # request in it has the watcher flush those before it)
+                self.send(request_id, messages.KIND_REQUEST, reply, hold=hold)
+                if lost:
+                    return  # the watcher gave the reading to another thread
             if self.turn != turn:
                 return
 
@@ -308,6 +318,7 @@ class DirectLink(object):
                 turn, requests = handed
                 pool = self.agent.pool
                 pool.submit(self.read, turn)
+                self.flush()  # replies the slow request's reader held back
                 for request_id, payload in requests:
                     pool.submit(self.agent.run_request, self, request_id, payload)
             elif asleep:
