@@ -14,14 +14,9 @@ not whatever else listens on that port.
 
 On the connection both ways carry raw frames (``wire.framing``, rule 2b).
 :class:`DirectLink` reads it with one thread at a time, which runs the
-requests it read itself, one after the other, and reads again: no thread
-hand-off lies between a request arriving and its execution, nor between its
-reply and the next read. A watcher thread looks at it every ``TICK``
-seconds while requests come: one that has been running for a whole tick is
-a slow one, so the watcher takes the reading away from its thread (a pool
-thread reads from then on) and hands the requests read with it to the pool,
-so slow calls still run side by side and never hold up the others for more
-than a tick or two. Each reply goes back on the link its request came on.
+requests it read itself (see ``agent.lane``: a watcher takes the reading
+away from a request that runs long). Each reply goes back on the link its
+request came on.
 
 Kept free of annotations, f-strings and keyword-only arguments: simple old
 syntax travels furthest.
@@ -36,6 +31,7 @@ import threading
 import time
 
 from ..wire import framing, messages
+from .lane import Lane
 
 #: Seconds the listener waits for the controller at most.
 ACCEPT_TIMEOUT = 10.0
@@ -47,11 +43,6 @@ MAX_TRIES = 16
 READ_SIZE = 1 << 18
 #: Messages up to this size may be queued and sent together with others.
 QUEUED = 1 << 16
-#: Seconds between the watcher's looks while requests come: a request run by
-#: the reading thread for longer than this has the reading taken from it.
-TICK = 0.002
-#: Seconds without a request after which the watcher sleeps until the next.
-WATCH_IDLE = 0.5
 
 _clock = getattr(time, "monotonic", time.time)
 
@@ -163,8 +154,8 @@ class Acceptor(object):
 class DirectLink(object):
     """The connection to the controller once it presented its token.
 
-    ``agent`` gives ``pool`` (threads), ``run_request(link, request_id,
-    payload)`` and ``answer(link, event)`` (pings, corrupt frames)."""
+    ``agent`` gives ``pool`` (threads), ``worker`` (``reply(payload)``) and
+    ``answer(link, event)`` (pings, corrupt frames)."""
 
     def __init__(self, agent, sock):
         self.agent = agent
@@ -177,23 +168,7 @@ class DirectLink(object):
         self.write_lock = threading.Lock()
         self.queue = collections.deque()  # type: collections.deque  # small messages to write
         self.closed = False
-        # The reading (see read and watch), guarded by ``state``: which turn
-        # reads, requests read and not yet run, how many the reader started,
-        # whether it runs one now.
-        self.state = threading.Lock()
-        self.turn = 0
-        self.backlog = collections.deque()  # type: collections.deque
-        self.started = 0
-        self.running = False
-        # The watcher sleeps on ``watch_gate`` (held but while released to
-        # wake it): only the watcher sets ``watcher_asleep`` and then acquires
-        # the gate; only who clears it releases the gate, once per sleep.
-        self.watcher_asleep = False
-        self.watch_gate = threading.Lock()
-        self.watch_gate.acquire()
-        watcher = threading.Thread(target=self.watch, name="rpl-direct-watch")
-        watcher.daemon = True
-        watcher.start()
+        self.lane = Lane(agent.pool, self.execute, self.read, self.flush, "rpl-direct-watch")
 
     def send(self, request_id, kind, payload, raw=None, hold=False):
         """Frame and write one message (always raw: the link carries every
@@ -234,16 +209,18 @@ class DirectLink(object):
             finally:
                 self.write_lock.release()
 
-    def read(self, turn=None):
-        """Read requests and run them here, one after the other, then read
-        again, for as long as this thread has the reading (``turn``: which
-        one it was given; None: the first). Returns when the watcher took the
-        reading away (a request here ran long) or the link closed."""
+    def execute(self, request_id, payload, hold):
+        """Run one request and send its reply here (see ``Lane``)."""
+        reply = self.agent.worker.reply(payload)
+        self.send(request_id, messages.KIND_REQUEST, reply, hold=hold)
+
+    def read(self, turn=0):
+        """Read requests and run them in this thread (see ``Lane``) for as
+        long as it has the reading (``turn``: which one it was given).
+        Returns when the watcher took the reading away or the link closed."""
         agent = self.agent
         protocol = self.protocol
-        state = self.state
-        if turn is None:
-            turn = self.turn
+        lane = self.lane
         while not self.closed:
             try:
                 data = self.sock.recv(READ_SIZE)
@@ -260,70 +237,8 @@ class DirectLink(object):
                     requests.append((event.request_id, event.payload))
                 else:
                     agent.answer(self, event)
-            if not requests:
-                continue
-            backlog = self.backlog
-            with state:
-                if self.turn != turn:  # cannot be: only the reader hands out turns
-                    return
-                backlog.extend(requests)
-                wake = self.watcher_asleep
-                self.watcher_asleep = False
-            if wake:
-                self.watch_gate.release()
-            while True:
-                with state:
-                    if self.turn != turn or not backlog:
-                        break
-                    request_id, payload = backlog.popleft()
-                    self.started += 1
-                    self.running = True
-                reply = agent.worker.reply(payload)
-                with state:
-                    lost = self.turn != turn
-                    if not lost:
-                        self.running = False
-                    hold = bool(backlog) and not lost
-                # the replies to a batch go together, in one write (a slow
-                # request in it has the watcher flush those before it)
-                self.send(request_id, messages.KIND_REQUEST, reply, hold=hold)
-                if lost:
-                    return  # the watcher gave the reading to another thread
-            if self.turn != turn:
+            if requests and not lane.run(turn, requests):
                 return
-
-    def watch(self):
-        """The watcher (see the module doc): every ``TICK`` while requests
-        come, take the reading from a thread whose request ran a whole tick."""
-        state = self.state
-        seen = -1
-        quiet_since = _clock()
-        while not self.closed:
-            time.sleep(TICK)
-            handed = None
-            with state:
-                started = self.started
-                if self.running and started == seen:
-                    self.turn += 1
-                    self.running = False
-                    handed = (self.turn, list(self.backlog))
-                    self.backlog.clear()
-                elif self.running or started != seen:
-                    quiet_since = _clock()
-                elif _clock() - quiet_since >= WATCH_IDLE:
-                    self.watcher_asleep = True
-                seen = started
-                asleep = self.watcher_asleep
-            if handed is not None:
-                turn, requests = handed
-                pool = self.agent.pool
-                pool.submit(self.read, turn)
-                self.flush()  # replies the slow request's reader held back
-                for request_id, payload in requests:
-                    pool.submit(self.agent.run_request, self, request_id, payload)
-            elif asleep:
-                self.watch_gate.acquire()  # until a request comes (or close)
-                quiet_since = _clock()
 
     def close(self):
         """Close the connection: the controller sees its end close."""
@@ -334,11 +249,7 @@ class DirectLink(object):
         if self.closed:
             return
         self.closed = True
-        with self.state:
-            wake = self.watcher_asleep
-            self.watcher_asleep = False
-        if wake:
-            self.watch_gate.release()  # the watcher sees closed and ends
+        self.lane.close()
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except (OSError, socket.error):
