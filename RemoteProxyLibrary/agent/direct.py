@@ -221,16 +221,21 @@ class DirectLink(object):
         agent = self.agent
         protocol = self.protocol
         lane = self.lane
+        # recv_into a buffer of our own: recv(READ_SIZE) would allocate (and
+        # shrink) READ_SIZE bytes per read, several microseconds each
+        buf = bytearray(READ_SIZE)
+        view = memoryview(buf)
         while not self.closed:
             try:
-                data = self.sock.recv(READ_SIZE)
+                size = self.sock.recv_into(buf)
             except (OSError, socket.error) as error:
                 if getattr(error, "errno", None) == errno.EINTR:
                     continue
-                data = b""
-            if not data:
+                size = 0
+            if not size:
                 self.close()
                 return
+            data = view[:size].tobytes()
             requests = []
             for event in protocol.receive(data):
                 if isinstance(event, framing.Message) and event.kind == messages.KIND_REQUEST:
