@@ -111,6 +111,8 @@ class Lane(object):
             time.sleep(TICK)
             handed = None
             with state:
+                if self.closed:  # looked at here: close() then finds asleep set
+                    return
                 started = self.started
                 if self.running and started == seen:
                     self.turn += 1
@@ -135,7 +137,7 @@ class Lane(object):
 
     def close(self):
         """End the watcher."""
-        self.closed = True
+        self.closed = True  # before the lock: see watch
         with self.state:
             wake = self.asleep
             self.asleep = False
