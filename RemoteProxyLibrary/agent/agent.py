@@ -380,8 +380,8 @@ class Agent(object):
         if lock is not None:
             _lock(lock, fcntl.LOCK_EX)
         try:
-            if self.held:
-                parts = [b"".join(self.held + list(parts))]
+            if self.held:  # first, in one write (a large reply's parts follow)
+                parts = itertools.chain((b"".join(self.held),), parts)
                 del self.held[:]
             for part in parts:
                 view = memoryview(part)
