@@ -172,6 +172,30 @@ def test_a_local_direct_channel_carries_calls_values_and_parallel_callers():
     session.close_terminal()
 
 
+def test_a_call_waiting_for_a_later_one_does_not_hold_the_direct_channel():
+    """The agent's reading thread runs what it reads itself; a call that runs
+    on (here: until a later call sets an event) has the reading taken from
+    it within a tick or two, also right after the watcher went to sleep."""
+    session = local_session()
+    runner = RunnerTerminal(prompt_timeout=TIMEOUT, direct="on")
+    runner.initialize(session)
+    try:
+        assert runner.path == "direct"
+        runner.run_python("import threading; event = threading.Event()")
+        for _ in range(2):
+            time.sleep(0.7)  # longer than the watcher's WATCH_IDLE: it sleeps
+            waiting = runner.send_request("eval", ("event.wait(20)",))
+            started = time.monotonic()
+            runner.run_python("event.set()", timeout=10)
+            assert runner.wait_reply(waiting, 10) is True
+            assert time.monotonic() - started < 5
+            runner.run_python("event.clear()")
+        assert runner.run_python("1+1") == 2
+    finally:
+        runner.close()
+    session.close_terminal()
+
+
 def test_off_keeps_the_terminal():
     session = local_session()
     runner = RunnerTerminal(prompt_timeout=TIMEOUT, direct="off")

@@ -216,6 +216,26 @@ def test_concurrent_requests_in_flight(bash_runner):
     assert time.monotonic() - start < 2.5
 
 
+def test_a_call_waiting_for_a_later_one_does_not_hold_the_agent(bash_runner):
+    """The agent runs a request in the thread that read it; one that runs on
+    (here: until a later call sets an event) has the reading taken from it,
+    also right after the agent's watcher went to sleep (0.5 s of quiet)."""
+    runner = bash_runner
+    runner.run_python("import threading; event = threading.Event()")
+    for pause in (0, 0.7):
+        time.sleep(pause)
+        waiting = runner.send_request("eval", ("event.wait(20)",))
+        started = time.monotonic()
+        runner.run_python("event.set()", timeout=10)
+        assert runner.wait_reply(waiting, 10) is True
+        assert time.monotonic() - started < 5
+        runner.run_python("event.clear()")
+    # many at once, each waiting for the last
+    waiting = [runner.send_request("eval", ("event.wait(20)",)) for _ in range(5)]
+    runner.run_python("event.set()", timeout=10)
+    assert [runner.wait_reply(p, 10) for p in waiting] == [True] * 5
+
+
 def test_one_request_is_one_round_trip(bash_runner):
     runner = bash_runner
     before = runner.round_trips

@@ -7,7 +7,10 @@ the bundle holding this module and ``wire``. :func:`main` then
   at pipes (so prints and child processes never write into the frame stream);
 - forks a heartbeat helper that tells the controller "busy, not dead" while
   a call holds the GIL (see ``messages.HEARTBEAT_INTERVAL``);
-- answers requests, each in a worker thread, so slow calls run side by side;
+- answers requests in the thread that read them, one after the other (a
+  watcher hands the reading to another thread when one runs long, see
+  ``agent.lane``), so slow calls run side by side and fast ones cost no
+  thread hand-off;
 - sends what remote code prints with the reply of the request that printed it
   (``O`` frames carry output of background threads and child processes);
 - on ``D`` (the direct channel offered) listens on the loopback for the
@@ -48,6 +51,7 @@ from ..wire.messages import (
 )
 from . import direct, ops_commands, ops_files
 from .compat import read, select, write
+from .lane import Lane
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type comments only: Python 2.7 has no typing module
@@ -237,6 +241,9 @@ class Agent(object):
         self.tty_lock_file = None
         self.modules = []  # type: List[Any]  # this package's modules (see main)
         self.output_thread = None  # type: Any
+        self.lane = None  # type: Any  # the terminal's requests (see serve)
+        self.held = []  # type: List[bytes]  # frames waiting for the next write
+        self.served = threading.Event()  # the terminal's reading ended
 
     # ---- values ------------------------------------------------------------------
     def deref(self, ref):
@@ -347,33 +354,82 @@ class Agent(object):
                 flag[0:1] = b"\x01" if self.busy else b"\x00"
 
     # ---- frames ------------------------------------------------------------------
-    def send(self, request_id, kind, payload, raw=None):
+    def send(self, request_id, kind, payload, raw=None, hold=False):
         """Frame and write one message; large ones go raw once the controller
-        has checked that the path carries every byte value (``E``)."""
+        has checked that the path carries every byte value (``E``). With
+        ``hold`` a small one waits for the next message written (or
+        :meth:`flush`): replies to requests read together go together."""
         if raw is None:
             raw = self.raw_replies and len(payload) > RAW_THRESHOLD
+        parts = self.protocol.frame_parts(request_id, kind, payload, raw)
         with self.write_lock:
-            lock = self.tty_lock
+            if hold and len(payload) <= RAW_THRESHOLD:
+                self.held.extend(parts)
+                return
+            self._write(parts)
+
+    def flush(self):
+        """Write the frames held back (see :meth:`send`)."""
+        with self.write_lock:
+            if self.held:
+                self._write(())
+
+    def _write(self, parts):
+        """Write the held frames and ``parts`` (holding ``write_lock``)."""
+        lock = self.tty_lock
+        if lock is not None:
+            _lock(lock, fcntl.LOCK_EX)
+        try:
+            if self.held:  # first, in one write (a large reply's parts follow)
+                parts = itertools.chain((b"".join(self.held),), parts)
+                del self.held[:]
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    view = view[write(self.tty_out, view) :]
+        finally:
             if lock is not None:
-                _lock(lock, fcntl.LOCK_EX)
-            try:
-                for part in self.protocol.frame_parts(request_id, kind, payload, raw):
-                    view = memoryview(part)
-                    while view:
-                        view = view[write(self.tty_out, view) :]
-            finally:
-                if lock is not None:
-                    _lock(lock, fcntl.LOCK_UN)
+                _lock(lock, fcntl.LOCK_UN)
 
     def serve(self):
+        """Read and answer the terminal until closed (or it ends)."""
+        self.lane = Lane(self.pool, self.execute, self.read_terminal, self.flush)
+        if not self.read_terminal(0):
+            # A request run here ran long: another thread reads now, and
+            # this one waits for it to end (not blocking signal handlers).
+            while not self.served.wait(1.0):
+                pass
+
+    def read_terminal(self, turn):
+        """Read the terminal and run its requests in this thread (see
+        ``agent.lane``) while this thread has the reading (``turn``); True
+        when the reading ended (closed, or the terminal did), False when
+        the watcher gave it to another thread."""
+        lane = self.lane
         while self.running:
             data = read(self.tty_in, 1 << 16)
             if not data:
-                return
+                break
+            requests = []
             for event in self.protocol.receive(data):
-                self.handle(event)
-                if not self.running:
-                    return
+                if isinstance(event, framing.Message) and event.kind == messages.KIND_REQUEST:
+                    requests.append((event.request_id, event.payload))
+                else:
+                    self.handle(event)
+                    if not self.running:
+                        break
+            if not self.running:  # closing: what came with the close runs aside
+                for request_id, payload in requests:
+                    self.pool.submit(self.execute, request_id, payload, False)
+                break
+            if requests and not lane.run(turn, requests):
+                return False
+        self.served.set()
+        return True
+
+    def execute(self, request_id, payload, hold):
+        """Run one request of the terminal and send its reply (see ``Lane``)."""
+        self.send(request_id, messages.KIND_REQUEST, self.worker.reply(payload), hold=hold)
 
     def run_request(self, link, request_id, payload):
         """Execute one request and send its reply on ``link``."""
@@ -519,6 +575,8 @@ class Agent(object):
                 self.send(messages.NO_REQUEST, messages.KIND_OUTPUT, output)
 
     def restore(self):
+        if self.lane is not None:
+            self.lane.close()
         self.close_direct()
         self.stop_heartbeat()
         self.commands.close()

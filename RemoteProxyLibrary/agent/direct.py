@@ -13,10 +13,10 @@ then sends its own token, so the controller knows it reached the agent and
 not whatever else listens on that port.
 
 On the connection both ways carry raw frames (``wire.framing``, rule 2b).
-:class:`DirectLink` reads it with one thread at a time: the thread that
-reads a request hands the reading to another thread of the pool and runs
-the request itself, so no thread hand-off lies between a request arriving
-and its execution. Each reply goes back on the link its request came on.
+:class:`DirectLink` reads it with one thread at a time, which runs the
+requests it read itself (see ``agent.lane``: a watcher takes the reading
+away from a request that runs long). Each reply goes back on the link its
+request came on.
 
 Kept free of annotations, f-strings and keyword-only arguments: simple old
 syntax travels furthest.
@@ -31,6 +31,7 @@ import threading
 import time
 
 from ..wire import framing, messages
+from .lane import Lane
 
 #: Seconds the listener waits for the controller at most.
 ACCEPT_TIMEOUT = 10.0
@@ -153,8 +154,8 @@ class Acceptor(object):
 class DirectLink(object):
     """The connection to the controller once it presented its token.
 
-    ``agent`` gives ``pool`` (threads), ``run_request(link, request_id,
-    payload)`` and ``answer(link, event)`` (pings, corrupt frames)."""
+    ``agent`` gives ``pool`` (threads), ``worker`` (``reply(payload)``) and
+    ``answer(link, event)`` (pings, corrupt frames)."""
 
     def __init__(self, agent, sock):
         self.agent = agent
@@ -167,14 +168,19 @@ class DirectLink(object):
         self.write_lock = threading.Lock()
         self.queue = collections.deque()  # type: collections.deque  # small messages to write
         self.closed = False
+        self.lane = Lane(agent.pool, self.execute, self.read, self.flush, "rpl-direct-watch")
 
-    def send(self, request_id, kind, payload, raw=None):
+    def send(self, request_id, kind, payload, raw=None, hold=False):
         """Frame and write one message (always raw: the link carries every
         byte); a closed link drops it (the controller is gone). A small one
         sent while another thread writes is queued, and that thread sends it
-        right after its own, together with any others."""
+        right after its own, together with any others; with ``hold`` it waits
+        in the queue for the next message that is sent (the reader's replies
+        to a batch of requests go together, see read)."""
         if len(payload) <= QUEUED:
             self.queue.append(self.protocol.frame(request_id, kind, payload, True))
+            if hold:
+                return
         else:
             with self.write_lock:
                 try:
@@ -203,35 +209,40 @@ class DirectLink(object):
             finally:
                 self.write_lock.release()
 
-    def read(self):
-        """Read until requests come; hand the reading to another thread and
-        run the last of them here (the others go to the pool). Returns when
-        this thread is done with the link (it ran a request, or the link
-        closed)."""
+    def execute(self, request_id, payload, hold):
+        """Run one request and send its reply here (see ``Lane``)."""
+        reply = self.agent.worker.reply(payload)
+        self.send(request_id, messages.KIND_REQUEST, reply, hold=hold)
+
+    def read(self, turn=0):
+        """Read requests and run them in this thread (see ``Lane``) for as
+        long as it has the reading (``turn``: which one it was given).
+        Returns when the watcher took the reading away or the link closed."""
         agent = self.agent
         protocol = self.protocol
+        lane = self.lane
+        # recv_into a buffer of our own: recv(READ_SIZE) would allocate (and
+        # shrink) READ_SIZE bytes per read, several microseconds each
+        buf = bytearray(READ_SIZE)
+        view = memoryview(buf)
         while not self.closed:
             try:
-                data = self.sock.recv(READ_SIZE)
+                size = self.sock.recv_into(buf)
             except (OSError, socket.error) as error:
                 if getattr(error, "errno", None) == errno.EINTR:
                     continue
-                data = b""
-            if not data:
+                size = 0
+            if not size:
                 self.close()
                 return
+            data = view[:size].tobytes()
             requests = []
             for event in protocol.receive(data):
                 if isinstance(event, framing.Message) and event.kind == messages.KIND_REQUEST:
                     requests.append((event.request_id, event.payload))
                 else:
                     agent.answer(self, event)
-            if requests:
-                agent.pool.submit(self.read)
-                for request_id, payload in requests[:-1]:
-                    agent.pool.submit(agent.run_request, self, request_id, payload)
-                request_id, payload = requests[-1]
-                agent.run_request(self, request_id, payload)
+            if requests and not lane.run(turn, requests):
                 return
 
     def close(self):
@@ -243,6 +254,7 @@ class DirectLink(object):
         if self.closed:
             return
         self.closed = True
+        self.lane.close()
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except (OSError, socket.error):

@@ -33,6 +33,7 @@ _MODULES = (
     ("agent", "ops_commands"),
     ("agent", "filerules"),
     ("agent", "ops_files"),
+    ("agent", "lane"),
     ("agent", "direct"),
     ("agent", "agent"),
 )

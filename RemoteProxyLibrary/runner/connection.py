@@ -95,7 +95,7 @@ class Pending:
 
     __slots__ = (
         "_done", "_error", "_gate", "_payload", "_woken", "kind", "owner", "reader",
-        "request_id", "sent_at", "what",
+        "request_id", "sent_at", "subject", "what",
     )  # fmt: skip
 
     def __init__(self, request_id: int, kind: str, owner: Optional[AgentConnection] = None) -> None:
@@ -114,6 +114,9 @@ class Pending:
         self.reader: Any = None
         #: What the request does, for messages (set by whoever sends it).
         self.what = ""
+        #: What ``what`` is made of when it is first needed (set by whoever
+        #: sends it: most calls never need it).
+        self.subject: Any = None
 
     def complete(self, payload: Any = None, error: Optional[BaseException] = None) -> None:
         with _COMPLETING:  # the reader and a failing caller may race: first one wins
@@ -307,6 +310,8 @@ class AgentConnection:
         """Handles queued for release (they ride along with the next request)."""
         taken: list[str] = []
         garbage = self._garbage
+        if not garbage:
+            return taken
         while garbage and len(taken) < limit:
             try:
                 taken.append(garbage.popleft())

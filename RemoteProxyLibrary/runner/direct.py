@@ -236,6 +236,19 @@ class DirectReader:
         does; False if it did not come within ``timeout`` (None: no limit)."""
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
         followers = self._followers
+        reading = self._reading
+        if not self.stream.closed and reading.acquire(False):
+            # No one reads: lead at once, with no follower bookkeeping (anyone
+            # who comes meanwhile joins the followers before trying to lead,
+            # so is woken below or leads after us).
+            try:
+                self._lead(pending, deadline)
+            finally:
+                reading.release()
+                if followers:
+                    self._wake_one()
+            if not pending.done() and _expired(deadline):
+                return False
         while not pending.done():
             if self.stream.closed:  # no one reads any more: stop() or a break completes it
                 left = None if deadline is None else deadline - time.monotonic()
@@ -264,7 +277,7 @@ class DirectReader:
                 if not self._reading.locked():
                     self._wake_one()  # a wake-up meant for us may have been spent
                 return False
-        if not self._reading.locked():
+        if followers and not reading.locked():
             self._wake_one()
         return True
 

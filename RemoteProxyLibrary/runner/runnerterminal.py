@@ -479,7 +479,7 @@ class RunnerTerminal:
             which = self._unencodable_argument(op, args)
             raise UnableToSerialize(f"argument cannot travel: {which or error}") from None
         pending = connection.request(messages.KIND_REQUEST, payload)
-        pending.what = describe_request(op, args)
+        pending.subject = (op, _subject(op, args))  # described only when needed
         return pending
 
     def _unencodable_argument(self, op: str, args: tuple) -> str:
@@ -519,7 +519,7 @@ class RunnerTerminal:
         if timeout < 0 or not pending.wait(timeout):
             self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
-                                f"{pending.what or 'the remote call'} did not finish within "
+                                f"{_what(pending)} did not finish within "
                                 f"{max(timeout, 0):g} s; it goes on on the target (response "
                                 f"id {pending.request_id})")  # fmt: skip
         try:
@@ -527,7 +527,7 @@ class RunnerTerminal:
         except decoding.DecodeOverrun as overrun:
             self.keep_for_later(pending)
             raise RemoteTimeout(pending.request_id, response_wrap,
-                                f"{pending.what or 'the remote call'} answered, but "
+                                f"{_what(pending)} answered, but "
                                 f"{overrun} did not end within {max(timeout, 0):g} s "
                                 "(the call's timeout)") from None  # fmt: skip
 
@@ -558,7 +558,7 @@ class RunnerTerminal:
         deadline = None if wait is None else time.monotonic() + max(wait, 0)
         if not pending.wait(wait):
             raise RemoteTimeout(response_id, None,
-                                f"{pending.what or 'the remote call'} is still running after "
+                                f"{_what(pending)} is still running after "
                                 f"another {wait:g} s (response id {response_id})")  # fmt: skip
         fetched = True
         try:
@@ -566,7 +566,7 @@ class RunnerTerminal:
         except decoding.DecodeOverrun as overrun:
             fetched = False
             raise RemoteTimeout(response_id, None,
-                                f"{pending.what or 'the remote call'}: {overrun} did not end "
+                                f"{_what(pending)}: {overrun} did not end "
                                 "in time") from None  # fmt: skip
         finally:
             if fetched:
@@ -579,8 +579,10 @@ class RunnerTerminal:
         ref_decoder: Optional[Callable[[codec.Ref], Any]],
         deadline: Optional[float] = None,
     ) -> Any:
-        with self._lock:
-            running = self._decodings.pop(pending.request_id, None)
+        running = None
+        if self._decodings:  # a reply an earlier wait left decoding
+            with self._lock:
+                running = self._decodings.pop(pending.request_id, None)
         try:
             reply, value = decoding.decode(pending.payload(), ref_decoder, deadline, running)
         except decoding.DecodeOverrun as overrun:
@@ -588,11 +590,13 @@ class RunnerTerminal:
                 self._decodings[pending.request_id] = overrun.decoding
             raise
         connection = self._connection
-        if connection is not None:
+        if connection is not None and connection.notices:
             self._log_notices(connection)
-        self._log_output(reply)
-        for key, names in reply.described.items():
-            self._methods[key] = frozenset(names)
+        if reply.stdout or reply.stderr:
+            self._log_output(reply)
+        if reply.described:
+            for key, names in reply.described.items():
+                self._methods[key] = frozenset(names)
         try:
             return replies.outcome(reply, value=value)
         except Exception as error:
@@ -639,6 +643,7 @@ class RunnerTerminal:
     @not_keyword
     def keep_for_later(self, pending: Pending) -> None:
         """Keep ``pending`` so its response can be fetched by id later."""
+        _what(pending)  # described now: nothing of its arguments is kept
         with self._lock:
             self._timed_out[pending.request_id] = pending
 
@@ -807,6 +812,29 @@ class RunnerTerminal:
         if connection is None or session_id != self.session_id:
             return
         connection.release_later(handle)
+
+
+def _subject(op: str, args: tuple) -> tuple:
+    """What :func:`describe_request` reads of ``args``, and nothing else (a
+    call's other arguments, large ones included, are not kept for it)."""
+    try:
+        if op in ("eval", "call"):
+            return tuple(args[:1])
+        if op in ("method", "getattr", "setattr", "delattr"):
+            return (None, *args[1:2])
+    except TypeError:
+        pass
+    return ()
+
+
+def _what(pending: Pending) -> str:
+    """What ``pending``'s request does, in words (made at the first need)."""
+    subject = pending.subject
+    if subject is not None:
+        pending.subject = None
+        if not pending.what:
+            pending.what = describe_request(*subject)
+    return pending.what or "the remote call"
 
 
 def describe_request(op: str, args: tuple) -> str:

@@ -69,7 +69,9 @@ class LocalTerminal(Terminal):
         if not ready:
             return b""
         try:
-            data = os.read(fd, size)
+            # a pty gives a few KiB at a time: asking for more allocates (and
+            # shrinks) that much per read for nothing
+            data = os.read(fd, min(size, 1 << 16))
         except BlockingIOError:
             return b""  # a writer made the fd non-blocking, and another read took it
         except OSError as error:

@@ -51,12 +51,26 @@ def write_channel(
     :data:`WRITE_STALL_TIMEOUT` seconds: see there)."""
     # paramiko's sendall() re-slices the whole remaining buffer per packet
     # (quadratic for a 10 MB frame): hand it one packet's worth at a time.
-    view = memoryview(data)
     if channel.eof_received:
         # The remote end is gone; paramiko would still accept the bytes.
         raise closed("write failed: the other end closed the channel")
+    view = memoryview(data)
     stall_limit = WRITE_STALL_TIMEOUT
     last_progress = time.monotonic()
+    if len(data) <= MAX_PACKET_SIZE:
+        # The commonest write (one request): one packet, sent whole when the
+        # send window is open (always, but for a stalled reader).
+        try:
+            sent = channel.send(data)
+        except socket.timeout:
+            sent = 0  # nothing was consumed: the general way below waits
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            raise closed(f"write failed: {_cause(error)}") from error
+        if sent == len(data):
+            return
+        if sent > 0:
+            last_progress = time.monotonic()
+            view = view[sent:]  # the rest goes the general way
     try:
         while view:
             try:

@@ -239,6 +239,9 @@ _KINDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ID_LIMIT = 1 << 64
 
 _SCAN, _PAYLOAD, _TRAILER_STATE = 0, 1, 2
+
+#: Data up to this size holding exactly one whole frame is read at once.
+_WHOLE_LIMIT = 1 << 16
 _LF, _CR = 0x0A, 0x0D
 
 
@@ -346,16 +349,18 @@ class FrameProtocol(object):
         carry every byte value unchanged.
         """
         prefix = _prefix(request_id, kind)
-        if raw:
-            return b"".join(
-                [piece for pieces in self._pieces(prefix, payload, True) for piece in pieces]
-            )
-        if len(payload) <= self.max_chunk and type(payload) is bytes:
-            b64 = b64_line(payload)
-            head = b"%s.:%x:" % (prefix, len(b64))
-            crc = crc32(b64, crc32(head))
-            return b"".join((head, b64, b":%08x}\n" % crc))
-        return b"".join([piece for pieces in self._pieces(prefix, payload) for piece in pieces])
+        if len(payload) <= self.max_chunk and type(payload) is bytes:  # one frame
+            if raw:
+                head = b"%s.:%x;" % (prefix, len(payload))
+                body = payload
+            else:
+                body = b64_line(payload)
+                head = b"%s.:%x:" % (prefix, len(body))
+            crc = crc32(body, crc32(head))
+            return b"".join((head, body, b":%08x}\n" % crc))
+        return b"".join(
+            [piece for pieces in self._pieces(prefix, payload, raw) for piece in pieces]
+        )
 
     def frame_parts(self, request_id, kind, payload, raw=False):
         # type: (int, str, Any, bool) -> Iterator[bytes]
@@ -402,6 +407,10 @@ class FrameProtocol(object):
         in stream order.  Never raises on any input; bytes that cannot be
         decided yet (an unfinished frame) are kept for the next call.
         """
+        if not self._buf and self._state == _SCAN and not self._eat_newline:
+            whole = self._whole_frame(data)
+            if whole is not None:
+                return whole
         buf = self._buf
         buf += data
         events = []  # type: List[Event]
@@ -497,6 +506,59 @@ class FrameProtocol(object):
             pos -= drop
         self._checked = pos
         return events
+
+    def _whole_frame(self, data):
+        # type: (Any) -> Optional[List[Event]]
+        """The events of ``data`` when it is exactly one small, intact,
+        single-frame message (a reply or request read in one piece: the
+        commonest case), taken without buffering; None for anything else,
+        which :meth:`receive` then reads the general way (nothing here
+        changed any state then)."""
+        if type(data) is not bytes or len(data) > _WHOLE_LIMIT:
+            return None
+        match = _HEADER.match(data)
+        if match is None or match.group(3) != b".":
+            return None
+        raw = match.group(5) == b";"
+        length = _int(match.group(4), 16)
+        if raw:
+            if not self.accept_raw or length > self.max_chunk:
+                return None
+        elif length > (self.max_chunk + 2) // 3 * 4:
+            return None
+        end = match.end() + length
+        trailer = _TRAILER.match(data, end)
+        if trailer is None:
+            return None
+        rest = len(data) - trailer.end()
+        if rest and data[trailer.end() :] not in (b"\n", b"\r\n"):
+            return None
+        request_id = _int(match.group(1), 16)
+        kind = match.group(2).decode("ascii")
+        key = (request_id, kind)
+        if key in self._partials or key in self._discarding:
+            return None
+        if crc32(data[:end]) != _int(trailer.group(1), 16):
+            return None
+        body = data[match.end() : end]
+        if raw:
+            payload = body
+        else:
+            if body.translate(None, _BASE64_ALPHABET):
+                return None
+            try:
+                payload = binascii.a2b_base64(body)
+            except (binascii.Error, ValueError):
+                return None
+        if len(payload) > self.max_message:
+            return None
+        if raw:
+            self.raw_received += length
+            self.progress += end
+        else:
+            self.progress += length + end
+        self._eat_newline = not rest
+        return [Message(request_id, kind, payload)]
 
     def _start_frame(self, match, start, events):
         # type: (Any, int, List[Event]) -> int

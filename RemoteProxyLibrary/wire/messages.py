@@ -151,15 +151,30 @@ class Reply(object):
         return codec.decode(self.value_bytes, ref_decoder)
 
 
+def _header(status, stdout, stderr, described):
+    meta = codec.encode((status, stdout, stderr, described))
+    return _LENGTH.pack(len(meta)) + meta
+
+
+#: The header of the commonest reply (ok, nothing printed, no new type): its
+#: bytes are made once, and a reply starting with them is read without
+#: decoding them again (the same bytes :func:`encode_reply` makes).
+_PLAIN_OK = _header(STATUS_OK, "", "", {})
+_PLAIN_OK_SIZE = len(_PLAIN_OK)
+
+
 def encode_reply(status, stdout, stderr, described, value_bytes):
     """The payload of an ``R`` reply; ``value_bytes`` is already encoded."""
-    meta = codec.encode((status, stdout, stderr, described))
-    return _LENGTH.pack(len(meta)) + meta + value_bytes
+    if status == STATUS_OK and not (stdout or stderr or described):
+        return _PLAIN_OK + value_bytes
+    return _header(status, stdout, stderr, described) + value_bytes
 
 
 def decode_reply(payload):
     """A :class:`Reply` from an ``R`` payload (the value stays encoded)."""
     view = memoryview(payload)
+    if view[:_PLAIN_OK_SIZE] == _PLAIN_OK:
+        return Reply(STATUS_OK, "", "", {}, view[_PLAIN_OK_SIZE:])
     if len(view) < _LENGTH.size:
         raise codec.DecodeError("reply shorter than its length prefix")
     (size,) = _LENGTH.unpack_from(view)
