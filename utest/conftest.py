@@ -1,5 +1,5 @@
 """Shared pytest fixtures: a real sshd target, a lab of SSH hosts in network
-namespaces, and a fault-injecting proxy."""
+namespaces, a fault-injecting proxy, and hostile targets."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ if RESOURCES not in sys.path:
     sys.path.insert(0, RESOURCES)
 
 from faultproxy import FaultProxy  # noqa: E402
+from hostile import HostileTarget  # noqa: E402
 from sshlab import SshLab, available_lab, ensure_lab_packages  # noqa: E402
 from sshtarget import SshTarget, available, ensure_packages  # noqa: E402
 
@@ -60,3 +61,21 @@ def fault_proxy(ssh_target: SshTarget) -> Iterator[FaultProxy]:
         yield proxy
     finally:
         proxy.stop()
+
+
+@pytest.fixture
+def target() -> Iterator[HostileTarget]:
+    """A hostile target (utest/hostile.py): a fake agent answering the
+    controller through a real pty as each test scripts it. A module whose
+    targets are of another kind defines its own ``target``."""
+    hostile = HostileTarget()
+    yield hostile
+    hostile.close()
+
+
+@pytest.fixture
+def direct_target() -> Iterator[HostileTarget]:
+    """A hostile target that also serves the direct channel."""
+    hostile = HostileTarget(direct="serve")
+    yield hostile
+    hostile.close()

@@ -16,20 +16,13 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
-from hostile import Agent, HostileTarget, Silent, by_op, honest, reply
+from hostile import Agent, Silent, by_op, honest, reply
 
 from RemoteProxyLibrary import BashShell, InteractiveSession
 from RemoteProxyLibrary.errors import CommandTimeout, ProtocolViolation
 from RemoteProxyLibrary.runner import commands
 from RemoteProxyLibrary.runnerterminal import RunnerTerminal
 from RemoteProxyLibrary.wire import messages
-
-
-@pytest.fixture
-def target() -> Iterator[HostileTarget]:
-    hostile = HostileTarget()
-    yield hostile
-    hostile.close()
 
 
 @pytest.fixture

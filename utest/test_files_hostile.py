@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hostile import HostileTarget, Silent, by_op
+from hostile import Silent, by_op
 
 from RemoteProxyLibrary import BashShell, InteractiveSession
 from RemoteProxyLibrary.agent import filerules
@@ -30,13 +30,6 @@ from RemoteProxyLibrary.wire import messages
 
 BIG = transfers.SMALL + 1  # fetched with get_open/get_chunk, not in a batch
 SLACK = 0.5
-
-
-@pytest.fixture
-def target() -> Iterator[HostileTarget]:
-    hostile = HostileTarget()
-    yield hostile
-    hostile.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import pickle
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -44,13 +45,6 @@ BUDGET = 2.0 + 3.0
 SLACK = 0.5
 
 Step = Callable[[Agent, int, bytes], None]
-
-
-@pytest.fixture
-def target() -> Iterator[HostileTarget]:
-    hostile = HostileTarget()
-    yield hostile
-    hostile.close()
 
 
 @pytest.fixture
@@ -565,13 +559,6 @@ def test_handle_names_containing_code_are_only_names(target, canary):
 # ---- 6. the direct channel ------------------------------------------------------------------
 # The same bounds where requests and replies travel on the direct channel: the
 # hostile agent serves it (``direct="serve"``) and writes its crafted replies there.
-@pytest.fixture
-def direct_target() -> Iterator[HostileTarget]:
-    hostile = HostileTarget(direct="serve")
-    yield hostile
-    hostile.close()
-
-
 def on_direct(*make: Callable[[int], bytes]) -> Step:
     """A step writing ``b"".join(m(request_id) for m in make)`` on the direct channel."""
 
@@ -673,3 +660,48 @@ def test_an_agent_that_never_answers_the_offer_costs_the_setup_timeout_only(dire
     assert runner.path == "pty"
     assert time.monotonic() - started < 5 + 3
     assert runner.run_python("1+1", timeout=5) == 2
+
+
+def test_a_raw_frame_dripping_one_byte_a_second_does_not_make_the_session_deaf(direct_target):
+    """A lying raw header (1 MiB) on the direct channel, then one byte every
+    0.4 s: no stall of a whole liveness budget, but far below MIN_FRAME_RATE.
+    Every later reply would be swallowed by the frame while the terminal keeps
+    answering pings: the session is broken instead, so recovery can start."""
+    runner = direct_target.runner()
+    assert runner.path == "direct"
+    stop = threading.Event()
+
+    def handler(agent, request_id, payload):
+        if not hasattr(handler, "started"):
+            handler.started = True
+            agent.write_direct(b"{RPL:%x:R.:%x;" % (request_id, 1 << 20))
+
+            def drip():
+                while not stop.wait(0.4):
+                    try:
+                        agent.write_direct(b"x")
+                    except OSError:
+                        return
+
+            threading.Thread(target=drip, daemon=True).start()
+        else:
+            agent.honest(request_id, payload)  # honest replies, swallowed by the frame
+
+    direct_target.handler = handler
+    try:
+        errors = []
+        start = time.monotonic()
+        for _ in range(3):
+            try:
+                runner.run_python("1+1", timeout=4)
+            except Exception as error:
+                errors.append(error)
+                if isinstance(error, RunnerTerminalSessionBroken):
+                    break
+        elapsed = time.monotonic() - start
+        assert any(isinstance(e, RunnerTerminalSessionBroken) for e in errors), (
+            f"after {elapsed:.0f} s the session is still not broken although every reply is "
+            f"swallowed: {[type(e).__name__ for e in errors]}"
+        )
+    finally:
+        stop.set()

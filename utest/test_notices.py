@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from hostile import HostileTarget, frame
+from hostile import frame
 
 from RemoteProxyLibrary.runner import notices as notices_module
 from RemoteProxyLibrary.runner.notices import Notices
@@ -29,13 +28,6 @@ def test_the_oldest_go_past_the_bound_and_the_drain_counts_them():
     drained = notices.drain()
     assert [text[0] for _, text in drained[:-1]] == ["7", "8", "9"]
     assert "7 notices and 210 characters" in drained[-1][1]
-
-
-@pytest.fixture
-def target():
-    hostile = HostileTarget()
-    yield hostile
-    hostile.close()
 
 
 def test_a_flood_of_background_output_between_calls_stays_bounded(target):
