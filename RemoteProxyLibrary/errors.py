@@ -8,7 +8,7 @@
      |    +-- TerminalTimeout          (also TimeoutError) nothing matched in time
      +-- ShellError                    a hop of the shell stack failed; names the hop
      |    +-- ShellStartTimeout        (also TimeoutError) the hop's prompt never came
- |    +-- ShellCommandTimeout      (also TimeoutError) exec_command did not finish in time
+     |    +-- ShellCommandTimeout      (also TimeoutError) exec_command did not finish in time
      |    +-- ShellConnectionFailed    unknown host, refused port, no route
      |    +-- ShellAuthenticationFailed  wrong password or key, wrong su password
      |    +-- HostKeyRejected          the host's key is not trusted under the host-key policy
@@ -241,6 +241,8 @@ class CommandTimeout(RunnerException, TimeoutError):
 class TransferTimeout(RunnerException, TimeoutError):
     """A file transfer did not finish within its timeout; nothing was left
     under the destination's name."""
+
+
 class NoUsablePython(RunnerException):
     """The target has no Python the agent can run on: none of the candidates
     of ``python=`` was found, or each was too old (not 2.7, older than 3.6). The message names

@@ -396,8 +396,6 @@ class _TooDeep(Exception):
     """Internal: container nesting exceeded MAX_DEPTH (maybe a cycle)."""
 
 
-
-
 def encode(obj, ref_encoder=None):
     # type: (Any, Optional[RefEncoder]) -> bytes
     """Encode ``obj`` to bytes.
@@ -618,13 +616,9 @@ def _utf8(text):
 
 def _enc_ref(ref, parts):
     # type: (Ref, List[Any]) -> None
-    name = _utf8(ref.name)
-    type_name = _utf8(ref.type_name)
     parts.append(b"R\x01" if ref.callable else b"R\x00")
-    parts.append(_uvarint(len(name)))
-    parts.append(name)
-    parts.append(_uvarint(len(type_name)))
-    parts.append(type_name)
+    _enc_text(ref.name, parts)
+    _enc_text(ref.type_name, parts)
 
 
 def _enc_text(text, parts):
@@ -632,8 +626,6 @@ def _enc_text(text, parts):
     data = _utf8(text)
     parts.append(_uvarint(len(data)))
     parts.append(data)
-
-
 
 
 def _tuple_layout(cls):
@@ -823,8 +815,7 @@ def _zone(obj, datetime):
         name = args[1] if len(args) > 1 else None
     else:
         name = obj.tzname()
-    micros = (offset.days * 86400 + offset.seconds) * 1000000 + offset.microseconds
-    zone = _pack_offset(micros)
+    zone = _pack_offset(_micros(offset))
     if name is None:
         return flags | _ZONE, zone
     data = _utf8(name)

@@ -216,8 +216,6 @@ class CorruptFrame(object):
         )
 
 
-
-
 def _short(data):
     # type: (Any) -> str
     if len(data) <= 60:
@@ -521,10 +519,7 @@ class FrameProtocol(object):
             return None
         raw = match.group(5) == b";"
         length = _int(match.group(4), 16)
-        if raw:
-            if not self.accept_raw or length > self.max_chunk:
-                return None
-        elif length > (self.max_chunk + 2) // 3 * 4:
+        if (raw and not self.accept_raw) or length > self._longest(raw):
             return None
         end = match.end() + length
         trailer = _TRAILER.match(data, end)
@@ -560,6 +555,12 @@ class FrameProtocol(object):
         self._eat_newline = not rest
         return [Message(request_id, kind, payload)]
 
+    def _longest(self, raw):
+        # type: (bool) -> int
+        """The longest ``<len>`` a frame may declare (rule 2c): the base64
+        length of ``max_chunk`` bytes, or ``max_chunk`` for a raw frame."""
+        return self.max_chunk if raw else (self.max_chunk + 2) // 3 * 4
+
     def _start_frame(self, match, start, events):
         # type: (Any, int, List[Event]) -> int
         """Set up the frame whose header matched; return the payload start,
@@ -578,7 +579,7 @@ class FrameProtocol(object):
         if self._raw and not self.accept_raw:
             self._fail("raw frame, but raw frames were not agreed", events)
             return -1
-        longest = self.max_chunk if self._raw else (self.max_chunk + 2) // 3 * 4
+        longest = self._longest(self._raw)
         if length > longest:
             self._fail(
                 "frame length {} above the longest frame of max_chunk ({})".format(length, longest),
