@@ -57,6 +57,7 @@ from ..runner.commands import RemoteCommand
 from .calls import RemoteCall
 from .converters import CONVERTERS
 from .library import RemoteProxyLibrary
+from .values import loggable_text
 
 
 class RemoteInterface:
@@ -140,11 +141,7 @@ class RemoteInterface:
         keyword's value) result objects become dictionaries of their fields."""
         if isinstance(value, str):
             # XML cannot carry a lone surrogate (a name that is not UTF-8 on the target)
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return value.encode("utf-8", "backslashreplace").decode("utf-8")
-            return value
+            return loggable_text(value)
         if isinstance(value, int) and not isinstance(value, bool) and not (
             XMLRPC_MIN_INT <= value <= XMLRPC_MAX_INT
         ):

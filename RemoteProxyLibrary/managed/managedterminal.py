@@ -43,8 +43,8 @@ from ..errors import (
     ShellStackEmpty,
     TerminalInterrupted,
 )
-from ..recovery import AutoRecoveringTerminal, AutoRunnerTerminal
-from ..recovery.autorunnerterminal import BROKEN_EXCEPTIONS, TRANSIENT_OPEN_FAILURES
+from ..recovery import AutoRunnerTerminal
+from ..recovery.autorunnerterminal import library_stack
 from ..runner import RunnerTerminal
 from ..runner.pythons import AUTO, PythonSpec, normalize
 from ..shells import Shell
@@ -106,16 +106,8 @@ class ManagedTerminal:
         self._imports: list[str] = []
         self._closed = False
         self._interrupted: Optional[str] = None
-        auto = settings.auto_recovery
-        self._stack = AutoRecoveringTerminal()
-        self._stack.initialize(
-            list(shells),
-            broken_exceptions=BROKEN_EXCEPTIONS,
-            # one try: a failure is raised as it is, not wrapped
-            init_broken_exceptions=TRANSIENT_OPEN_FAILURES if auto else (),
-            sleep_between_tries=settings.sleep_between_tries,
-            max_tries=settings.max_tries if auto else 1,
-            reopen=auto,
+        self._stack = library_stack(
+            shells, settings.auto_recovery, settings.max_tries, settings.sleep_between_tries
         )
         self._runner = AutoRunnerTerminal(
             settings.timeout, settings.prompt_timeout, settings.python, direct=settings.direct

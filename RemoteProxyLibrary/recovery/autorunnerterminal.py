@@ -66,6 +66,25 @@ TRANSIENT_OPEN_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
+def library_stack(
+    shells: Sequence[Shell], auto_recovery: bool, max_tries: int, sleep_between_tries: TimeLike
+) -> AutoRecoveringTerminal:
+    """The stack of a terminal as the library opens one: with ``auto_recovery``
+    reopened whenever it breaks (``max_tries`` for transient failures); without
+    it, opened in one try (a failure is raised as it is) and never reopened."""
+    stack = AutoRecoveringTerminal()
+    stack.initialize(
+        list(shells),
+        broken_exceptions=BROKEN_EXCEPTIONS,
+        # one try: a failure is raised as it is, not wrapped
+        init_broken_exceptions=TRANSIENT_OPEN_FAILURES if auto_recovery else (),
+        sleep_between_tries=sleep_between_tries,
+        max_tries=max_tries if auto_recovery else 1,
+        reopen=auto_recovery,
+    )
+    return stack
+
+
 def _nothing() -> None:
     return None
 

@@ -39,8 +39,7 @@ from ..runner.pythons import AUTO, PythonSpec
 from ..runner.runnerterminal import RunnerTerminal
 from ..shells import Shell
 from ..timeouts import TimeLike
-from .autorecoveringterminal import AutoRecoveringTerminal
-from .autorunnerterminal import BROKEN_EXCEPTIONS, TRANSIENT_OPEN_FAILURES, AutoRunnerTerminal
+from .autorunnerterminal import AutoRunnerTerminal, library_stack
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -134,16 +133,7 @@ def open_runners(
     :class:`ParallelError` names every failure."""
     runners: dict[K, AutoRunnerTerminal] = {}
     for key, shells in stacks.items():
-        stack = AutoRecoveringTerminal()
-        stack.initialize(
-            list(shells),
-            broken_exceptions=BROKEN_EXCEPTIONS,
-            # one try: a failure is raised as it is, not wrapped
-            init_broken_exceptions=TRANSIENT_OPEN_FAILURES if auto_recovery else (),
-            sleep_between_tries=sleep_between_tries,
-            max_tries=max_tries if auto_recovery else 1,
-            reopen=auto_recovery,
-        )
+        stack = library_stack(shells, auto_recovery, max_tries, sleep_between_tries)
         runner = AutoRunnerTerminal(timeout, prompt_timeout, python)
         runner.initialize(stack, _prepare_hook(prepare, key, runner))
         runners[key] = runner
