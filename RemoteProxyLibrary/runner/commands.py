@@ -452,7 +452,7 @@ class RemoteCommand:
         self._check_session()
         pending = self.runner.send_request("cmd_signal", (self._cid, number, True), MODE_VALUE)
         if not pending.wait(max(limit, 0.0)):
-            _drop(pending)
+            pending.drop()
             return False
         self.runner.wait_reply(pending, POLL_MARGIN)
         return True
@@ -518,7 +518,7 @@ class RemoteCommand:
         """Stop waiting for a poll still due (its late reply is dropped)."""
         pending, self._poll = self._poll, None
         if pending is not None:
-            _drop(pending)
+            pending.drop()
 
     def _fetch(self, wait: float, deadline: Optional[float] = None) -> None:
         """One round trip: output and, at the end, the status. The target
@@ -705,12 +705,6 @@ class Commands:
             raise
         return RemoteCommand(self.runner, cid, pid, describe_command(command), (out, err), started,
                              limit)  # fmt: skip
-
-
-def _drop(pending: Pending) -> None:
-    """Stop waiting for ``pending``: its reply, if it comes, is dropped."""
-    if pending.owner is not None:
-        pending.owner.forget(pending)
 
 
 def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[str, Optional[str]]]:

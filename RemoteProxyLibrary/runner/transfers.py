@@ -188,8 +188,7 @@ class _Progress:
 # ---- requests ----------------------------------------------------------------------------
 def _reply(runner: RunnerTerminal, pending: Pending, clock: _Clock) -> Any:
     if not pending.wait(clock.remaining()):
-        if pending.owner is not None:
-            pending.owner.forget(pending)
+        pending.drop()
         raise clock.expired()
     try:
         # what is left of the transfer's time also bounds decoding the reply
@@ -230,8 +229,7 @@ def _pipeline(
             on_reply(_reply(runner, pending, clock), tag)
     finally:
         for pending, _ in in_flight:
-            if pending.owner is not None:
-                pending.owner.forget(pending)
+            pending.drop()
 
 
 def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
@@ -245,8 +243,8 @@ def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
         wait = min(ABORT_WAIT, max(clock.deadline + ABORT_MARGIN - time.monotonic(), 0.0))
         if pending.wait(wait):
             runner.wait_reply(pending, 0)
-        elif pending.owner is not None:
-            pending.owner.forget(pending)
+        else:
+            pending.drop()
     except Exception:
         pass
 
