@@ -73,9 +73,10 @@ from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 from ..errors import CommandTimeout, ProtocolViolation, RunnerTerminalSessionBroken
-from ..remotetext import safe_block, safe_repr
+from ..remotetext import safe_block
 from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire.messages import MODE_VALUE
+from .replies import odd_reply as _odd
 
 if TYPE_CHECKING:
     from .connection import Pending
@@ -723,11 +724,6 @@ def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[st
 
 
 # ---- what the target says -------------------------------------------------------------------
-def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
-    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
-                             f"{safe_repr(value)}")  # fmt: skip
-
-
 def _checked_start(runner: RunnerTerminal, value: Any) -> tuple[int, int]:
     """The reply of ``cmd_start``: ``(cid, pid)``, two ints (a started
     command whose reply makes no sense is told to stop)."""

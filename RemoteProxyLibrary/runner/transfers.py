@@ -76,6 +76,7 @@ from ..remotetext import safe_repr
 from ..timeouts import TimeLike, seconds
 from ..wire.messages import MODE_VALUE
 from .connection import Pending
+from .replies import odd_reply as _odd
 
 if TYPE_CHECKING:
     from .runnerterminal import RunnerTerminal
@@ -250,11 +251,6 @@ def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
 
 
 # ---- what the target says ---------------------------------------------------------------
-def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
-    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
-                             f"{safe_repr(value)}")  # fmt: skip
-
-
 def _count(op: str, what: str, value: Any) -> int:
     if type(value) is not int or not 0 <= value <= MAX_SIZE:
         raise _odd(op, what, value)
