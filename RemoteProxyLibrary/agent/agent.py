@@ -83,11 +83,6 @@ class Worker(object):
     def __init__(self, agent):
         self.agent = agent
 
-    def run(self, link, request_id, payload):
-        """Execute one request; its reply goes back on ``link`` (the agent
-        itself for the terminal, or a :class:`direct.DirectLink`)."""
-        link.send(request_id, messages.KIND_REQUEST, self.reply(payload))
-
     def reply(self, payload):
         """The reply payload to the request ``payload``; never raises (sans-IO:
         what the request printed is captured, not written anywhere)."""
@@ -431,10 +426,6 @@ class Agent(object):
         """Run one request of the terminal and send its reply (see ``Lane``)."""
         self.send(request_id, messages.KIND_REQUEST, self.worker.reply(payload), hold=hold)
 
-    def run_request(self, link, request_id, payload):
-        """Execute one request and send its reply on ``link``."""
-        self.worker.run(link, request_id, payload)
-
     def answer(self, link, event):
         """Answer what is no request on ``link``: a ping, a corrupt frame
         (noise is skipped). True if it was one of those."""
@@ -450,13 +441,12 @@ class Agent(object):
         return False
 
     def handle(self, event):
-        """Act on one event of the frame protocol read from the terminal."""
+        """Act on one event of the frame protocol read from the terminal
+        (requests are not: :meth:`read_terminal` runs them)."""
         if self.answer(self, event):
             return
         kind = event.kind
-        if kind == messages.KIND_REQUEST:
-            self.pool.submit(self.run_request, self, event.request_id, event.payload)
-        elif kind == messages.KIND_DIRECT:
+        if kind == messages.KIND_DIRECT:
             self.offer_direct(event.request_id, event.payload)
         elif kind == messages.KIND_PROBE:  # echo it raw
             self.send(event.request_id, kind, event.payload, raw=True)

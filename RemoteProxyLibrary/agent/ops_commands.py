@@ -44,7 +44,7 @@ import signal
 import threading
 
 from ..wire.compat import binary, quiet
-from .compat import monotonic, native_arguments, spawn, wait
+from .compat import monotonic, native_arguments, spawn, wait, wait_for
 
 #: Seconds to wait for the pipes to close after the group got SIGKILL.
 GIVE_UP = 2.0
@@ -211,13 +211,9 @@ class Command(object):
 
     def poll(self, max_bytes, wait):
         """``(stdout, stderr, end)``: see the module doc."""
-        end_at = monotonic() + max(float(wait), 0.0)
         with self.cond:
-            while not (self.out or self.err or self.finished):
-                remaining = end_at - monotonic()
-                if remaining <= 0:
-                    break
-                self.cond.wait(remaining)
+            wait_for(self.cond, lambda: self.out or self.err or self.finished,
+                     max(float(wait), 0.0))  # fmt: skip
             out = binary(bytes(self.out[:max_bytes]))
             err = binary(bytes(self.err[:max_bytes]))
             del self.out[:max_bytes]

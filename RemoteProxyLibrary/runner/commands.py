@@ -73,9 +73,10 @@ from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 from ..errors import CommandTimeout, ProtocolViolation, RunnerTerminalSessionBroken
-from ..remotetext import safe_block, safe_repr
+from ..remotetext import safe_block
 from ..timeouts import TimeLike, optional_seconds, seconds
 from ..wire.messages import MODE_VALUE
+from .replies import odd_reply as _odd
 
 if TYPE_CHECKING:
     from .connection import Pending
@@ -452,7 +453,7 @@ class RemoteCommand:
         self._check_session()
         pending = self.runner.send_request("cmd_signal", (self._cid, number, True), MODE_VALUE)
         if not pending.wait(max(limit, 0.0)):
-            _drop(pending)
+            pending.drop()
             return False
         self.runner.wait_reply(pending, POLL_MARGIN)
         return True
@@ -518,7 +519,7 @@ class RemoteCommand:
         """Stop waiting for a poll still due (its late reply is dropped)."""
         pending, self._poll = self._poll, None
         if pending is not None:
-            _drop(pending)
+            pending.drop()
 
     def _fetch(self, wait: float, deadline: Optional[float] = None) -> None:
         """One round trip: output and, at the end, the status. The target
@@ -707,12 +708,6 @@ class Commands:
                              limit)  # fmt: skip
 
 
-def _drop(pending: Pending) -> None:
-    """Stop waiting for ``pending``: its reply, if it comes, is dropped."""
-    if pending.owner is not None:
-        pending.owner.forget(pending)
-
-
 def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[str, Optional[str]]]:
     if env is None:
         return None
@@ -729,11 +724,6 @@ def _checked_env(env: Optional[Mapping[str, Optional[str]]]) -> Optional[dict[st
 
 
 # ---- what the target says -------------------------------------------------------------------
-def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
-    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
-                             f"{safe_repr(value)}")  # fmt: skip
-
-
 def _checked_start(runner: RunnerTerminal, value: Any) -> tuple[int, int]:
     """The reply of ``cmd_start``: ``(cid, pid)``, two ints (a started
     command whose reply makes no sense is told to stop)."""

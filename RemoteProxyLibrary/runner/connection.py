@@ -167,6 +167,11 @@ class Pending:
         gate.release()  # completed: open for every other waiter
         return True
 
+    def drop(self) -> None:
+        """Stop waiting for it: its reply, if it comes, is dropped."""
+        if self.owner is not None:
+            self.owner.forget(self)
+
     def payload(self) -> Any:
         if self._error is not None:
             raise self._error

@@ -14,14 +14,26 @@ import builtins
 import logging
 from typing import Any, Callable, Optional
 
-from ..errors import RemoteError, RunnerTerminalUnableToDeserialize, UnableToSerialize
-from ..remotetext import safe_block
+from ..errors import (
+    ProtocolViolation,
+    RemoteError,
+    RunnerTerminalUnableToDeserialize,
+    UnableToSerialize,
+)
+from ..remotetext import safe_block, safe_repr
 from ..wire import codec, messages
 from ..wire.messages import STATUS_CANNOT_TRAVEL, STATUS_OK
 
 LOGGER = logging.getLogger("RemoteProxyLibrary.runner")
 
 _MISSING = object()
+
+
+def odd_reply(op: str, what: str, value: Any) -> ProtocolViolation:
+    """The error for a reply to ``op`` whose ``what`` (``value``, shown
+    safely) makes no sense."""
+    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
+                             f"{safe_repr(value)}")  # fmt: skip
 
 
 def decode_reply(payload: Any) -> messages.Reply:

@@ -76,6 +76,7 @@ from ..remotetext import safe_repr
 from ..timeouts import TimeLike, seconds
 from ..wire.messages import MODE_VALUE
 from .connection import Pending
+from .replies import odd_reply as _odd
 
 if TYPE_CHECKING:
     from .runnerterminal import RunnerTerminal
@@ -188,8 +189,7 @@ class _Progress:
 # ---- requests ----------------------------------------------------------------------------
 def _reply(runner: RunnerTerminal, pending: Pending, clock: _Clock) -> Any:
     if not pending.wait(clock.remaining()):
-        if pending.owner is not None:
-            pending.owner.forget(pending)
+        pending.drop()
         raise clock.expired()
     try:
         # what is left of the transfer's time also bounds decoding the reply
@@ -230,8 +230,7 @@ def _pipeline(
             on_reply(_reply(runner, pending, clock), tag)
     finally:
         for pending, _ in in_flight:
-            if pending.owner is not None:
-                pending.owner.forget(pending)
+            pending.drop()
 
 
 def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
@@ -245,18 +244,13 @@ def _abort(runner: RunnerTerminal, op: str, tid: int, clock: _Clock) -> None:
         wait = min(ABORT_WAIT, max(clock.deadline + ABORT_MARGIN - time.monotonic(), 0.0))
         if pending.wait(wait):
             runner.wait_reply(pending, 0)
-        elif pending.owner is not None:
-            pending.owner.forget(pending)
+        else:
+            pending.drop()
     except Exception:
         pass
 
 
 # ---- what the target says ---------------------------------------------------------------
-def _odd(op: str, what: str, value: Any) -> ProtocolViolation:
-    return ProtocolViolation(f"the target's reply to {op} made no sense: {what} was "
-                             f"{safe_repr(value)}")  # fmt: skip
-
-
 def _count(op: str, what: str, value: Any) -> int:
     if type(value) is not int or not 0 <= value <= MAX_SIZE:
         raise _odd(op, what, value)
